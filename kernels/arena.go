@@ -1,0 +1,68 @@
+package kernels
+
+import "sync"
+
+// Arena hands out float32 buffers for one training step's activations and
+// gradients and takes them all back at Reset. Shapes repeat every step, so
+// after the first step a step allocates nothing: spago allocates every op's
+// output, which at the tiny preset cost ~300 MB per step and much GC time.
+type Arena struct {
+	mu   sync.Mutex
+	free map[int][][]float32 // by length
+	used [][]float32
+}
+
+// NewArena returns an empty arena.
+func NewArena() *Arena {
+	return &Arena{free: map[int][][]float32{}}
+}
+
+// Get returns a buffer of n values with unspecified contents.
+func (a *Arena) Get(n int) []float32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var buf []float32
+	if list := a.free[n]; len(list) > 0 {
+		buf = list[len(list)-1]
+		a.free[n] = list[:len(list)-1]
+	} else {
+		buf = make([]float32, n)
+	}
+	a.used = append(a.used, buf)
+	return buf
+}
+
+// GetZero returns a zeroed buffer of n values.
+func (a *Arena) GetZero(n int) []float32 {
+	buf := a.Get(n)
+	clear(buf)
+	return buf
+}
+
+// Reset makes every buffer handed out so far available again. Nothing
+// obtained before the reset may be used after it.
+func (a *Arena) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, buf := range a.used {
+		a.free[len(buf)] = append(a.free[len(buf)], buf)
+	}
+	clear(a.used)
+	a.used = a.used[:0]
+}
+
+// Bytes returns the memory the arena holds, in use or free.
+func (a *Arena) Bytes() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, buf := range a.used {
+		n += len(buf)
+	}
+	for _, list := range a.free {
+		for _, buf := range list {
+			n += len(buf)
+		}
+	}
+	return 4 * n
+}

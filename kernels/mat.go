@@ -1,0 +1,262 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/nlpodyssey/spago/mat"
+)
+
+// Mat is a row-major float32 matrix that spago's autograd uses both as a leaf
+// (a parameter) and as the value of an operator. It embeds a spago Dense so it
+// satisfies mat.Matrix, and overrides the gradient methods because spago's
+// defaults do not fit a training loop that must be fast and reproducible:
+//   - Dense.AccGrad clones the first gradient (a fresh 1 MB allocation per
+//     activation per step); Mat adopts buffers from the step's Arena instead.
+//   - Gradients arriving from several consumers are summed in an order that
+//     does not depend on goroutine scheduling (spago runs each operator's
+//     backward in its own goroutine), so the same seed gives the same run.
+//   - Dense.AddInPlace uses AVX assembly without VZEROUPPER, which slows the
+//     scalar code that follows it; Mat sums in plain Go.
+type Mat struct {
+	*mat.Dense[float32]
+	rows, cols int
+	data       []float32
+
+	mu           sync.Mutex
+	requiresGrad bool
+	arena        *Arena    // source of gradient buffers; nil means persistent (parameters)
+	parts        [][]float32 // gradient contributions not yet summed
+	grad         *Mat        // the summed gradient, nil until one is read or accumulated
+	persistent   []float32   // parameters keep one gradient buffer for the whole run
+	hasGrad      bool
+}
+
+// NewMat wraps data (len rows*cols, row-major) as a Mat that does not require gradients.
+func NewMat(rows, cols int, data []float32) *Mat {
+	if len(data) != rows*cols {
+		panic(fmt.Sprintf("kernels: NewMat %dx%d with %d values", rows, cols, len(data)))
+	}
+	return &Mat{
+		Dense: mat.NewDense[float32](mat.WithShape(rows, cols), mat.WithBacking(data)),
+		rows:  rows, cols: cols, data: data,
+	}
+}
+
+// NewParam returns a zero rows×cols trainable matrix with its own persistent
+// gradient buffer (allocated on first use and reused every step).
+func NewParam(rows, cols int) *Mat {
+	m := NewMat(rows, cols, make([]float32, rows*cols))
+	m.requiresGrad = true
+	return m
+}
+
+// Rows returns the number of rows.
+func (m *Mat) Rows() int { return m.rows }
+
+// Cols returns the number of columns.
+func (m *Mat) Cols() int { return m.cols }
+
+// Raw returns the backing slice (row-major, no copy).
+func (m *Mat) Raw() []float32 { return m.data }
+
+// Value returns the matrix itself: a Mat is its own value.
+func (m *Mat) Value() mat.Tensor { return m }
+
+// RequiresGrad reports whether gradients flow into this matrix.
+func (m *Mat) RequiresGrad() bool { return m.requiresGrad }
+
+// SetRequiresGrad sets whether gradients flow into this matrix. Freezing a
+// parameter this way is how a LoRA linear skips the weight gradient.
+func (m *Mat) SetRequiresGrad(v bool) { m.requiresGrad = v }
+
+// HasGrad reports whether a gradient has been accumulated since the last ZeroGrad.
+func (m *Mat) HasGrad() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hasGrad
+}
+
+// Grad returns the accumulated gradient, or nil (an untyped nil, as spago
+// expects) when there is none. Contributions are summed here, once, after
+// spago has waited for all of them.
+func (m *Mat) Grad() mat.Tensor {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.hasGrad {
+		return nil
+	}
+	m.materialize()
+	return m.grad
+}
+
+// GradRaw returns the accumulated gradient's backing slice, or nil.
+func (m *Mat) GradRaw() []float32 {
+	g := m.Grad()
+	if g == nil {
+		return nil
+	}
+	return g.(*Mat).data
+}
+
+// AccGrad adds gx to the gradient. It is safe for concurrent use.
+func (m *Mat) AccGrad(gx mat.Tensor) {
+	src := Data(gx)
+	if len(src) != len(m.data) {
+		panic(fmt.Sprintf("kernels: AccGrad %d values into %dx%d", len(src), m.rows, m.cols))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.arena == nil {
+		// A parameter: add straight into its persistent buffer. A parameter is
+		// read by one operator per step, so there is only one contribution.
+		addInto(m.persistentGrad(), src)
+		m.hasGrad = true
+		return
+	}
+	if g, ok := gx.(*Mat); ok && g.arena == m.arena {
+		m.parts = append(m.parts, src) // adopt the step-scoped buffer, no copy
+	} else {
+		buf := m.arena.Get(len(src))
+		copy(buf, src)
+		m.parts = append(m.parts, buf)
+	}
+	m.hasGrad = true
+}
+
+// gradBuffer returns the parameter's persistent gradient slice for in-place
+// accumulation (e.g. a GEMM with beta=1), marking it as holding a gradient.
+// The caller must hold no other lock on m; the returned slice must only be
+// written by one goroutine at a time (parameters have one consumer).
+func (m *Mat) gradBuffer() []float32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hasGrad = true
+	return m.persistentGrad()
+}
+
+func (m *Mat) persistentGrad() []float32 {
+	if m.persistent == nil {
+		m.persistent = make([]float32, len(m.data))
+		m.grad = NewMat(m.rows, m.cols, m.persistent)
+	}
+	return m.persistent
+}
+
+// ZeroGrad clears the gradient; a parameter keeps (and zeroes) its buffer.
+func (m *Mat) ZeroGrad() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.persistent != nil && m.hasGrad {
+		clear(m.persistent)
+	}
+	m.parts = m.parts[:0]
+	if m.arena != nil {
+		m.grad = nil
+	}
+	m.hasGrad = false
+}
+
+// materialize sums pending contributions into m.grad. Two floats add the same
+// in either order, but three or more do not, and their arrival order depends
+// on goroutine scheduling; sorting each element's terms before adding makes
+// the sum independent of that order, so runs are bit-for-bit reproducible.
+func (m *Mat) materialize() {
+	if m.arena == nil || len(m.parts) == 0 {
+		return
+	}
+	var sum []float32
+	if m.grad != nil {
+		// Already materialised once (someone read Grad before every
+		// contribution arrived): fold it in as one more term.
+		m.parts = append(m.parts, m.grad.data)
+	}
+	switch len(m.parts) {
+	case 1:
+		sum = m.parts[0]
+	case 2:
+		sum = m.parts[0]
+		addInto(sum, m.parts[1])
+	default:
+		sum = m.arena.Get(len(m.data))
+		sumSorted(sum, m.parts)
+	}
+	m.parts = m.parts[:0]
+	m.grad = NewMat(m.rows, m.cols, sum)
+	m.grad.arena = m.arena
+}
+
+func sumSorted(dst []float32, parts [][]float32) {
+	terms := make([]float32, len(parts))
+	for i := range dst {
+		for j, p := range parts {
+			terms[j] = p[i]
+		}
+		insertionSort(terms)
+		var s float32
+		for _, t := range terms {
+			s += t
+		}
+		dst[i] = s
+	}
+}
+
+func insertionSort(x []float32) {
+	if len(x) > 16 {
+		sort.Slice(x, func(i, j int) bool { return x[i] < x[j] })
+		return
+	}
+	for i := 1; i < len(x); i++ {
+		v := x[i]
+		j := i - 1
+		for ; j >= 0 && x[j] > v; j-- {
+			x[j+1] = x[j]
+		}
+		x[j+1] = v
+	}
+}
+
+func addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// Data returns the float32 values behind a tensor without copying when it is
+// a Mat or a spago Dense.
+func Data(t mat.Tensor) []float32 {
+	switch v := t.(type) {
+	case *Mat:
+		return v.data
+	case *mat.Dense[float32]:
+		return mat.Data[float32](v)
+	}
+	return mat.Data[float32](t.Value())
+}
+
+// ValueOf returns the Mat holding t's value (t is a Mat or a spago operator
+// whose forward produced a Mat).
+func ValueOf(t mat.Tensor) *Mat {
+	if m, ok := t.(*Mat); ok {
+		return m
+	}
+	m, ok := t.Value().(*Mat)
+	if !ok {
+		panic(fmt.Sprintf("kernels: value of %T is %T, not *kernels.Mat", t, t.Value()))
+	}
+	return m
+}
+
+// HasNonFinite reports whether any value is NaN or ±Inf.
+func HasNonFinite(x []float32) bool {
+	for _, v := range x {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,54 @@
+package kernels
+
+import "github.com/nlpodyssey/spago/mat"
+
+// Add returns a + s·b (same shape). With s = 1 it is the residual connection;
+// a LoRA linear uses it to add its scaled low-rank path.
+func (c *Ctx) Add(a, b mat.Tensor, s float32) mat.Tensor {
+	return run(&addFn{c: c, a: a, b: b, s: s})
+}
+
+type addFn struct {
+	c    *Ctx
+	a, b mat.Tensor
+	s    float32
+}
+
+func (f *addFn) Operands() []mat.Tensor { return []mat.Tensor{f.a, f.b} }
+
+func (f *addFn) Forward() (mat.Tensor, error) {
+	a, b := ValueOf(f.a), ValueOf(f.b)
+	if a.rows != b.rows || a.cols != b.cols {
+		panic("kernels: Add of different shapes")
+	}
+	y := f.c.newOut(a.rows, a.cols)
+	s := f.s
+	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
+		ad, bd, yd := a.data[lo:hi], b.data[lo:hi], y.data[lo:hi]
+		for i := range yd {
+			yd[i] = ad[i] + s*bd[i]
+		}
+	})
+	return y, nil
+}
+
+// Backward: da = dy, db = s·dy. Each operand gets its own buffer because
+// AccGrad adopts (and may later add into) the buffer it is given.
+func (f *addFn) Backward(gy mat.Tensor) error {
+	dy := Data(gy)
+	rows, cols := ValueOf(f.a).rows, ValueOf(f.a).cols
+	if f.a.RequiresGrad() {
+		da := f.c.newOut(rows, cols)
+		copy(da.data, dy)
+		f.a.AccGrad(da)
+	}
+	if f.b.RequiresGrad() {
+		db := f.c.newOut(rows, cols)
+		s := f.s
+		for i, v := range dy {
+			db.data[i] = s * v
+		}
+		f.b.AccGrad(db)
+	}
+	return nil
+}

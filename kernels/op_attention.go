@@ -1,0 +1,121 @@
+package kernels
+
+import (
+	"math"
+
+	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/gemm"
+)
+
+// CausalAttention returns softmax(Q·Kᵀ/√hd + causal mask)·V for q, k, v
+// [n×d], where n = batch·seqLen rows are consecutive sequences and the d
+// columns hold `heads` heads of size hd side by side. Heads are read as
+// strided views of the inputs, so nothing is transposed or copied; each
+// (sequence, head) pair is two small GEMMs, run in parallel across pairs.
+func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor {
+	return run(&attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen})
+}
+
+type attentionFn struct {
+	c             *Ctx
+	q, k, v       mat.Tensor
+	heads, seqLen int
+	probs         []float32 // [pairs × seqLen × seqLen] softmax, kept for backward
+}
+
+func (f *attentionFn) Operands() []mat.Tensor { return []mat.Tensor{f.q, f.k, f.v} }
+
+func (f *attentionFn) dims() (n, d, hd, pairs, T int) {
+	q := ValueOf(f.q)
+	n, d, T = q.rows, q.cols, f.seqLen
+	if n%T != 0 || d%f.heads != 0 {
+		panic("kernels: CausalAttention: rows must be a multiple of seqLen and columns of heads")
+	}
+	return n, d, d / f.heads, (n / T) * f.heads, T
+}
+
+func (f *attentionFn) Forward() (mat.Tensor, error) {
+	q, k, v := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v)
+	n, d, hd, pairs, T := f.dims()
+	y := f.c.newOut(n, d)
+	f.probs = f.c.arena.Get(pairs * T * T)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	f.c.parallel(pairs, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
+			P := f.probs[p*T*T : (p+1)*T*T]
+			gemm.Sgemm(false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
+			causalSoftmax(P, T)
+			gemm.Sgemm(false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
+		}
+	})
+	return y, nil
+}
+
+// causalSoftmax turns each row i of the T×T scores into softmax over columns
+// 0..i and writes exact zeros above the diagonal (the causal mask).
+func causalSoftmax(s []float32, T int) {
+	for i := 0; i < T; i++ {
+		row := s[i*T : (i+1)*T]
+		m := row[0]
+		for _, x := range row[1 : i+1] {
+			m = max(m, x)
+		}
+		var sum float32
+		for j := 0; j <= i; j++ {
+			e := expf(row[j] - m)
+			row[j] = e
+			sum += e
+		}
+		inv := 1 / sum
+		for j := 0; j <= i; j++ {
+			row[j] *= inv
+		}
+		clear(row[i+1:])
+	}
+}
+
+// Backward, per (sequence, head), with P the softmax and dO the output gradient:
+//
+//	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
+//	dQ = dS·K/√hd,  dK = dSᵀ·Q/√hd.
+func (f *attentionFn) Backward(gy mat.Tensor) error {
+	q, k, v, dy := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v), Data(gy)
+	n, d, hd, pairs, T := f.dims()
+	dq, dk, dv := f.c.newOut(n, d), f.c.newOut(n, d), f.c.newOut(n, d)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	parts := f.c.chunks(pairs, 1)
+	scratch := f.c.arena.Get(parts * T * T)
+	f.c.parallelChunks(pairs, 1, func(c, lo, hi int) {
+		dP := scratch[c*T*T : (c+1)*T*T]
+		for p := lo; p < hi; p++ {
+			off := (p/f.heads)*T*d + (p%f.heads)*hd
+			P := f.probs[p*T*T : (p+1)*T*T]
+			gemm.Sgemm(true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
+			gemm.Sgemm(false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
+			for i := 0; i < T; i++ {
+				pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
+				var dot float32
+				for j, pv := range pr {
+					dot += pv * gr[j]
+				}
+				for j, pv := range pr {
+					gr[j] = pv * (gr[j] - dot)
+				}
+				clear(dP[i*T+i+1 : (i+1)*T])
+			}
+			gemm.Sgemm(false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
+			gemm.Sgemm(true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
+		}
+	})
+	for _, g := range []struct {
+		t mat.Tensor
+		m *Mat
+	}{{f.q, dq}, {f.k, dk}, {f.v, dv}} {
+		if g.t.RequiresGrad() {
+			g.t.AccGrad(g.m)
+		}
+	}
+	return nil
+}

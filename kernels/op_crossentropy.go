@@ -1,0 +1,86 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nlpodyssey/spago/mat"
+)
+
+// CrossEntropy returns the mean over rows of −log softmax(logits)[target]
+// (nats per token) as a 1×1 matrix, for logits [n×V] and n integer targets.
+func (c *Ctx) CrossEntropy(logits mat.Tensor, targets []int32) mat.Tensor {
+	return run(&crossEntropyFn{c: c, logits: logits, targets: targets})
+}
+
+type crossEntropyFn struct {
+	c       *Ctx
+	logits  mat.Tensor
+	targets []int32
+	lse     []float32 // log-sum-exp per row, kept for backward
+}
+
+func (f *crossEntropyFn) Operands() []mat.Tensor { return []mat.Tensor{f.logits} }
+
+func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
+	x := ValueOf(f.logits)
+	n, V := x.rows, x.cols
+	if len(f.targets) != n {
+		panic(fmt.Sprintf("kernels: CrossEntropy: %d targets for %d rows", len(f.targets), n))
+	}
+	f.lse = f.c.arena.Get(n)
+	parts := f.c.chunks(n, 64)
+	partial := make([]float64, parts) // per chunk, summed in order: reproducible
+	f.c.parallelChunks(n, 64, func(p, lo, hi int) {
+		var sum float64
+		for r := lo; r < hi; r++ {
+			row := x.data[r*V : (r+1)*V]
+			t := f.targets[r]
+			if t < 0 || int(t) >= V {
+				panic(fmt.Sprintf("kernels: CrossEntropy: target %d outside %d classes", t, V))
+			}
+			m := row[0]
+			for _, v := range row[1:] {
+				m = max(m, v)
+			}
+			var s float32
+			for _, v := range row {
+				s += expf(v - m)
+			}
+			lse := m + float32(math.Log(float64(s)))
+			f.lse[r] = lse
+			sum += float64(lse - row[t])
+		}
+		partial[p] = sum
+	})
+	var total float64
+	for _, s := range partial {
+		total += s
+	}
+	y := f.c.newOut(1, 1)
+	y.data[0] = float32(total / float64(n))
+	return y, nil
+}
+
+// Backward: dlogits = dy/n · (softmax(logits) − onehot(target)).
+func (f *crossEntropyFn) Backward(gy mat.Tensor) error {
+	if !f.logits.RequiresGrad() {
+		return nil
+	}
+	x := ValueOf(f.logits)
+	n, V := x.rows, x.cols
+	scale := Data(gy)[0] / float32(n)
+	dx := f.c.newOut(n, V)
+	f.c.parallel(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row, out := x.data[r*V:(r+1)*V], dx.data[r*V:(r+1)*V]
+			lse := f.lse[r]
+			for j, v := range row {
+				out[j] = scale * expf(v-lse)
+			}
+			out[f.targets[r]] -= scale
+		}
+	})
+	f.logits.AccGrad(dx)
+	return nil
+}

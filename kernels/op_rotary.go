@@ -1,0 +1,91 @@
+package kernels
+
+import (
+	"math"
+
+	"github.com/nlpodyssey/spago/mat"
+)
+
+// Rotary applies rotary position embeddings (Su et al. 2021, as in LLaMA) to
+// x [n×d] holding `heads` heads side by side; row r is position r mod seqLen.
+// Within a head of size hd, dimension i pairs with i+hd/2 (the "rotate_half"
+// layout of the Hugging Face LLaMA the official ReLoRA code trains) and is
+// rotated by angle pos·base^(−2i/hd).
+func (c *Ctx) Rotary(x mat.Tensor, heads, seqLen int, base float64) mat.Tensor {
+	return run(&rotaryFn{c: c, x: x, heads: heads, seqLen: seqLen, base: base})
+}
+
+type rotaryFn struct {
+	c             *Ctx
+	x             mat.Tensor
+	heads, seqLen int
+	base          float64
+}
+
+type ropeTable struct{ cos, sin []float32 } // [seqLen × hd/2]
+
+func (c *Ctx) ropeTable(seqLen, hd int, base float64) *ropeTable {
+	c.ropeMu.Lock()
+	defer c.ropeMu.Unlock()
+	key := [3]int{seqLen, hd, int(base)}
+	if t, ok := c.rope[key]; ok {
+		return t
+	}
+	half := hd / 2
+	t := &ropeTable{cos: make([]float32, seqLen*half), sin: make([]float32, seqLen*half)}
+	for p := 0; p < seqLen; p++ {
+		for i := 0; i < half; i++ {
+			theta := float64(p) * math.Pow(base, -2*float64(i)/float64(hd))
+			t.cos[p*half+i] = float32(math.Cos(theta))
+			t.sin[p*half+i] = float32(math.Sin(theta))
+		}
+	}
+	c.rope[key] = t
+	return t
+}
+
+func (f *rotaryFn) Operands() []mat.Tensor { return []mat.Tensor{f.x} }
+
+func (f *rotaryFn) Forward() (mat.Tensor, error) {
+	x := ValueOf(f.x)
+	y := f.c.newOut(x.rows, x.cols)
+	f.rotate(x.data, y.data, 1)
+	return y, nil
+}
+
+// Backward rotates the gradient by the opposite angle (a rotation's
+// transpose is its inverse).
+func (f *rotaryFn) Backward(gy mat.Tensor) error {
+	if !f.x.RequiresGrad() {
+		return nil
+	}
+	x := ValueOf(f.x)
+	dx := f.c.newOut(x.rows, x.cols)
+	f.rotate(Data(gy), dx.data, -1)
+	f.x.AccGrad(dx)
+	return nil
+}
+
+func (f *rotaryFn) rotate(src, dst []float32, sign float32) {
+	x := ValueOf(f.x)
+	d := x.cols
+	hd := d / f.heads
+	half := hd / 2
+	tab := f.c.ropeTable(f.seqLen, hd, f.base)
+	f.c.parallel(x.rows, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			pos := r % f.seqLen
+			cs, sn := tab.cos[pos*half:(pos+1)*half], tab.sin[pos*half:(pos+1)*half]
+			for h := 0; h < f.heads; h++ {
+				s := src[r*d+h*hd : r*d+(h+1)*hd]
+				o := dst[r*d+h*hd : r*d+(h+1)*hd]
+				for i := 0; i < half; i++ {
+					a, b := s[i], s[i+half]
+					c, si := cs[i], sign*sn[i]
+					o[i] = a*c - b*si
+					o[i+half] = a*si + b*c
+				}
+			}
+		}
+	})
+}

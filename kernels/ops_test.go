@@ -1,0 +1,74 @@
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nlpodyssey/spago/mat"
+)
+
+// Shapes are small but keep the structure of the real model: several
+// sequences, several heads, rows not a multiple of the thread count.
+func TestOpGradients(t *testing.T) {
+	const T, heads, d, vocab = 6, 2, 8, 11
+	n := 3 * T
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(rng.IntN(vocab))
+	}
+	cases := []struct {
+		name   string
+		inputs []*Mat
+		f      func(c *Ctx, in []mat.Tensor) mat.Tensor
+	}{
+		{"Linear", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) }},
+		{"Add", []*Mat{randParam(rng, n, d, 1), randParam(rng, n, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Add(in[0], in[1], 0.7) }},
+		{"Embedding", []*Mat{randParam(rng, vocab, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Embedding(in[0], ids) }},
+		{"RMSNorm", []*Mat{randParam(rng, n, d, 1), randParam(rng, 1, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.RMSNorm(in[0], in[1], 1e-6) }},
+		{"Rotary", []*Mat{randParam(rng, n, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Rotary(in[0], heads, T, 10000) }},
+		{"CausalAttention", []*Mat{randParam(rng, n, d, 1), randParam(rng, n, d, 1), randParam(rng, n, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.CausalAttention(in[0], in[1], in[2], heads, T) }},
+		{"SwiGLU", []*Mat{randParam(rng, n, d, 2), randParam(rng, n, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.SwiGLU(in[0], in[1]) }},
+		{"CrossEntropy", []*Mat{randParam(rng, n, vocab, 2)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.CrossEntropy(in[0], ids) }},
+		// An operator output read by three consumers exercises gradient
+		// adoption and the order-independent sum of three contributions.
+		{"FanOut", []*Mat{randParam(rng, n, d, 1), randParam(rng, 1, d, 1), randParam(rng, d, d, 0.5), randParam(rng, d, d, 0.5), randParam(rng, d, d, 0.5)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor {
+				h := c.RMSNorm(in[0], in[1], 1e-6)
+				return c.Add(c.Add(c.Linear(h, in[2]), c.Linear(h, in[3]), 1), c.Linear(h, in[4]), 1)
+			}},
+	}
+	for _, tc := range cases {
+		for _, threads := range []int{1, 2} {
+			t.Run(tc.name, func(t *testing.T) { checkGrad(t, threads, tc.inputs, tc.f) })
+		}
+	}
+}
+
+func TestFrozenWeightGetsNoGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, w := randParam(rng, 4, 3, 1), randParam(rng, 2, 3, 1)
+	w.SetRequiresGrad(false)
+	checkGrad(t, 1, []*Mat{x, w}, func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) })
+	if w.HasGrad() || w.persistent != nil {
+		t.Fatalf("frozen weight has a gradient buffer (%v) or gradient", w.persistent != nil)
+	}
+}
+
+func TestExpf(t *testing.T) {
+	for x := float32(-87); x < 88; x += 0.01 {
+		want := float32(math64Exp(float64(x)))
+		got := expf(x)
+		if rel := (got - want) / want; rel > 3e-7 || rel < -3e-7 {
+			t.Fatalf("expf(%g) = %g, want %g (rel err %g)", x, got, want, rel)
+		}
+	}
+}

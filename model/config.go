@@ -1,0 +1,80 @@
+// Package model is the LLaMA-style decoder the harness trains: token
+// embedding, pre-norm blocks of causal self-attention (rotary positions) and
+// a SwiGLU feed-forward, a final RMSNorm and an untied LM head, no biases.
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Config describes the decoder's shape.
+type Config struct {
+	Vocab    int     `json:"vocab"`     // token vocabulary (256 for bytes)
+	Dim      int     `json:"dim"`       // model width d
+	Layers   int     `json:"layers"`    // number of decoder blocks
+	Heads    int     `json:"heads"`     // attention heads; Dim/Heads must be even (rotary pairs)
+	FFN      int     `json:"ffn"`       // SwiGLU hidden width
+	SeqLen   int     `json:"seq_len"`   // context length in tokens
+	NormEps  float64 `json:"norm_eps"`  // RMSNorm epsilon
+	InitStd  float64 `json:"init_std"`  // std of the N(0, σ²) init of embeddings and linears
+	RopeBase float64 `json:"rope_base"` // rotary base frequency
+}
+
+// Validate reports the first field that makes the config unusable.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"vocab", c.Vocab}, {"dim", c.Dim}, {"layers", c.Layers}, {"heads", c.Heads}, {"ffn", c.FFN}, {"seq_len", c.SeqLen}} {
+		if f.v < 1 {
+			return fmt.Errorf("model: %s must be ≥ 1, got %d", f.name, f.v)
+		}
+	}
+	if c.Dim%c.Heads != 0 {
+		return fmt.Errorf("model: dim %d is not divisible by heads %d", c.Dim, c.Heads)
+	}
+	if (c.Dim/c.Heads)%2 != 0 {
+		return fmt.Errorf("model: head size %d must be even for rotary embeddings", c.Dim/c.Heads)
+	}
+	if c.NormEps <= 0 || c.InitStd <= 0 || c.RopeBase <= 1 {
+		return fmt.Errorf("model: norm_eps (%g) and init_std (%g) must be > 0 and rope_base (%g) > 1", c.NormEps, c.InitStd, c.RopeBase)
+	}
+	return nil
+}
+
+// NumParams returns the number of parameters of the full-rank model.
+func (c Config) NumParams() int {
+	perLayer := 4*c.Dim*c.Dim + 3*c.Dim*c.FFN + 2*c.Dim
+	return 2*c.Vocab*c.Dim + c.Layers*perLayer + c.Dim
+}
+
+// presets are named shapes. tiny is the reference experiment of DESIGN.md.
+var presets = map[string]Config{
+	"tiny": {Vocab: 256, Dim: 128, Layers: 4, Heads: 4, FFN: 352, SeqLen: 128},
+	// small64 is the d=64 shape DESIGN.md found to show the paper's orderings on gostd.
+	"small64": {Vocab: 256, Dim: 64, Layers: 4, Heads: 4, FFN: 176, SeqLen: 128},
+	// nano is for tests and smoke runs.
+	"nano": {Vocab: 256, Dim: 32, Layers: 2, Heads: 2, FFN: 88, SeqLen: 32},
+}
+
+// Preset returns the named shape with the defaults every preset shares.
+func Preset(name string) (Config, error) {
+	c, ok := presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("model: unknown preset %q (have %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	c.NormEps, c.InitStd, c.RopeBase = 1e-6, 0.02, 10000
+	return c, nil
+}
+
+// PresetNames lists the preset names, sorted.
+func PresetNames() []string {
+	var names []string
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

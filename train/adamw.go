@@ -1,0 +1,102 @@
+package train
+
+import (
+	"math"
+
+	"github.com/relorago/harness/model"
+)
+
+// AdamWConfig holds AdamW's hyper-parameters (Loshchilov & Hutter 2019).
+type AdamWConfig struct {
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Eps         float64 `json:"eps"`
+	WeightDecay float64 `json:"weight_decay"`
+}
+
+// AdamState is one parameter's optimizer state. M is the first moment, V the
+// second (spago's own Adam stores them the other way round), Step the number
+// of updates applied, which sets the bias correction. relora prunes M and V
+// and keeps Step, as the official implementation does.
+type AdamState struct {
+	M, V []float32
+	Step int
+}
+
+// AdamW updates parameters in place over flat float32 slices. It keeps state
+// only for the parameters it is given, so a frozen weight costs nothing.
+type AdamW struct {
+	Config AdamWConfig
+	States map[string]*AdamState // by parameter name
+}
+
+// NewAdamW returns an optimizer with empty state.
+func NewAdamW(cfg AdamWConfig) *AdamW {
+	return &AdamW{Config: cfg, States: map[string]*AdamState{}}
+}
+
+// Step applies one update with learning rate lr to every parameter that has
+// a gradient:
+//
+//	m ← β1·m + (1−β1)·g,   v ← β2·v + (1−β2)·g²
+//	p ← p·(1 − lr·λ) − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+//
+// (PyTorch's AdamW: decoupled weight decay applied before the Adam step.)
+func (o *AdamW) Step(params []model.Param, lr float64) {
+	c := o.Config
+	for _, p := range params {
+		g := p.GradRaw()
+		if g == nil {
+			continue
+		}
+		st := o.States[p.Name]
+		if st == nil {
+			st = &AdamState{M: make([]float32, len(g)), V: make([]float32, len(g))}
+			o.States[p.Name] = st
+		}
+		st.Step++
+		bc1 := 1 - math.Pow(c.Beta1, float64(st.Step))
+		bc2 := 1 - math.Pow(c.Beta2, float64(st.Step))
+		stepSize := float32(lr / bc1)
+		invBc2 := float32(1 / math.Sqrt(bc2))
+		decay := float32(1 - lr*c.WeightDecay)
+		b1, b2, eps := float32(c.Beta1), float32(c.Beta2), float32(c.Eps)
+		w, m, v := p.Raw(), st.M, st.V
+		for i, gi := range g {
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			w[i] = w[i]*decay - stepSize*m[i]/(float32(math.Sqrt(float64(v[i])))*invBc2+eps)
+		}
+	}
+}
+
+// Floats returns the number of floats of optimizer state held.
+func (o *AdamW) Floats() int {
+	n := 0
+	for _, s := range o.States {
+		n += len(s.M) + len(s.V)
+	}
+	return n
+}
+
+// ClipGradNorm scales all gradients so their global L2 norm is at most
+// maxNorm (when maxNorm > 0) and returns the norm before clipping.
+func ClipGradNorm(params []model.Param, maxNorm float64) float64 {
+	var ss float64
+	for _, p := range params {
+		for _, g := range p.GradRaw() {
+			ss += float64(g) * float64(g)
+		}
+	}
+	norm := math.Sqrt(ss)
+	if maxNorm > 0 && norm > maxNorm {
+		s := float32(maxNorm / (norm + 1e-6))
+		for _, p := range params {
+			g := p.GradRaw()
+			for i := range g {
+				g[i] *= s
+			}
+		}
+	}
+	return norm
+}

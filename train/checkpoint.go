@@ -1,0 +1,98 @@
+package train
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/relorago/harness/model"
+)
+
+// Checkpoint is everything a run needs to continue exactly where it stopped:
+// the weights (frozen ones too), the optimizer state and the step. Batches
+// need no state: batch k depends only on (seed, k).
+type Checkpoint struct {
+	Step   int                   // optimizer steps completed
+	Params map[string][]float32  // by model.Param name
+	Adam   map[string]*AdamState // by parameter name
+	Extra  map[string]float64    // method counters (merges, resets, ...)
+	Evals  []Eval                // evaluations so far
+}
+
+// Snapshot captures the model and optimizer (copies, so training may go on).
+func Snapshot(step int, m *model.Model, opt *AdamW, extra map[string]float64, evals []Eval) *Checkpoint {
+	ck := &Checkpoint{Step: step, Params: map[string][]float32{}, Adam: map[string]*AdamState{}, Extra: extra, Evals: evals}
+	for _, p := range m.Params() {
+		ck.Params[p.Name] = append([]float32(nil), p.Raw()...)
+	}
+	for name, s := range opt.States {
+		ck.Adam[name] = &AdamState{M: append([]float32(nil), s.M...), V: append([]float32(nil), s.V...), Step: s.Step}
+	}
+	return ck
+}
+
+// Restore copies the checkpoint's weights and optimizer state into m and opt.
+// The model must already have the checkpoint's structure (for a ReLoRA run
+// past its warm start, the LoRA linears must be in place).
+func (ck *Checkpoint) Restore(m *model.Model, opt *AdamW) error {
+	for _, p := range m.Params() {
+		v, ok := ck.Params[p.Name]
+		if !ok {
+			return fmt.Errorf("checkpoint: no parameter %q", p.Name)
+		}
+		if len(v) != len(p.Raw()) {
+			return fmt.Errorf("checkpoint: parameter %q has %d values, model wants %d", p.Name, len(v), len(p.Raw()))
+		}
+		copy(p.Raw(), v)
+	}
+	opt.States = map[string]*AdamState{}
+	for name, s := range ck.Adam {
+		opt.States[name] = &AdamState{M: append([]float32(nil), s.M...), V: append([]float32(nil), s.V...), Step: s.Step}
+	}
+	return nil
+}
+
+// Save writes the checkpoint to path atomically (temp file, then rename), so
+// an interrupted save never leaves a half-written checkpoint behind.
+func (ck *Checkpoint) Save(path string) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(ck); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// LoadCheckpoint reads a checkpoint written by Save.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var ck Checkpoint
+	if err := gob.NewDecoder(f).Decode(&ck); err != nil {
+		return nil, fmt.Errorf("checkpoint %s is corrupt: %w", path, err)
+	}
+	return &ck, nil
+}
+
+// WriteFileAtomic writes data to a temporary file beside path and renames it
+// into place, so readers see the old file or the new one, never a mix.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

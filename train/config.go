@@ -1,0 +1,91 @@
+// Package train runs one training run: batches → forward → backward → clip →
+// AdamW step → schedule → evaluation → metrics and checkpoints.
+package train
+
+import (
+	"fmt"
+
+	"github.com/relorago/harness/model"
+)
+
+// Config is everything that determines a run's numbers. Two runs with equal
+// Configs produce identical metrics.jsonl files; the runner keys its cache by
+// a hash of this struct, so fields that do not change results (Threads,
+// Quiet, OutDir) are excluded from JSON.
+type Config struct {
+	Preset string       `json:"preset"` // model preset the shape came from (label only)
+	Model  model.Config `json:"model"`
+
+	Data       string  `json:"data"`        // "opticks", "gostd", or a path (file, folder, JSONL[.gz])
+	ValFrac    float64 `json:"val_frac"`    // validation = last ValFrac of the bytes
+	ValWindows int     `json:"val_windows"` // evaluate on at most this many evenly spaced windows (0 = all)
+
+	Batch      int         `json:"batch"`        // sequences per step
+	Steps      int         `json:"steps"`        // optimizer steps
+	LR         float64     `json:"lr"`           // peak learning rate
+	Warmup     int         `json:"warmup"`       // linear warmup steps
+	MinLRRatio float64     `json:"min_lr_ratio"` // cosine decays to MinLRRatio × LR
+	GradClip   float64     `json:"grad_clip"`    // global-norm clip (0 = off)
+	Adam       AdamWConfig `json:"adam"`
+
+	EvalEvery       int    `json:"eval_every"`       // steps between validation evaluations
+	CheckpointEvery int    `json:"checkpoint_every"` // steps between checkpoints (0 = only at the end)
+	Seed            uint64 `json:"seed"`             // model init and batch order
+
+	Threads int    `json:"-"` // cores the kernels use (results do not depend on it)
+	Quiet   bool   `json:"-"` // no progress bar
+	OutDir  string `json:"-"` // where config.json, metrics.jsonl, result.json and the checkpoint go
+}
+
+// Default returns the reference experiment of DESIGN.md for a model preset:
+// AdamW (0.9, 0.999, 1e-8, no weight decay), clip 1.0, 2,000 steps, warmup
+// 50, cosine to 0.1 of lr 1e-3, batch 16 on opticks.
+func Default(preset string) (Config, error) {
+	m, err := model.Preset(preset)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		Preset: preset, Model: m,
+		Data: "opticks", ValFrac: 0.05, ValWindows: 2000,
+		Batch: 16, Steps: 2000, LR: 1e-3, Warmup: 50, MinLRRatio: 0.1, GradClip: 1,
+		Adam:      AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+		EvalEvery: 200, Seed: 1, Threads: 1,
+	}, nil
+}
+
+// Validate names the first field that makes the config unusable.
+func (c Config) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Data == "":
+		return fmt.Errorf("config: data is empty (want opticks, gostd or a path)")
+	case !(c.ValFrac > 0 && c.ValFrac < 1):
+		return fmt.Errorf("config: val_frac must be in (0, 1), got %g", c.ValFrac)
+	case c.ValWindows < 0:
+		return fmt.Errorf("config: val_windows must be ≥ 0, got %d", c.ValWindows)
+	case c.Batch < 1:
+		return fmt.Errorf("config: batch must be ≥ 1, got %d", c.Batch)
+	case c.Steps < 1:
+		return fmt.Errorf("config: steps must be ≥ 1, got %d", c.Steps)
+	case !(c.LR > 0):
+		return fmt.Errorf("config: lr must be > 0, got %g", c.LR)
+	case c.Warmup < 0 || c.Warmup >= c.Steps:
+		return fmt.Errorf("config: warmup must be in [0, steps=%d), got %d", c.Steps, c.Warmup)
+	case !(c.MinLRRatio > 0 && c.MinLRRatio <= 1):
+		return fmt.Errorf("config: min_lr_ratio must be in (0, 1], got %g", c.MinLRRatio)
+	case c.GradClip < 0:
+		return fmt.Errorf("config: grad_clip must be ≥ 0, got %g", c.GradClip)
+	case !(c.Adam.Beta1 >= 0 && c.Adam.Beta1 < 1 && c.Adam.Beta2 >= 0 && c.Adam.Beta2 < 1):
+		return fmt.Errorf("config: adam betas must be in [0, 1), got %g, %g", c.Adam.Beta1, c.Adam.Beta2)
+	case !(c.Adam.Eps > 0) || c.Adam.WeightDecay < 0:
+		return fmt.Errorf("config: adam eps must be > 0 and weight_decay ≥ 0, got %g, %g", c.Adam.Eps, c.Adam.WeightDecay)
+	case c.EvalEvery < 1:
+		return fmt.Errorf("config: eval_every must be ≥ 1, got %d", c.EvalEvery)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("config: checkpoint_every must be ≥ 0, got %d", c.CheckpointEvery)
+	}
+	return nil
+}

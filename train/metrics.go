@@ -1,0 +1,108 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+)
+
+// StepMetrics is one line of metrics.jsonl. It holds only numbers that are a
+// function of the config, so equal configs give byte-identical files; wall
+// clock measurements go to timing.jsonl.
+type StepMetrics struct {
+	Step     int      `json:"step"` // 1-based: the line is written after optimizer step Step
+	Loss     float64  `json:"loss"`
+	LR       float64  `json:"lr"`
+	GradNorm float64  `json:"grad_norm"`
+	ValLoss  *float64 `json:"val_loss,omitempty"`
+	Event    string   `json:"event,omitempty"` // method events at this step (switch, merge, ...)
+}
+
+// StepTiming is one line of timing.jsonl.
+type StepTiming struct {
+	Step       int     `json:"step"`
+	StepMillis float64 `json:"step_ms"`
+	TokensPerS float64 `json:"tok_s"`
+}
+
+// jsonlWriter appends JSON lines to a file, flushing each line so that an
+// interrupted run keeps everything it logged.
+type jsonlWriter struct {
+	f *os.File
+}
+
+func openJSONL(path string) (*jsonlWriter, error) {
+	if path == "" {
+		return &jsonlWriter{}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonlWriter{f: f}, nil
+}
+
+func (w *jsonlWriter) write(v any) error {
+	if w.f == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.f.Write(append(b, '\n'))
+	return err
+}
+
+func (w *jsonlWriter) Close() error {
+	if w.f == nil {
+		return nil
+	}
+	return w.f.Close()
+}
+
+// truncateJSONL keeps the lines of a JSONL file whose "step" is ≤ lastStep:
+// on resume, the steps after the checkpoint are re-run and logged again.
+func truncateJSONL(path string, lastStep int) error {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var head struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(sc.Bytes(), &head) != nil || head.Step > lastStep {
+			break // a torn last line, or the part to redo
+		}
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	return WriteFileAtomic(path, out.Bytes())
+}
+
+// ReadMetrics loads a metrics.jsonl file.
+func ReadMetrics(path string) ([]StepMetrics, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ms []StepMetrics
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m StepMetrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, sc.Err()
+}

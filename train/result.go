@@ -1,0 +1,62 @@
+package train
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// Status values of a Result.
+const (
+	StatusOK       = "ok"
+	StatusDiverged = "diverged"
+)
+
+// Result is what a finished run reports (result.json).
+type Result struct {
+	Status         string  `json:"status"`                   // "ok" or "diverged"
+	DivergedReason string  `json:"diverged_reason,omitempty"` // what went wrong, and at which step
+	Steps          int     `json:"steps"`                    // optimizer steps completed
+	InitialVal     Eval    `json:"initial_val"`
+	FinalVal       Eval    `json:"final_val"`
+	Evals          []Eval  `json:"evals"`
+	FinalTrainLoss float64 `json:"final_train_loss"` // mean of the last 50 steps' training loss
+
+	TotalParams     int `json:"total_params"`
+	TrainableParams int `json:"trainable_params"`
+	OptimizerFloats int `json:"optimizer_floats"`
+
+	// Throughput of the training steps only (evaluation and checkpoint time excluded).
+	TokensPerSec   float64 `json:"tokens_per_sec"`
+	ExamplesPerSec float64 `json:"examples_per_sec"`
+	TrainSeconds   float64 `json:"train_seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	Threads        int     `json:"threads"`
+	GemmBackend    string  `json:"gemm_backend"`
+
+	Method map[string]float64 `json:"method,omitempty"` // method counters: merges, resets, ...
+}
+
+func writeJSON(dir, name string, v any) error {
+	if dir == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, name), append(b, '\n'))
+}
+
+// ReadResult loads a run's result.json.
+func ReadResult(dir string) (*Result, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
