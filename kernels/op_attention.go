@@ -62,13 +62,7 @@ func causalSoftmax(s []float32, T int) {
 		for _, x := range row[1 : i+1] {
 			m = max(m, x)
 		}
-		var sum float32
-		for j := 0; j <= i; j++ {
-			e := expf(row[j] - m)
-			row[j] = e
-			sum += e
-		}
-		inv := 1 / sum
+		inv := 1 / expShift(row[:i+1], row[:i+1], m)
 		for j := 0; j <= i; j++ {
 			row[j] *= inv
 		}

@@ -31,7 +31,9 @@ func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 	f.lse = f.c.arena.Get(n)
 	parts := f.c.chunks(n, 64)
 	partial := make([]float64, parts) // per chunk, summed in order: reproducible
+	scratch := f.c.arena.Get(parts * V)
 	f.c.parallelChunks(n, 64, func(p, lo, hi int) {
+		exps := scratch[p*V : (p+1)*V]
 		var sum float64
 		for r := lo; r < hi; r++ {
 			row := x.data[r*V : (r+1)*V]
@@ -43,10 +45,7 @@ func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 			for _, v := range row[1:] {
 				m = max(m, v)
 			}
-			var s float32
-			for _, v := range row {
-				s += expf(v - m)
-			}
+			s := expShift(exps, row, m)
 			lse := m + float32(math.Log(float64(s)))
 			f.lse[r] = lse
 			sum += float64(lse - row[t])
@@ -74,9 +73,9 @@ func (f *crossEntropyFn) Backward(gy mat.Tensor) error {
 	f.c.parallel(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, out := x.data[r*V:(r+1)*V], dx.data[r*V:(r+1)*V]
-			lse := f.lse[r]
-			for j, v := range row {
-				out[j] = scale * expf(v-lse)
+			expShift(out, row, f.lse[r])
+			for j := range out {
+				out[j] *= scale
 			}
 			out[f.targets[r]] -= scale
 		}

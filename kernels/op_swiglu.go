@@ -14,15 +14,32 @@ type swigluFn struct {
 
 func (f *swigluFn) Operands() []mat.Tensor { return []mat.Tensor{f.gate, f.up} }
 
-func sigmoid(x float32) float32 { return 1 / (1 + expf(-x)) }
+// sigmoidInto sets dst[i] = σ(x[i]) = 1/(1+e^(−x[i])).
+func sigmoidInto(dst, x []float32) {
+	for i, v := range x {
+		dst[i] = -v
+	}
+	expShift(dst, dst, 0)
+	for i, e := range dst {
+		dst[i] = 1 / (1 + e)
+	}
+}
+
+// sigmoidBlock is how many sigmoids are computed at once into a stack buffer.
+const sigmoidBlock = 256
 
 func (f *swigluFn) Forward() (mat.Tensor, error) {
 	g, u := ValueOf(f.gate), ValueOf(f.up)
 	y := f.c.newOut(g.rows, g.cols)
 	f.c.parallel(len(y.data), 1<<13, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			x := g.data[i]
-			y.data[i] = x * sigmoid(x) * u.data[i]
+		var sig [sigmoidBlock]float32
+		for b := lo; b < hi; b += sigmoidBlock {
+			e := min(b+sigmoidBlock, hi)
+			s := sig[:e-b]
+			sigmoidInto(s, g.data[b:e])
+			for i, si := range s {
+				y.data[b+i] = g.data[b+i] * si * u.data[b+i]
+			}
 		}
 	})
 	return y, nil
@@ -34,11 +51,15 @@ func (f *swigluFn) Backward(gy mat.Tensor) error {
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
 	dg, du := f.c.newOut(g.rows, g.cols), f.c.newOut(g.rows, g.cols)
 	f.c.parallel(len(dy), 1<<13, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			x := g.data[i]
-			s := sigmoid(x)
-			dg.data[i] = dy[i] * u.data[i] * s * (1 + x*(1-s))
-			du.data[i] = dy[i] * x * s
+		var sig [sigmoidBlock]float32
+		for b := lo; b < hi; b += sigmoidBlock {
+			e := min(b+sigmoidBlock, hi)
+			sigmoidInto(sig[:e-b], g.data[b:e])
+			for i := b; i < e; i++ {
+				x, s := g.data[i], sig[i-b]
+				dg.data[i] = dy[i] * u.data[i] * s * (1 + x*(1-s))
+				du.data[i] = dy[i] * x * s
+			}
 		}
 	})
 	if needG {

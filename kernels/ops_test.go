@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -63,12 +64,22 @@ func TestFrozenWeightGetsNoGradient(t *testing.T) {
 	}
 }
 
-func TestExpf(t *testing.T) {
+func TestExpShift(t *testing.T) {
+	var src []float32
 	for x := float32(-87); x < 88; x += 0.01 {
-		want := float32(math64Exp(float64(x)))
-		got := expf(x)
-		if rel := (got - want) / want; rel > 3e-7 || rel < -3e-7 {
-			t.Fatalf("expf(%g) = %g, want %g (rel err %g)", x, got, want, rel)
+		src = append(src, x)
+	}
+	dst := make([]float32, len(src))
+	sum := expShift(dst, src, 0.5)
+	var want float64
+	for i, x := range src {
+		e := math.Exp(float64(x - 0.5)) // the float32 argument expShift sees
+		want += float64(dst[i])
+		if rel := (float64(dst[i]) - e) / e; math.Abs(rel) > 3e-7 && e > 1e-37 {
+			t.Fatalf("expShift(%g − 0.5) = %g, want %g (rel err %.2g)", x, dst[i], e, rel)
 		}
+	}
+	if math.Abs(float64(sum)-want)/want > 1e-5 {
+		t.Errorf("sum %g, want %g", sum, want)
 	}
 }

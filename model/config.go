@@ -78,3 +78,16 @@ func PresetNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// FLOPsPerStep estimates the floating-point operations of one training step
+// (forward and backward) on batch sequences: 6 per weight per token for the
+// linears (2 forward, 4 backward) and, per layer and sequence, 4·T²·d for the
+// two attention products forward, twice that backward. frozenLinears tells
+// how many of the block weights get no weight gradient (a LoRA run's frozen
+// W), which saves 2 of the 6. Norms, rotary and softmax are not counted.
+func (c Config) FLOPsPerStep(batch, frozenLinears, loraParams int) float64 {
+	tokens := float64(batch * c.SeqLen)
+	linear := float64(c.Layers*(4*c.Dim*c.Dim+3*c.Dim*c.FFN) + c.Vocab*c.Dim)
+	attn := float64(c.Layers*batch) * 12 * float64(c.SeqLen*c.SeqLen*c.Dim)
+	return 6*linear*tokens - 2*float64(frozenLinears)*tokens + 6*float64(loraParams)*tokens + attn
+}

@@ -35,6 +35,8 @@ type Config struct {
 	Threads int    `json:"-"` // cores the kernels use (results do not depend on it)
 	Quiet   bool   `json:"-"` // no progress bar
 	OutDir  string `json:"-"` // where config.json, metrics.jsonl, result.json and the checkpoint go
+
+	stopAfter int // tests: return after this step as if the process were killed
 }
 
 // Default returns the reference experiment of DESIGN.md for a model preset:

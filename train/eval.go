@@ -12,7 +12,7 @@ import (
 type Eval struct {
 	Step        int     `json:"step"`
 	Loss        float64 `json:"loss"`          // nats per token
-	Perplexity  float64 `json:"perplexity"`    // e^loss
+	Perplexity  Number  `json:"perplexity"`    // e^loss
 	BitsPerByte float64 `json:"bits_per_byte"` // loss / ln 2 (one token is one byte)
 }
 
@@ -33,5 +33,5 @@ func Evaluate(c *kernels.Ctx, m *model.Model, val *data.Validation, batch, step 
 		tokens += rows * seq
 	}
 	l := sum / float64(tokens)
-	return Eval{Step: step, Loss: l, Perplexity: math.Exp(l), BitsPerByte: l / math.Ln2}, nil
+	return Eval{Step: step, Loss: l, Perplexity: Number(math.Exp(l)), BitsPerByte: l / math.Ln2}, nil
 }

@@ -123,34 +123,15 @@ func Run(cfg Config) (*Result, error) {
 	for step := start; step < cfg.Steps; step++ {
 		t0 := time.Now()
 		sampler.Next(inputs, targets)
-		c.Reset()
-		trainable := m.Trainable()
-		for _, p := range trainable {
-			p.ZeroGrad()
-		}
-
-		// Forward and backward.
-		lossNode, err := m.Loss(c, inputs, targets)
+		lr := cfg.LR * sched.Multiplier(step)
+		loss, norm, err := Step(c, m, opt, inputs, targets, lr, cfg.GradClip)
 		if err != nil {
 			return nil, err
 		}
-		loss := float64(kernels.Data(lossNode.Value())[0])
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			res.diverge(fmt.Sprintf("training loss is %v at step %d", loss, step+1))
+		if bad(loss) || bad(norm) {
+			res.diverge(fmt.Sprintf("training loss %v, gradient norm %v at step %d", loss, norm, step+1))
 			break
 		}
-		if err := ag.Backward(lossNode); err != nil {
-			return nil, err
-		}
-
-		// Clip, step, schedule.
-		norm := ClipGradNorm(trainable, cfg.GradClip)
-		if math.IsNaN(norm) || math.IsInf(norm, 0) {
-			res.diverge(fmt.Sprintf("gradient norm is %v at step %d", norm, step+1))
-			break
-		}
-		lr := cfg.LR * sched.Multiplier(step)
-		opt.Step(trainable, lr)
 		dt := time.Since(t0)
 		trainTime += dt
 
@@ -160,6 +141,10 @@ func Run(cfg Config) (*Result, error) {
 			ev, err := Evaluate(c, m, val, cfg.Batch, step+1)
 			if err != nil {
 				return nil, err
+			}
+			if bad(ev.Loss) {
+				res.diverge(fmt.Sprintf("validation loss is %v at step %d", ev.Loss, step+1))
+				break
 			}
 			res.Evals = append(res.Evals, ev)
 			line.ValLoss = &ev.Loss
@@ -183,6 +168,9 @@ func Run(cfg Config) (*Result, error) {
 		}
 		bar.Describe(fmt.Sprintf("loss %.3f val %.3f", loss, res.Evals[len(res.Evals)-1].Loss))
 		bar.Add(1)
+		if step+1 == cfg.stopAfter {
+			return res, nil // simulated kill: no final checkpoint, no result.json
+		}
 	}
 	bar.Finish()
 
@@ -248,3 +236,34 @@ func mean(xs []float64) float64 {
 	}
 	return s / float64(len(xs))
 }
+
+// Step runs one training step: forward, backward, gradient clipping and the
+// AdamW update at learning rate lr. It returns the loss and the gradient norm
+// before clipping; when either is not finite the weights are left untouched.
+func Step(c *kernels.Ctx, m *model.Model, opt *AdamW, inputs, targets []int32, lr, clip float64) (loss, norm float64, err error) {
+	c.Reset()
+	trainable := m.Trainable()
+	for _, p := range trainable {
+		p.ZeroGrad()
+	}
+	lossNode, err := m.Loss(c, inputs, targets)
+	if err != nil {
+		return 0, 0, err
+	}
+	loss = float64(kernels.Data(lossNode.Value())[0])
+	if bad(loss) {
+		return loss, math.NaN(), nil
+	}
+	if err := ag.Backward(lossNode); err != nil {
+		return 0, 0, err
+	}
+	norm = ClipGradNorm(trainable, clip)
+	if bad(norm) {
+		return loss, norm, nil
+	}
+	opt.Step(trainable, lr)
+	return loss, norm, nil
+}
+
+// bad reports a NaN or infinite value.
+func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
