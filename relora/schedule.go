@@ -14,12 +14,10 @@ import (
 // MinRatio over the whole run. With Restarts it is the official
 // `cosine_restarts` ("jagged cosine", the paper's Fig. 4): after each
 // restart step R the multiplier climbs linearly from 0 over RestartWarmup
-// steps, to the global cosine's value at progress R/(Steps−Warmup), then
-// follows the global cosine again.
-//
-// The official code computes that target as progress R/(Steps−Warmup), not
-// (R+RestartWarmup−Warmup)/(Steps−Warmup); we keep its formula, so the LR
-// jumps very slightly at the end of each re-warm, exactly as there.
+// steps, to the value the global cosine has at the end of that re-warm,
+// progress (R + RestartWarmup − Warmup)/(Steps − Warmup), then follows the
+// global cosine again, so the curve is continuous there. (The official
+// code's earliest version used progress R/(Steps − Warmup), a small jump.)
 type Schedule struct {
 	Steps         int     // total optimizer steps of the run
 	Warmup        int     // first linear warmup
@@ -53,7 +51,7 @@ func (s Schedule) Multiplier(step int) float64 {
 		return float64(step) / float64(max(1, s.Warmup))
 	}
 	if r, ok := s.rewarming(step); ok {
-		target := s.cosine(float64(r) / float64(max(1, s.Steps-s.Warmup)))
+		target := s.cosine(float64(r+s.RestartWarmup-s.Warmup) / float64(max(1, s.Steps-s.Warmup)))
 		return float64(step-r) / float64(s.RestartWarmup) * target
 	}
 	return s.cosine(float64(step-s.Warmup) / float64(max(1, s.Steps-s.Warmup)))

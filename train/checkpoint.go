@@ -19,6 +19,7 @@ type Checkpoint struct {
 	Adam   map[string]*AdamState // by parameter name
 	Extra  map[string]float64    // method counters (merges, resets, ...)
 	Evals  []Eval                // evaluations so far
+	Resets []Reset               // optimizer resets so far
 }
 
 // Snapshot captures the model and optimizer (copies, so training may go on).

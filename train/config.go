@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/relorago/harness/model"
+	"github.com/relorago/harness/relora"
 )
 
 // Config is everything that determines a run's numbers. Two runs with equal
@@ -28,9 +29,17 @@ type Config struct {
 	GradClip   float64     `json:"grad_clip"`    // global-norm clip (0 = off)
 	Adam       AdamWConfig `json:"adam"`
 
-	EvalEvery       int    `json:"eval_every"`       // steps between validation evaluations
-	CheckpointEvery int    `json:"checkpoint_every"` // steps between checkpoints (0 = only at the end)
-	Seed            uint64 `json:"seed"`             // model init and batch order
+	ReLoRA relora.Config `json:"relora"` // the method: full, LoRA/ReLoRA variants, control
+
+	EvalEvery       int    `json:"eval_every"`        // steps between validation evaluations
+	CheckpointEvery int    `json:"checkpoint_every"`  // steps between checkpoints (0 = only at the end)
+	Seed            uint64 `json:"seed"`              // model init and batch order
+	SaveAt          []int  `json:"save_at,omitempty"` // also keep the checkpoint after these steps (ckpt-<step>.gob)
+
+	// WarmStartFrom is a full-rank run's checkpoint at step ReLoRA.WarmStartSteps
+	// to start the LoRA phase from instead of training the warm start again.
+	// With the same seed and settings the run is identical either way.
+	WarmStartFrom string `json:"-"`
 
 	Threads int    `json:"-"` // cores the kernels use (results do not depend on it)
 	Quiet   bool   `json:"-"` // no progress bar
@@ -52,6 +61,7 @@ func Default(preset string) (Config, error) {
 		Data: "opticks", ValFrac: 0.05, ValWindows: 2000,
 		Batch: 16, Steps: 2000, LR: 1e-3, Warmup: 50, MinLRRatio: 0.1, GradClip: 1,
 		Adam:      AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+		ReLoRA:    relora.Default(),
 		EvalEvery: 200, Seed: 1, Threads: 1,
 	}, nil
 }
@@ -89,5 +99,13 @@ func (c Config) Validate() error {
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("config: checkpoint_every must be ≥ 0, got %d", c.CheckpointEvery)
 	}
-	return nil
+	for _, s := range c.SaveAt {
+		if s < 1 || s > c.Steps {
+			return fmt.Errorf("config: save_at step %d outside [1, steps=%d]", s, c.Steps)
+		}
+	}
+	if c.WarmStartFrom != "" && c.ReLoRA.WarmStartSteps == 0 {
+		return fmt.Errorf("config: warm_start_from needs warm_start > 0 (the step the checkpoint was taken at)")
+	}
+	return c.ReLoRA.Validate(c.Steps)
 }

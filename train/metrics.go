@@ -106,3 +106,30 @@ func ReadMetrics(path string) ([]StepMetrics, error) {
 	}
 	return ms, sc.Err()
 }
+
+// copyJSONL appends to dst the lines of src whose step is ≤ lastStep (the
+// warm start's metrics, when a run starts from another run's checkpoint). A
+// missing src is not an error: curves then start at the switch.
+func copyJSONL(src, dst string, lastStep int) error {
+	b, err := os.ReadFile(src)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var head struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(sc.Bytes(), &head) != nil || head.Step > lastStep {
+			break
+		}
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	return WriteFileAtomic(dst, out.Bytes())
+}

@@ -2,6 +2,8 @@ package train
 
 import (
 	"encoding/json"
+
+	"github.com/relorago/harness/model"
 	"os"
 	"path/filepath"
 )
@@ -14,9 +16,9 @@ const (
 
 // Result is what a finished run reports (result.json).
 type Result struct {
-	Status         string  `json:"status"`                   // "ok" or "diverged"
+	Status         string  `json:"status"`                    // "ok" or "diverged"
 	DivergedReason string  `json:"diverged_reason,omitempty"` // what went wrong, and at which step
-	Steps          int     `json:"steps"`                    // optimizer steps completed
+	Steps          int     `json:"steps"`                     // optimizer steps completed
 	InitialVal     Eval    `json:"initial_val"`
 	FinalVal       Eval    `json:"final_val"`
 	Evals          []Eval  `json:"evals"`
@@ -34,7 +36,17 @@ type Result struct {
 	Threads        int     `json:"threads"`
 	GemmBackend    string  `json:"gemm_backend"`
 
-	Method map[string]float64 `json:"method,omitempty"` // method counters: merges, resets, ...
+	Model  model.Config `json:"model"`            // the shape trained (the control's is smaller)
+	Merges int          `json:"merges"`           // merge-and-reinit restarts done
+	Resets []Reset      `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
+}
+
+// Reset records one optimizer reset: after which step, and which fraction of
+// the LoRA factors' first (M) and second (V) Adam moments it zeroed.
+type Reset struct {
+	Step    int     `json:"step"`
+	ZeroedM float64 `json:"zeroed_m"`
+	ZeroedV float64 `json:"zeroed_v"`
 }
 
 func writeJSON(dir, name string, v any) error {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nlpodyssey/spago/ag"
@@ -33,10 +34,48 @@ const (
 // (NaN/Inf loss, or a final validation loss above the initial one) is a
 // Result with Status "diverged", not an error.
 func Run(cfg Config) (*Result, error) {
+	r, err := newRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	if err := r.resume(); err != nil {
+		return nil, err
+	}
+	if err := r.loop(); err != nil {
+		return nil, err
+	}
+	if r.killed {
+		return r.res, nil
+	}
+	return r.finish()
+}
+
+// run is one training run's state.
+type run struct {
+	cfg     Config
+	method  relora.Config
+	sched   relora.Schedule
+	sampler *data.Sampler
+	val     *data.Validation
+	m       *model.Model
+	opt     *AdamW
+	c       *kernels.Ctx
+	res     *Result
+
+	start, merges   int
+	metrics, timing *jsonlWriter
+	trainTime       time.Duration
+	recentLoss      []float64
+	wallStart       time.Time
+	killed          bool
+}
+
+func newRun(cfg Config) (*run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	wallStart := time.Now()
+	r := &run{cfg: cfg, method: cfg.ReLoRA, wallStart: time.Now()}
 	if cfg.OutDir != "" {
 		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 			return nil, err
@@ -53,147 +92,301 @@ func Run(cfg Config) (*Result, error) {
 	}
 	trainBytes, valBytes := corpus.Split(cfg.ValFrac)
 	seq := cfg.Model.SeqLen
-	sampler, err := data.NewSampler(corpus.Name, trainBytes, seq, cfg.Batch, cfg.Seed)
-	if err != nil {
+	if r.sampler, err = data.NewSampler(corpus.Name, trainBytes, seq, cfg.Batch, cfg.Seed); err != nil {
 		return nil, err
 	}
-	val, err := data.NewValidation(corpus.Name, valBytes, seq, cfg.Batch, cfg.ValWindows)
-	if err != nil {
+	if r.val, err = data.NewValidation(corpus.Name, valBytes, seq, cfg.Batch, cfg.ValWindows); err != nil {
 		return nil, err
 	}
 
-	// Model, optimizer, schedule.
-	m, err := model.New(cfg.Model, cfg.Seed)
-	if err != nil {
+	// Model (the control baseline is a smaller full-rank model), optimizer, schedule.
+	shape := cfg.Model
+	if r.method.Method == relora.MethodControl {
+		if shape, err = controlShape(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if r.m, err = model.New(shape, cfg.Seed); err != nil {
 		return nil, err
 	}
-	opt := NewAdamW(cfg.Adam)
-	sched := relora.Schedule{Steps: cfg.Steps, Warmup: cfg.Warmup, MinRatio: cfg.MinLRRatio}
-	if err := sched.Validate(); err != nil {
+	r.opt = NewAdamW(cfg.Adam)
+	r.sched = r.method.Schedule(cfg.Steps, cfg.Warmup, cfg.MinLRRatio)
+	if err := r.sched.Validate(); err != nil {
 		return nil, err
 	}
-	c := kernels.NewCtx(cfg.Threads)
+	r.c = kernels.NewCtx(cfg.Threads)
+	r.res = &Result{Status: StatusOK, Threads: r.c.Threads(), GemmBackend: kernels.GemmBackend, Model: shape}
+	return r, nil
+}
 
-	// Resume from the last checkpoint, if there is one.
-	res := &Result{Status: StatusOK, Threads: c.Threads(), GemmBackend: kernels.GemmBackend}
-	start := 0
-	ckPath := filepath.Join(cfg.OutDir, CheckpointFile)
+// controlShape sizes the control model: total parameters ≈ the trainable
+// parameters of the LoRA run at this config's rank.
+func controlShape(cfg Config) (model.Config, error) {
+	target := cfg.ReLoRA.ControlTarget
+	if target == 0 {
+		target = relora.TrainableParams(cfg.Model, cfg.ReLoRA.Rank)
+	}
+	return relora.ControlConfig(cfg.Model, target)
+}
+
+// resume continues from OutDir's checkpoint, or from a warm-start
+// checkpoint, or evaluates the untrained model to start from scratch.
+func (r *run) resume() error {
+	cfg := r.cfg
+	ck, from, err := r.findCheckpoint()
+	if err != nil {
+		return err
+	}
+	if ck != nil {
+		// Checkpoints are taken between steps, and the switch happens at the
+		// top of step WarmStartSteps, so one at that step is still full-rank.
+		if r.method.LowRank() && ck.Step > r.method.WarmStartSteps {
+			relora.Wrap(r.m, r.method.Rank, r.method.Alpha, cfg.Seed)
+		}
+		if err := ck.Restore(r.m, r.opt); err != nil {
+			return fmt.Errorf("resume from %s: %w", from, err)
+		}
+		r.start, r.res.Evals = ck.Step, ck.Evals
+		r.merges = int(ck.Extra["merges"])
+		r.res.Resets = ck.Resets
+	}
 	if cfg.OutDir != "" {
-		ck, err := LoadCheckpoint(ckPath)
-		switch {
-		case err == nil:
-			if err := ck.Restore(m, opt); err != nil {
-				return nil, fmt.Errorf("resume %s: %w", ckPath, err)
-			}
-			start, res.Evals = ck.Step, ck.Evals
-		case !errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("resume: %w (delete it to start over)", err)
-		}
 		for _, f := range []string{MetricsFile, TimingFile} {
-			if err := truncateJSONL(filepath.Join(cfg.OutDir, f), start); err != nil {
-				return nil, err
+			if err := truncateJSONL(filepath.Join(cfg.OutDir, f), r.start); err != nil {
+				return err
+			}
+		}
+		if from == cfg.WarmStartFrom && from != "" {
+			// Carry the warm start's logged steps over, so curves are whole.
+			if err := copyJSONL(filepath.Join(filepath.Dir(from), MetricsFile), filepath.Join(cfg.OutDir, MetricsFile), r.start); err != nil {
+				return err
 			}
 		}
 	}
-	metrics, err := openJSONL(joinIf(cfg.OutDir, MetricsFile))
-	if err != nil {
-		return nil, err
+	if r.metrics, err = openJSONL(joinIf(cfg.OutDir, MetricsFile)); err != nil {
+		return err
 	}
-	defer metrics.Close()
-	timing, err := openJSONL(joinIf(cfg.OutDir, TimingFile))
-	if err != nil {
-		return nil, err
+	if r.timing, err = openJSONL(joinIf(cfg.OutDir, TimingFile)); err != nil {
+		return err
 	}
-	defer timing.Close()
-
-	if start == 0 {
-		ev, err := Evaluate(c, m, val, cfg.Batch, 0)
+	if r.start == 0 {
+		ev, err := Evaluate(r.c, r.m, r.val, cfg.Batch, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		res.Evals = append(res.Evals, ev)
+		r.res.Evals = append(r.res.Evals, ev)
 	}
-	res.InitialVal = res.Evals[0]
+	r.res.InitialVal = r.res.Evals[0]
+	return nil
+}
 
-	bar := newProgress(cfg, start)
-	inputs, targets := make([]int32, cfg.Batch*seq), make([]int32, cfg.Batch*seq)
-	var trainTime time.Duration
-	var recentLoss []float64
-	sampler.SetStep(start)
-	for step := start; step < cfg.Steps; step++ {
-		t0 := time.Now()
-		sampler.Next(inputs, targets)
-		lr := cfg.LR * sched.Multiplier(step)
-		loss, norm, err := Step(c, m, opt, inputs, targets, lr, cfg.GradClip)
+// findCheckpoint returns the run's own checkpoint if it has one, else the
+// warm-start checkpoint if configured, else nil.
+func (r *run) findCheckpoint() (*Checkpoint, string, error) {
+	if r.cfg.OutDir != "" {
+		path := filepath.Join(r.cfg.OutDir, CheckpointFile)
+		ck, err := LoadCheckpoint(path)
+		if err == nil {
+			return ck, path, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("resume: %w (delete it to start over)", err)
+		}
+	}
+	if path := r.cfg.WarmStartFrom; path != "" {
+		ck, err := LoadCheckpoint(path)
 		if err != nil {
-			return nil, err
+			return nil, "", fmt.Errorf("warm start: %w", err)
+		}
+		if ck.Step != r.method.WarmStartSteps {
+			return nil, "", fmt.Errorf("warm start: %s is at step %d, the run switches at step %d", path, ck.Step, r.method.WarmStartSteps)
+		}
+		return ck, path, nil
+	}
+	return nil, "", nil
+}
+
+// loop is the training loop. The ReLoRA events are the lines marked "method".
+func (r *run) loop() error {
+	cfg, method := r.cfg, r.method
+	seq := cfg.Model.SeqLen
+	bar := newProgress(cfg, r.start)
+	defer bar.Finish()
+	inputs, targets := make([]int32, cfg.Batch*seq), make([]int32, cfg.Batch*seq)
+	mergeAt := map[int]bool{}
+	for _, s := range method.MergeSteps(cfg.Steps) {
+		mergeAt[s] = true
+	}
+	r.sampler.SetStep(r.start)
+	for step := r.start; step < cfg.Steps; step++ {
+		var event string
+		// method: the warm-start switch (or the start of a LoRA run) wraps
+		// the linears and starts a fresh optimizer.
+		if method.LowRank() && step == method.WarmStartSteps && len(relora.LoRAs(r.m)) == 0 {
+			relora.Wrap(r.m, method.Rank, method.Alpha, cfg.Seed)
+			r.opt = NewAdamW(cfg.Adam)
+			event = "switch"
+		}
+
+		t0 := time.Now()
+		r.sampler.Next(inputs, targets)
+		lr := method.PeakLR(step, cfg.LR) * r.sched.Multiplier(step)
+		loss, norm, err := Step(r.c, r.m, r.opt, inputs, targets, lr, cfg.GradClip)
+		if err != nil {
+			return err
 		}
 		if bad(loss) || bad(norm) {
-			res.diverge(fmt.Sprintf("training loss %v, gradient norm %v at step %d", loss, norm, step+1))
-			break
+			r.res.diverge(fmt.Sprintf("training loss %v, gradient norm %v at step %d", loss, norm, step+1))
+			return nil
+		}
+
+		// method: merge-and-reinit after the restart step's update, then
+		// prune the LoRA factors' Adam moments.
+		if mergeAt[step] {
+			r.merges++
+			relora.MergeAll(r.m, cfg.Seed, r.merges)
+			event = "merge"
+			if method.OptimizerReset {
+				r.res.Resets = append(r.res.Resets, r.pruneOptimizer(step+1))
+				event = "merge+reset"
+			}
 		}
 		dt := time.Since(t0)
-		trainTime += dt
+		r.trainTime += dt
 
-		// Log, evaluate, checkpoint.
-		line := StepMetrics{Step: step + 1, Loss: loss, LR: lr, GradNorm: norm}
-		if (step+1)%cfg.EvalEvery == 0 || step+1 == cfg.Steps {
-			ev, err := Evaluate(c, m, val, cfg.Batch, step+1)
-			if err != nil {
-				return nil, err
-			}
-			if bad(ev.Loss) {
-				res.diverge(fmt.Sprintf("validation loss is %v at step %d", ev.Loss, step+1))
-				break
-			}
-			res.Evals = append(res.Evals, ev)
-			line.ValLoss = &ev.Loss
+		if err := r.log(step, loss, lr, norm, event, dt); err != nil {
+			return err
 		}
-		if err := metrics.write(line); err != nil {
-			return nil, err
+		if r.res.Status != StatusOK {
+			return nil
 		}
-		tokens := float64(cfg.Batch * seq)
-		if err := timing.write(StepTiming{Step: step + 1, StepMillis: dt.Seconds() * 1e3, TokensPerS: tokens / dt.Seconds()}); err != nil {
-			return nil, err
+		if err := r.checkpoint(step + 1); err != nil {
+			return err
 		}
-		recentLoss = append(recentLoss, loss)
-		if len(recentLoss) > 50 {
-			recentLoss = recentLoss[1:]
-		}
-		res.Steps = step + 1
-		if cfg.OutDir != "" && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 && step+1 < cfg.Steps {
-			if err := Snapshot(step+1, m, opt, nil, res.Evals).Save(ckPath); err != nil {
-				return nil, err
-			}
-		}
-		bar.Describe(fmt.Sprintf("loss %.3f val %.3f", loss, res.Evals[len(res.Evals)-1].Loss))
+		bar.Describe(fmt.Sprintf("loss %.3f val %.3f", loss, r.res.Evals[len(r.res.Evals)-1].Loss))
 		bar.Add(1)
 		if step+1 == cfg.stopAfter {
-			return res, nil // simulated kill: no final checkpoint, no result.json
+			r.killed = true // simulated kill: no final checkpoint, no result.json
+			return nil
 		}
 	}
-	bar.Finish()
+	return nil
+}
 
-	// Summarise.
+// pruneOptimizer applies the optimizer reset to the LoRA factors' moments
+// (Adam's step counters are kept) and reports the fraction zeroed.
+func (r *run) pruneOptimizer(step int) Reset {
+	rng := relora.PruneRNG(r.cfg.Seed, r.merges)
+	var zm, zv, n int
+	for _, p := range r.m.Params() {
+		st := r.opt.States[p.Name]
+		if st == nil || !relora.IsLoRAParam(p.Name) {
+			continue
+		}
+		zm += relora.Prune(st.M, r.method.PruneMode, r.method.PruneRatio, rng)
+		zv += relora.Prune(st.V, r.method.PruneMode, r.method.PruneRatio, rng)
+		n += len(st.M)
+	}
+	return Reset{Step: step, ZeroedM: float64(zm) / float64(max(n, 1)), ZeroedV: float64(zv) / float64(max(n, 1))}
+}
+
+// log writes the step's metrics and timing, evaluating when due.
+func (r *run) log(step int, loss, lr, norm float64, event string, dt time.Duration) error {
+	cfg := r.cfg
+	line := StepMetrics{Step: step + 1, Loss: loss, LR: lr, GradNorm: norm, Event: event}
+	if (step+1)%cfg.EvalEvery == 0 || step+1 == cfg.Steps {
+		ev, err := Evaluate(r.c, r.m, r.val, cfg.Batch, step+1)
+		if err != nil {
+			return err
+		}
+		if bad(ev.Loss) {
+			r.res.diverge(fmt.Sprintf("validation loss is %v at step %d", ev.Loss, step+1))
+		} else {
+			r.res.Evals = append(r.res.Evals, ev)
+			line.ValLoss = &ev.Loss
+		}
+	}
+	if err := r.metrics.write(line); err != nil {
+		return err
+	}
+	tokens := float64(cfg.Batch * cfg.Model.SeqLen)
+	if err := r.timing.write(StepTiming{Step: step + 1, StepMillis: dt.Seconds() * 1e3, TokensPerS: tokens / dt.Seconds()}); err != nil {
+		return err
+	}
+	r.recentLoss = append(r.recentLoss, loss)
+	if len(r.recentLoss) > 50 {
+		r.recentLoss = r.recentLoss[1:]
+	}
+	r.res.Steps = step + 1
+	return nil
+}
+
+// checkpoint saves the resumable checkpoint every CheckpointEvery steps and
+// keeps a named copy at the SaveAt steps and at the warm-start switch.
+func (r *run) checkpoint(done int) error {
+	cfg := r.cfg
+	if cfg.OutDir == "" {
+		return nil
+	}
+	keep := slices.Contains(cfg.SaveAt, done) || (r.method.LowRank() && done == r.method.WarmStartSteps)
+	periodic := cfg.CheckpointEvery > 0 && done%cfg.CheckpointEvery == 0 && done < cfg.Steps
+	if !keep && !periodic {
+		return nil
+	}
+	ck := r.snapshot(done)
+	if keep {
+		if err := ck.Save(filepath.Join(cfg.OutDir, KeptCheckpoint(done))); err != nil {
+			return err
+		}
+	}
+	if periodic {
+		return ck.Save(filepath.Join(cfg.OutDir, CheckpointFile))
+	}
+	return nil
+}
+
+func (r *run) snapshot(done int) *Checkpoint {
+	ck := Snapshot(done, r.m, r.opt, map[string]float64{"merges": float64(r.merges)}, r.res.Evals)
+	ck.Resets = r.res.Resets
+	return ck
+}
+
+// KeptCheckpoint names the checkpoint kept after a step (SaveAt, warm start).
+func KeptCheckpoint(step int) string { return fmt.Sprintf("ckpt-%d.gob", step) }
+
+// finish summarises the run, saves the final checkpoint and result.json.
+func (r *run) finish() (*Result, error) {
+	res, cfg := r.res, r.cfg
 	res.FinalVal = res.Evals[len(res.Evals)-1]
 	if res.Status == StatusOK && res.FinalVal.Loss > res.InitialVal.Loss {
 		res.diverge(fmt.Sprintf("final validation loss %.4f is above the initial %.4f", res.FinalVal.Loss, res.InitialVal.Loss))
 	}
-	res.FinalTrainLoss = mean(recentLoss)
-	res.TotalParams, res.TrainableParams = m.Count()
-	res.OptimizerFloats = opt.Floats()
-	if trainTime > 0 {
-		res.TrainSeconds = trainTime.Seconds()
-		res.TokensPerSec = float64((res.Steps-start)*cfg.Batch*seq) / trainTime.Seconds()
-		res.ExamplesPerSec = float64((res.Steps-start)*cfg.Batch) / trainTime.Seconds()
+	res.FinalTrainLoss = mean(r.recentLoss)
+	res.TotalParams, res.TrainableParams = r.m.Count()
+	res.OptimizerFloats = r.opt.Floats()
+	res.Merges = r.merges
+	if r.trainTime > 0 {
+		steps := float64(res.Steps - r.start)
+		res.TrainSeconds = r.trainTime.Seconds()
+		res.TokensPerSec = steps * float64(cfg.Batch*cfg.Model.SeqLen) / r.trainTime.Seconds()
+		res.ExamplesPerSec = steps * float64(cfg.Batch) / r.trainTime.Seconds()
 	}
-	res.WallSeconds = time.Since(wallStart).Seconds()
+	res.WallSeconds = time.Since(r.wallStart).Seconds()
 	if cfg.OutDir != "" {
-		if err := Snapshot(res.Steps, m, opt, nil, res.Evals).Save(ckPath); err != nil {
+		if err := r.snapshot(res.Steps).Save(filepath.Join(cfg.OutDir, CheckpointFile)); err != nil {
 			return nil, err
 		}
 	}
 	return res, writeJSON(cfg.OutDir, ResultFile, res)
+}
+
+func (r *run) close() {
+	if r.metrics != nil {
+		r.metrics.Close()
+	}
+	if r.timing != nil {
+		r.timing.Close()
+	}
 }
 
 func (r *Result) diverge(reason string) {
