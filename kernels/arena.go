@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Arena hands out float32 buffers for one training step's activations and
 // gradients and takes them all back at Reset. Shapes repeat every step, so
@@ -10,6 +13,10 @@ type Arena struct {
 	mu   sync.Mutex
 	free map[int][][]float32 // by length
 	used [][]float32
+	// poison fills every buffer Get hands out with NaN. Tests set it so an op
+	// that reads a buffer before writing it cannot pass by luck of fresh
+	// (zeroed) memory.
+	poison bool
 }
 
 // NewArena returns an empty arena.
@@ -29,6 +36,12 @@ func (a *Arena) Get(n int) []float32 {
 		buf = make([]float32, n)
 	}
 	a.used = append(a.used, buf)
+	if a.poison {
+		nan := float32(math.NaN())
+		for i := range buf {
+			buf[i] = nan
+		}
+	}
 	return buf
 }
 

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
@@ -21,6 +22,8 @@ type Ctx struct {
 	// instance), and each of them splits its work again; without a bound,
 	// cgo calls would put more threads on the cores than there are cores.
 	slots chan struct{}
+
+	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
 
 	ropeMu sync.Mutex
 	rope   map[[3]int]*ropeTable
@@ -46,19 +49,26 @@ func (c *Ctx) Threads() int { return c.threads }
 func (c *Ctx) Arena() *Arena { return c.arena }
 
 // Reset releases every activation and gradient of the previous step.
-func (c *Ctx) Reset() { c.arena.Reset() }
+func (c *Ctx) Reset() {
+	c.arena.Reset()
+	c.seq.Store(0)
+}
 
-// newOut returns a step-scoped rows×cols Mat with unspecified contents.
+// newOut returns a step-scoped rows×cols Mat with unspecified contents, for
+// an op's forward output.
 func (c *Ctx) newOut(rows, cols int) *Mat {
 	m := NewMat(rows, cols, c.arena.Get(rows*cols))
 	m.arena = c.arena
+	m.seq = c.seq.Add(1)
 	return m
 }
 
-// newGrad returns a step-scoped zeroed rows×cols Mat, to be handed to AccGrad.
-func (c *Ctx) newGrad(rows, cols int) *Mat {
-	m := NewMat(rows, cols, c.arena.GetZero(rows*cols))
+// gradFrom returns a step-scoped rows×cols Mat with unspecified contents, for
+// a gradient that the op whose forward output is y sends to an operand.
+func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
+	m := NewMat(rows, cols, c.arena.Get(rows*cols))
 	m.arena = c.arena
+	m.seq = y.seq
 	return m
 }
 

@@ -2,7 +2,6 @@ package kernels
 
 import "testing"
 
-
 var sink float32
 
 func BenchmarkExpShift(b *testing.B) {

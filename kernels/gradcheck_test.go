@@ -40,6 +40,7 @@ func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat
 		m.ZeroGrad()
 	}
 	c := NewCtx(threads)
+	c.arena.poison = true
 	out := f(c, tensors)
 	om := ValueOf(out)
 	r := make([]float32, len(om.data))
@@ -60,6 +61,9 @@ func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat
 		if analytic == nil {
 			t.Fatalf("input %d: no gradient", i)
 		}
+		if HasNonFinite(analytic) {
+			t.Fatalf("input %d: gradient has NaN or Inf (an op read a buffer it never wrote?)", i)
+		}
 		var maxErr, maxRef float64
 		for s := 0; s < maxPerInput && s < len(m.data); s++ {
 			j := s
@@ -78,7 +82,7 @@ func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat
 			maxErr = math.Max(maxErr, math.Abs(numeric-float64(analytic[j])))
 			maxRef = math.Max(maxRef, math.Abs(numeric))
 		}
-		if rel := maxErr / math.Max(maxRef, 1e-2); rel > 2e-2 {
+		if rel := maxErr / math.Max(maxRef, 1e-2); !(rel <= 2e-2) {
 			t.Errorf("input %d: analytic vs finite-difference gradient: max abs err %.3g, max |grad| %.3g (rel %.3g)", i, maxErr, maxRef, rel)
 		}
 	}

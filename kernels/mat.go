@@ -1,9 +1,10 @@
 package kernels
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/nlpodyssey/spago/mat"
@@ -15,9 +16,10 @@ import (
 // defaults do not fit a training loop that must be fast and reproducible:
 //   - Dense.AccGrad clones the first gradient (a fresh 1 MB allocation per
 //     activation per step); Mat adopts buffers from the step's Arena instead.
-//   - Gradients arriving from several consumers are summed in an order that
-//     does not depend on goroutine scheduling (spago runs each operator's
-//     backward in its own goroutine), so the same seed gives the same run.
+//   - Gradients arriving from several consumers are summed in the order the
+//     consumers ran forward, not in the order their backward goroutines
+//     finished (spago runs each operator's backward in its own goroutine),
+//     so the same seed gives bit-identical runs.
 //   - Dense.AddInPlace uses AVX assembly without VZEROUPPER, which slows the
 //     scalar code that follows it; Mat sums in plain Go.
 type Mat struct {
@@ -27,11 +29,22 @@ type Mat struct {
 
 	mu           sync.Mutex
 	requiresGrad bool
-	arena        *Arena    // source of gradient buffers; nil means persistent (parameters)
-	parts        [][]float32 // gradient contributions not yet summed
-	grad         *Mat        // the summed gradient, nil until one is read or accumulated
-	persistent   []float32   // parameters keep one gradient buffer for the whole run
+	arena        *Arena     // source of gradient buffers; nil means persistent (parameters)
+	parts        []gradPart // gradient contributions not yet summed
+	grad         *Mat       // the summed gradient, nil until one is read or accumulated
+	persistent   []float32  // parameters keep one gradient buffer for the whole run
 	hasGrad      bool
+	// seq numbers the Mats an op creates in forward order. A gradient Mat
+	// carries the seq of the output of the op that produced it, which fixes
+	// the order in which contributions are summed.
+	seq int64
+}
+
+// gradPart is one gradient contribution and the forward position of the op
+// that sent it.
+type gradPart struct {
+	seq  int64
+	data []float32
 }
 
 // NewMat wraps data (len rows*cols, row-major) as a Mat that does not require gradients.
@@ -117,11 +130,11 @@ func (m *Mat) AccGrad(gx mat.Tensor) {
 		return
 	}
 	if g, ok := gx.(*Mat); ok && g.arena == m.arena {
-		m.parts = append(m.parts, src) // adopt the step-scoped buffer, no copy
+		m.parts = append(m.parts, gradPart{g.seq, src}) // adopt the step-scoped buffer, no copy
 	} else {
 		buf := m.arena.Get(len(src))
 		copy(buf, src)
-		m.parts = append(m.parts, buf)
+		m.parts = append(m.parts, gradPart{-1, buf})
 	}
 	m.hasGrad = true
 }
@@ -159,63 +172,25 @@ func (m *Mat) ZeroGrad() {
 	m.hasGrad = false
 }
 
-// materialize sums pending contributions into m.grad. Two floats add the same
-// in either order, but three or more do not, and their arrival order depends
-// on goroutine scheduling; sorting each element's terms before adding makes
-// the sum independent of that order, so runs are bit-for-bit reproducible.
+// materialize sums pending contributions into m.grad, in the forward order
+// of the ops that sent them: float addition is not associative, and the
+// order in which spago's backward goroutines deliver them varies.
 func (m *Mat) materialize() {
 	if m.arena == nil || len(m.parts) == 0 {
 		return
 	}
-	var sum []float32
 	if m.grad != nil {
-		// Already materialised once (someone read Grad before every
-		// contribution arrived): fold it in as one more term.
-		m.parts = append(m.parts, m.grad.data)
+		// Read once before every contribution arrived: fold it in first.
+		m.parts = append(m.parts, gradPart{-2, m.grad.data})
 	}
-	switch len(m.parts) {
-	case 1:
-		sum = m.parts[0]
-	case 2:
-		sum = m.parts[0]
-		addInto(sum, m.parts[1])
-	default:
-		sum = m.arena.Get(len(m.data))
-		sumSorted(sum, m.parts)
+	slices.SortFunc(m.parts, func(a, b gradPart) int { return cmp.Compare(a.seq, b.seq) })
+	sum := m.parts[0].data
+	for _, p := range m.parts[1:] {
+		addInto(sum, p.data)
 	}
 	m.parts = m.parts[:0]
 	m.grad = NewMat(m.rows, m.cols, sum)
 	m.grad.arena = m.arena
-}
-
-func sumSorted(dst []float32, parts [][]float32) {
-	terms := make([]float32, len(parts))
-	for i := range dst {
-		for j, p := range parts {
-			terms[j] = p[i]
-		}
-		insertionSort(terms)
-		var s float32
-		for _, t := range terms {
-			s += t
-		}
-		dst[i] = s
-	}
-}
-
-func insertionSort(x []float32) {
-	if len(x) > 16 {
-		sort.Slice(x, func(i, j int) bool { return x[i] < x[j] })
-		return
-	}
-	for i := 1; i < len(x); i++ {
-		v := x[i]
-		j := i - 1
-		for ; j >= 0 && x[j] > v; j-- {
-			x[j+1] = x[j]
-		}
-		x[j+1] = v
-	}
 }
 
 func addInto(dst, src []float32) {

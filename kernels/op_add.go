@@ -10,6 +10,7 @@ func (c *Ctx) Add(a, b mat.Tensor, s float32) mat.Tensor {
 
 type addFn struct {
 	c    *Ctx
+	y    *Mat // forward output, whose seq orders the gradients this op sends
 	a, b mat.Tensor
 	s    float32
 }
@@ -29,6 +30,7 @@ func (f *addFn) Forward() (mat.Tensor, error) {
 			yd[i] = ad[i] + s*bd[i]
 		}
 	})
+	f.y = y
 	return y, nil
 }
 
@@ -38,12 +40,12 @@ func (f *addFn) Backward(gy mat.Tensor) error {
 	dy := Data(gy)
 	rows, cols := ValueOf(f.a).rows, ValueOf(f.a).cols
 	if f.a.RequiresGrad() {
-		da := f.c.newOut(rows, cols)
+		da := f.c.gradFrom(f.y, rows, cols)
 		copy(da.data, dy)
 		f.a.AccGrad(da)
 	}
 	if f.b.RequiresGrad() {
-		db := f.c.newOut(rows, cols)
+		db := f.c.gradFrom(f.y, rows, cols)
 		s := f.s
 		for i, v := range dy {
 			db.data[i] = s * v

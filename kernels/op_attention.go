@@ -19,6 +19,7 @@ func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor 
 
 type attentionFn struct {
 	c             *Ctx
+	y             *Mat // forward output, whose seq orders the gradients this op sends
 	q, k, v       mat.Tensor
 	heads, seqLen int
 	probs         []float32 // [pairs × seqLen × seqLen] softmax, kept for backward
@@ -50,6 +51,7 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 			gemm.Sgemm(false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
 		}
 	})
+	f.y = y
 	return y, nil
 }
 
@@ -77,7 +79,7 @@ func causalSoftmax(s []float32, T int) {
 func (f *attentionFn) Backward(gy mat.Tensor) error {
 	q, k, v, dy := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v), Data(gy)
 	n, d, hd, pairs, T := f.dims()
-	dq, dk, dv := f.c.newOut(n, d), f.c.newOut(n, d), f.c.newOut(n, d)
+	dq, dk, dv := f.c.gradFrom(f.y, n, d), f.c.gradFrom(f.y, n, d), f.c.gradFrom(f.y, n, d)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parts := f.c.chunks(pairs, 1)
 	scratch := f.c.arena.Get(parts * T * T)

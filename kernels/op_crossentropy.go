@@ -15,6 +15,7 @@ func (c *Ctx) CrossEntropy(logits mat.Tensor, targets []int32) mat.Tensor {
 
 type crossEntropyFn struct {
 	c       *Ctx
+	y       *Mat // forward output, whose seq orders the gradients this op sends
 	logits  mat.Tensor
 	targets []int32
 	lse     []float32 // log-sum-exp per row, kept for backward
@@ -58,6 +59,7 @@ func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 	}
 	y := f.c.newOut(1, 1)
 	y.data[0] = float32(total / float64(n))
+	f.y = y
 	return y, nil
 }
 
@@ -69,7 +71,7 @@ func (f *crossEntropyFn) Backward(gy mat.Tensor) error {
 	x := ValueOf(f.logits)
 	n, V := x.rows, x.cols
 	scale := Data(gy)[0] / float32(n)
-	dx := f.c.newOut(n, V)
+	dx := f.c.gradFrom(f.y, n, V)
 	f.c.parallel(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, out := x.data[r*V:(r+1)*V], dx.data[r*V:(r+1)*V]

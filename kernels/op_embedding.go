@@ -13,6 +13,7 @@ func (c *Ctx) Embedding(table mat.Tensor, ids []int32) mat.Tensor {
 
 type embeddingFn struct {
 	c     *Ctx
+	y     *Mat // forward output, whose seq orders the gradients this op sends
 	table mat.Tensor
 	ids   []int32
 }
@@ -29,6 +30,7 @@ func (f *embeddingFn) Forward() (mat.Tensor, error) {
 		}
 		copy(y.data[i*t.cols:(i+1)*t.cols], t.data[int(id)*t.cols:(int(id)+1)*t.cols])
 	}
+	f.y = y
 	return y, nil
 }
 
@@ -40,7 +42,7 @@ func (f *embeddingFn) Backward(gy mat.Tensor) error {
 		return nil
 	}
 	t, dy := ValueOf(f.table), Data(gy)
-	f.c.accumulateGEMM(f.table, t.rows, t.cols, func(dst []float32, beta float32) {
+	f.c.accumulateGEMM(f.y, f.table, t.rows, t.cols, func(dst []float32, beta float32) {
 		if beta == 0 {
 			clear(dst)
 		}

@@ -13,6 +13,7 @@ func (c *Ctx) Linear(x, w mat.Tensor) mat.Tensor {
 
 type linearFn struct {
 	c    *Ctx
+	y    *Mat // forward output, whose seq orders the gradients this op sends
 	x, w mat.Tensor
 }
 
@@ -23,6 +24,7 @@ func (f *linearFn) Forward() (mat.Tensor, error) {
 	checkCols("Linear", x, w.cols)
 	y := f.c.newOut(x.rows, w.rows)
 	f.c.gemm(false, true, x.rows, w.rows, w.cols, 1, x.data, x.cols, w.data, w.cols, 0, y.data, y.cols)
+	f.y = y
 	return y, nil
 }
 
@@ -30,12 +32,12 @@ func (f *linearFn) Backward(gy mat.Tensor) error {
 	x, w, dy := ValueOf(f.x), ValueOf(f.w), Data(gy)
 	n, out, in := x.rows, w.rows, w.cols
 	if f.w.RequiresGrad() {
-		f.c.accumulateGEMM(f.w, out, in, func(dst []float32, beta float32) {
+		f.c.accumulateGEMM(f.y, f.w, out, in, func(dst []float32, beta float32) {
 			f.c.gemm(true, false, out, in, n, 1, dy, out, x.data, in, beta, dst, in)
 		})
 	}
 	if f.x.RequiresGrad() {
-		dx := f.c.newOut(n, in)
+		dx := f.c.gradFrom(f.y, n, in)
 		f.c.gemm(false, false, n, in, out, 1, dy, out, w.data, in, 0, dx.data, in)
 		f.x.AccGrad(dx)
 	}
@@ -45,12 +47,12 @@ func (f *linearFn) Backward(gy mat.Tensor) error {
 // accumulateGEMM adds a GEMM result into t's gradient: straight into a
 // parameter's buffer (beta = 1, no temporary), or through AccGrad for an
 // operator, whose pending-gradient count spago tracks there.
-func (c *Ctx) accumulateGEMM(t mat.Tensor, rows, cols int, compute func(dst []float32, beta float32)) {
+func (c *Ctx) accumulateGEMM(y *Mat, t mat.Tensor, rows, cols int, compute func(dst []float32, beta float32)) {
 	if p, ok := t.(*Mat); ok && p.arena == nil {
 		compute(p.gradBuffer(), 1)
 		return
 	}
-	g := c.newOut(rows, cols)
+	g := c.gradFrom(y, rows, cols)
 	compute(g.data, 0)
 	t.AccGrad(g)
 }

@@ -14,6 +14,7 @@ func (c *Ctx) RMSNorm(x, g mat.Tensor, eps float32) mat.Tensor {
 
 type rmsNormFn struct {
 	c    *Ctx
+	y    *Mat // forward output, whose seq orders the gradients this op sends
 	x, g mat.Tensor
 	eps  float32
 	inv  []float32 // 1/rms per row, kept for backward
@@ -41,6 +42,7 @@ func (f *rmsNormFn) Forward() (mat.Tensor, error) {
 			}
 		}
 	})
+	f.y = y
 	return y, nil
 }
 
@@ -52,7 +54,7 @@ func (f *rmsNormFn) Backward(gy mat.Tensor) error {
 	n, d := x.rows, x.cols
 	var dx *Mat
 	if f.x.RequiresGrad() {
-		dx = f.c.newOut(n, d)
+		dx = f.c.gradFrom(f.y, n, d)
 	}
 	needG := f.g.RequiresGrad()
 	parts := f.c.chunks(n, 64)
@@ -85,7 +87,8 @@ func (f *rmsNormFn) Backward(gy mat.Tensor) error {
 		f.x.AccGrad(dx)
 	}
 	if needG {
-		dgm := f.c.newGrad(1, d)
+		dgm := f.c.gradFrom(f.y, 1, d)
+		clear(dgm.data)
 		for p := 0; p < parts; p++ {
 			addInto(dgm.data, partial[p*d:(p+1)*d])
 		}

@@ -17,6 +17,7 @@ func (c *Ctx) Rotary(x mat.Tensor, heads, seqLen int, base float64) mat.Tensor {
 
 type rotaryFn struct {
 	c             *Ctx
+	y             *Mat // forward output, whose seq orders the gradients this op sends
 	x             mat.Tensor
 	heads, seqLen int
 	base          float64
@@ -50,6 +51,7 @@ func (f *rotaryFn) Forward() (mat.Tensor, error) {
 	x := ValueOf(f.x)
 	y := f.c.newOut(x.rows, x.cols)
 	f.rotate(x.data, y.data, 1)
+	f.y = y
 	return y, nil
 }
 
@@ -60,7 +62,7 @@ func (f *rotaryFn) Backward(gy mat.Tensor) error {
 		return nil
 	}
 	x := ValueOf(f.x)
-	dx := f.c.newOut(x.rows, x.cols)
+	dx := f.c.gradFrom(f.y, x.rows, x.cols)
 	f.rotate(Data(gy), dx.data, -1)
 	f.x.AccGrad(dx)
 	return nil

@@ -9,6 +9,7 @@ func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
 
 type swigluFn struct {
 	c        *Ctx
+	y        *Mat // forward output, whose seq orders the gradients this op sends
 	gate, up mat.Tensor
 }
 
@@ -42,6 +43,7 @@ func (f *swigluFn) Forward() (mat.Tensor, error) {
 			}
 		}
 	})
+	f.y = y
 	return y, nil
 }
 
@@ -49,7 +51,7 @@ func (f *swigluFn) Forward() (mat.Tensor, error) {
 func (f *swigluFn) Backward(gy mat.Tensor) error {
 	g, u, dy := ValueOf(f.gate), ValueOf(f.up), Data(gy)
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
-	dg, du := f.c.newOut(g.rows, g.cols), f.c.newOut(g.rows, g.cols)
+	dg, du := f.c.gradFrom(f.y, g.rows, g.cols), f.c.gradFrom(f.y, g.rows, g.cols)
 	f.c.parallel(len(dy), 1<<13, func(lo, hi int) {
 		var sig [sigmoidBlock]float32
 		for b := lo; b < hi; b += sigmoidBlock {

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
+	"github.com/relorago/harness/relora"
 	"github.com/relorago/harness/train"
 )
 
@@ -20,7 +22,11 @@ func trainCmd(args []string) error {
 	}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	bindConfigFlags(fs, &cfg)
+	mode := bindMethodFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := applyMode(fs, &cfg, *mode); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -106,9 +112,64 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.OutDir, "out", c.OutDir, "run folder (config, metrics, checkpoint, result); resumes if it holds a checkpoint")
 }
 
+// bindMethodFlags binds the ReLoRA fields; --mode is applied after parsing.
+func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
+	r := &c.ReLoRA
+	mode := fs.String("mode", "", "method: full, lora, relora (= lora with restarts, optimizer reset, jagged schedule), control")
+	fs.IntVar(&r.Rank, "rank", r.Rank, "LoRA rank r")
+	fs.Float64Var(&r.Alpha, "alpha", r.Alpha, "LoRA alpha (scale = alpha/r)")
+	fs.Float64Var(&r.LR, "lora-lr", r.LR, "peak LR of the LoRA phase")
+	fs.BoolVar(&r.Restarts, "restarts", r.Restarts, "R: merge and re-init every --reset-every steps")
+	fs.BoolVar(&r.OptimizerReset, "optimizer-reset", r.OptimizerReset, "O: prune the LoRA Adam moments at each restart")
+	fs.BoolVar(&r.Jagged, "jagged", r.Jagged, "J: re-warm the LR after each restart")
+	fs.IntVar(&r.WarmStartSteps, "warm-start", r.WarmStartSteps, "WS: full-rank steps before the LoRA phase")
+	fs.IntVar(&r.ResetEvery, "reset-every", r.ResetEvery, "steps between restarts")
+	fs.IntVar(&r.RestartWarmup, "restart-warmup", r.RestartWarmup, "LR re-warm steps after a restart and at the switch")
+	fs.StringVar(&r.PruneMode, "prune-mode", r.PruneMode, "optimizer reset: zero, random or magnitude")
+	fs.Float64Var(&r.PruneRatio, "prune-ratio", r.PruneRatio, "fraction of moments zeroed (random, magnitude)")
+	fs.IntVar(&r.ControlTarget, "control-target", r.ControlTarget, "control: parameter count to match (0 = ReLoRA's trainable count at --rank)")
+	fs.StringVar(&c.WarmStartFrom, "warm-start-from", c.WarmStartFrom, "start the LoRA phase from this full-rank checkpoint (taken at step --warm-start)")
+	fs.Func("save-at", "comma-separated steps after which to keep a checkpoint (ckpt-<step>.gob)", func(v string) error {
+		c.SaveAt = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("save-at: %q is not a step number", f)
+			}
+			c.SaveAt = append(c.SaveAt, n)
+		}
+		return nil
+	})
+	return mode
+}
+
+// applyMode turns --mode into the method fields: "relora" switches on
+// restarts, optimizer reset and the jagged schedule unless a flag of the
+// same name says otherwise.
+func applyMode(fs *flag.FlagSet, c *train.Config, mode string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	r := &c.ReLoRA
+	switch mode {
+	case "":
+	case relora.MethodFull, relora.MethodControl, relora.MethodLoRA:
+		r.Method = mode
+	case "relora":
+		r.Method = relora.MethodLoRA
+		for name, field := range map[string]*bool{"restarts": &r.Restarts, "optimizer-reset": &r.OptimizerReset, "jagged": &r.Jagged} {
+			if !set[name] {
+				*field = true
+			}
+		}
+	default:
+		return fmt.Errorf("--mode %q: want full, lora, relora or control", mode)
+	}
+	return nil
+}
+
 func summary(cfg train.Config, r *train.Result) string {
-	s := fmt.Sprintf("%s: %d steps, val loss %.4f (ppl %.2f, %.3f bpb; initial %.4f), %d/%d trainable params, %.0f tok/s (%d threads, %s GEMM)",
-		r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
+	s := fmt.Sprintf("%s %s: %d steps, val loss %.4f (ppl %.2f, %.3f bpb; initial %.4f), %d/%d trainable params, %.0f tok/s (%d threads, %s GEMM)",
+		cfg.ReLoRA.Method, r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
 		r.TrainableParams, r.TotalParams, r.TokensPerSec, r.Threads, r.GemmBackend)
 	if r.DivergedReason != "" {
 		s += " — " + r.DivergedReason

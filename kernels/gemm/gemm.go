@@ -1,0 +1,113 @@
+// Package gemm provides a row-major single-precision matrix multiply (SGEMM)
+// for the hot loops of a small transformer trained on CPU.
+//
+// Two implementations exist, chosen at build time:
+//
+//   - default (no build tag): pure Go, no cgo. A BLIS-style blocked GEMM that
+//     packs op(A) and op(B) into contiguous panels and runs a 6×16 register
+//     micro-kernel written in Go assembly (AVX2+FMA, amd64), with a portable
+//     Go micro-kernel for other CPUs/architectures.
+//   - build tag "openblas": cgo call to cblas_sgemm from the system OpenBLAS
+//     (Debian: libopenblas-dev), forced to one thread.
+//
+// Both are single-threaded by design: the caller parallelises by splitting
+// work across goroutines (each writing a disjoint part of C), and both
+// backends are safe for such concurrent use. Threads inside the GEMM on top
+// of that oversubscribe the cores.
+package gemm
+
+import "fmt"
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, like cblas_sgemm
+// with CblasRowMajor. op(A) is m×k, op(B) is k×n, C is m×n. lda/ldb/ldc are row strides
+// (elements), so callers can pass sub-matrix views (e.g. one attention head's columns).
+// When beta == 0, C is overwritten and its prior contents (even NaN) are ignored.
+//
+// op(A) is A when transA is false (A stored m×k, lda >= k) and Aᵀ when it is
+// true (A stored k×m, lda >= m); likewise for B (stored k×n with ldb >= n, or
+// n×k with ldb >= k when transB). Only the elements of the views are read or
+// written, so strided views into larger matrices are safe, including
+// concurrent calls whose C views are disjoint. Sgemm panics on negative
+// sizes, too-small strides or too-short slices, like gonum's BLAS.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		// op(A)*op(B) contributes nothing: C = beta*C. Handled here so that
+		// neither backend sees degenerate inputs (OpenBLAS would print an
+		// xerbla error for lda=0 with k=0, and the Go kernels would pack
+		// nothing) and so both backends treat beta == 0 identically.
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkArgs panics when the arguments do not describe valid row-major views,
+// before any memory is touched: the cgo backend would otherwise read or write
+// out of bounds, and the Go backend would fail with a less helpful message.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	// Stored shapes (rows × cols) of A and B.
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	// Like BLAS, strides must be at least max(1, cols) even for empty views.
+	if lda < max(1, ac) {
+		panic(fmt.Sprintf("gemm: lda=%d < max(1, %d)", lda, ac))
+	}
+	if ldb < max(1, bc) {
+		panic(fmt.Sprintf("gemm: ldb=%d < max(1, %d)", ldb, bc))
+	}
+	if ldc < max(1, n) {
+		panic(fmt.Sprintf("gemm: ldc=%d < max(1, %d)", ldc, n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if need := viewLen(m, n, ldc); len(c) < need {
+		panic(fmt.Sprintf("gemm: len(c)=%d < %d", len(c), need))
+	}
+	if k == 0 {
+		return
+	}
+	if need := viewLen(ar, ac, lda); len(a) < need {
+		panic(fmt.Sprintf("gemm: len(a)=%d < %d", len(a), need))
+	}
+	if need := viewLen(br, bc, ldb); len(b) < need {
+		panic(fmt.Sprintf("gemm: len(b)=%d < %d", len(b), need))
+	}
+}
+
+// viewLen is the number of elements a rows×cols view with the given stride
+// spans; the last row need not be padded to the full stride.
+func viewLen(rows, cols, stride int) int {
+	return (rows-1)*stride + cols
+}
+
+// scaleC sets C = beta*C over the m×n view. beta == 0 stores zeros rather
+// than multiplying, so NaN/Inf already in C are discarded as BLAS specifies.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}

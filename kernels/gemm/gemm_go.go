@@ -1,0 +1,294 @@
+//go:build !openblas
+
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Backend names the implementation compiled in: "openblas" or "go".
+const Backend = "go"
+
+// Register tile of the micro-kernel: 6 rows × 16 columns = 12 YMM
+// accumulators, leaving 4 of the 16 YMM registers for two B vectors and the
+// A broadcasts. This is the standard AVX2/FMA shape (BLIS, OpenBLAS Haswell):
+// 2 loads + 6 broadcasts feed 12 FMAs per k step, so the FMA units, not the
+// load ports, are the limit.
+const (
+	mr = 6
+	nr = 16
+)
+
+// Cache blocking. kcMax bounds the depth of one k slice so that a B
+// micro-panel (kc×16 floats = 16 KiB at kc=256) plus the 6 A rows it meets
+// (6 KiB) stay in the 32 KiB L1D while the kernel streams them. bBlockMax
+// bounds the packed B block (kc×nc floats, 320 KiB) so it stays in the
+// 512 KiB L2 while every 6-row A panel sweeps over it; for the transformer's
+// shapes (n <= 352) B is packed once per k slice.
+const (
+	kcMax     = 256
+	bBlockMax = 64 << 10
+)
+
+// packBuf holds the packing buffers of one call. They come from a sync.Pool
+// so steady-state calls do not allocate, and each concurrent call gets its
+// own buffers.
+type packBuf struct {
+	a [mr * kcMax]float32 // one 6×kc A panel
+	b []float32           // one kc×nc B block
+}
+
+var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
+
+// sgemm is the blocked driver. For each kc-deep slice of k and nc-wide
+// column block of op(B), it packs op(B) into kc×16 micro-panels (contiguous,
+// zero-padded, in the order the kernel loads them, independent of transB
+// and ldb). Then, for each 6-row panel of op(A), it runs the micro-kernel
+// against every B micro-panel: the A panel (6 KiB) stays in L1 while the B
+// block streams from L2. A is read in place when it is row-major (no
+// transA), since the kernel can broadcast from 6 row pointers; a transposed
+// A, or a final panel of fewer than 6 rows, is packed first (6 floats per k
+// step), which costs one pass over A but keeps the kernel's A reads in
+// few cache lines. Called only with m, n, k > 0 and alpha != 0.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	buf := bufPool.Get().(*packBuf)
+	defer bufPool.Put(buf)
+
+	// Split k into equal slices no deeper than kcMax (e.g. 352 → 2×176
+	// rather than 256+96), so every slice keeps the kernel's loop long.
+	nk := (k + kcMax - 1) / kcMax
+	kcStep := (k + nk - 1) / nk
+	nb := (n*kcStep + bBlockMax - 1) / bBlockMax
+	ncStep := roundUp((n+nb-1)/nb, nr)
+	if cap(buf.b) < kcStep*ncStep {
+		buf.b = make([]float32, kcStep*ncStep)
+	}
+	for jc := 0; jc < n; jc += ncStep {
+		nc := min(ncStep, n-jc)
+		ncPad := roundUp(nc, nr)
+		for pc := 0; pc < k; pc += kcStep {
+			kc := min(kcStep, k-pc)
+			// Only the first k slice applies the caller's beta; later ones
+			// accumulate onto what the earlier slices stored.
+			betaEff := beta
+			if pc > 0 {
+				betaEff = 1
+			}
+			bp := buf.b[:kc*ncPad]
+			packB(transB, bp, b, ldb, pc, jc, kc, nc)
+			for ir := 0; ir < m; ir += mr {
+				rows := min(mr, m-ir)
+				var ap *float32
+				var rsa, csa int
+				if !transA && rows == mr {
+					ap, rsa, csa = &a[ir*lda+pc], lda, 1
+					// Guard the kernel's unsafe reads: the last element of
+					// the 6×kc view must be in bounds.
+					_ = a[(ir+mr-1)*lda+pc+kc-1]
+				} else {
+					packA(transA, buf.a[:mr*kc], a, lda, ir, pc, rows, kc)
+					ap, rsa, csa = &buf.a[0], 1, mr
+				}
+				panelRow(rows, nc, kc, alpha, ap, rsa, csa, bp, betaEff, c[ir*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// panelRow multiplies one 6-row A panel by every 16-column micro-panel of
+// the packed B block, updating rows×nc of C.
+func panelRow(rows, nc, kc int, alpha float32, ap *float32, rsa, csa int, bp []float32, beta float32, c []float32, ldc int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		bPanel := bp[jr*kc : jr*kc+nr*kc]
+		// A last panel of at most 8 columns (n=8 for LoRA rank 8) uses the
+		// 6×8 kernel instead of wasting half of the 6×16 one.
+		width := nr
+		if cols <= nr/2 {
+			width = nr / 2
+		}
+		if rows == mr && cols == width {
+			// Full tile: the kernel writes C in place. The bounds check on
+			// the tile's last element guards the unsafe writes.
+			_ = c[(mr-1)*ldc+jr+width-1]
+			microKernel(width, kc, ap, rsa, csa, &bPanel[0], &c[jr], ldc, alpha, beta)
+			continue
+		}
+		edgeTile(width, kc, ap, rsa, csa, bPanel, c[jr:], ldc, rows, cols, alpha, beta)
+	}
+}
+
+// edgeTile handles a partial tile at the bottom/right border: the kernel
+// computes the full 6×width tile into a stack buffer (padding rows/columns
+// of the packed panels are zero), then only the valid rows×cols part is
+// merged into C, so C is never touched outside the view.
+func edgeTile(width, kc int, ap *float32, rsa, csa int, bPanel, c []float32, ldc, rows, cols int, alpha, beta float32) {
+	var tile [mr * nr]float32
+	microKernel(width, kc, ap, rsa, csa, &bPanel[0], &tile[0], nr, alpha, 0)
+	for i := 0; i < rows; i++ {
+		t := tile[i*nr : i*nr+cols]
+		row := c[i*ldc : i*ldc+cols]
+		if beta == 0 {
+			copy(row, t)
+			continue
+		}
+		for j := range row {
+			row[j] = t[j] + beta*row[j]
+		}
+	}
+}
+
+// microKernel computes a 6×width tile (width 16 or 8) with the assembly
+// kernels when the CPU supports them, else with the portable one.
+func microKernel(width, kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	switch {
+	case !useAVX2:
+		kernelGo(width, kc, a, rsa, csa, b, c, ldc, alpha, beta)
+	case width == nr:
+		kernel6x16AVX2(kc, a, rsa, csa, b, c, ldc, alpha, beta)
+	default:
+		kernel6x8AVX2(kc, a, rsa, csa, b, c, ldc, alpha, beta)
+	}
+}
+
+// kernelGo is the portable micro-kernel with the same contract as
+// kernel6x16AVX2 (width 16) and kernel6x8AVX2 (width 8):
+// C[0:6,0:width] = alpha*A·Bpanel + beta*C with A(r, p) at
+// a[r*rsa+p*csa], not reading C when beta == 0. Used on CPUs without
+// AVX2/FMA (and in tests). The Go compiler does not vectorise, so it works
+// on 2×4 sub-tiles whose 8 accumulators, 4 B values and 2 A values fit in
+// the 15 XMM registers Go allocates (X15 is reserved); a 3×4 sub-tile
+// spills, and an accumulator array lives in memory (~1 GFLOP/s).
+func kernelGo(width, kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	as := unsafe.Slice(a, (mr-1)*rsa+(kc-1)*csa+1)
+	bp := unsafe.Slice(b, kc*nr)
+	cs := unsafe.Slice(c, (mr-1)*ldc+width)
+	for i0 := 0; i0 < mr; i0 += 2 {
+		for j0 := 0; j0 < width; j0 += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			// Unchecked loads: the extents were checked by the driver
+			// (and are implied by the unsafe.Slice lengths above); bounds
+			// checks in this loop would cost more than the arithmetic.
+			// Addresses are recomputed from the base each step, so no
+			// pointer ever points past its allocation.
+			pa0 := unsafe.Pointer(&as[i0*rsa])
+			pa1 := unsafe.Pointer(&as[(i0+1)*rsa])
+			pb := unsafe.Pointer(&bp[j0])
+			for p := range kc {
+				bq := (*[4]float32)(unsafe.Add(pb, p*nr*4))
+				b0, b1, b2, b3 := bq[0], bq[1], bq[2], bq[3]
+				pa := p * csa * 4
+				a0 := *(*float32)(unsafe.Add(pa0, pa))
+				a1 := *(*float32)(unsafe.Add(pa1, pa))
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+			}
+			store4(cs[i0*ldc+j0:], alpha, beta, c00, c01, c02, c03)
+			store4(cs[(i0+1)*ldc+j0:], alpha, beta, c10, c11, c12, c13)
+		}
+	}
+}
+
+// store4 writes alpha*(v0..v3) + beta*c[0:4] to c[0:4], not reading c when
+// beta == 0.
+func store4(c []float32, alpha, beta float32, v0, v1, v2, v3 float32) {
+	d := (*[4]float32)(c[:4])
+	if beta == 0 {
+		d[0], d[1], d[2], d[3] = alpha*v0, alpha*v1, alpha*v2, alpha*v3
+		return
+	}
+	d[0] = alpha*v0 + beta*d[0]
+	d[1] = alpha*v1 + beta*d[1]
+	d[2] = alpha*v2 + beta*d[2]
+	d[3] = alpha*v3 + beta*d[3]
+}
+
+// packA copies rows ir..ir+rows-1 (rows <= 6), columns pc..pc+kc-1 of op(A)
+// into dst as one 6×kc panel stored k-major (6 consecutive floats per k
+// step, the order the kernel broadcasts them). Rows past `rows` are zero.
+func packA(trans bool, dst, a []float32, lda, ir, pc, rows, kc int) {
+	if trans {
+		// op(A)(i, p) = a[p*lda + i]: the 6 values of one k step are
+		// contiguous in memory.
+		if rows == mr {
+			packRows6(kc, a[pc*lda+ir:], lda, dst)
+			return
+		}
+		clear(dst)
+		for p := range kc {
+			o := (pc+p)*lda + ir
+			copy(dst[p*mr:p*mr+rows], a[o:o+rows])
+		}
+		return
+	}
+	// op(A)(i, p) = a[i*lda + p]: interleave the rows. Only used for a
+	// final partial panel; full panels are read in place.
+	clear(dst)
+	for r := 0; r < rows; r++ {
+		src := a[(ir+r)*lda+pc:][:kc]
+		for p, v := range src {
+			dst[p*mr+r] = v
+		}
+	}
+}
+
+// packB copies the kc×nc block of op(B) starting at (pc, jc) into dst as
+// ceil(nc/16) micro-panels of kc×16, each stored row by row (16 consecutive
+// floats per k step, the order the kernel loads them). Columns past nc are
+// zero.
+func packB(trans bool, dst, b []float32, ldb, pc, jc, kc, nc int) {
+	for jr := 0; jr < nc; jr += nr {
+		panel := dst[jr*kc : jr*kc+nr*kc]
+		cols := min(nr, nc-jr)
+		if !trans {
+			// op(B)(p, j) = b[p*ldb + j]: 16 contiguous floats per k step.
+			if cols == nr {
+				packRows16(kc, b[pc*ldb+jc+jr:], ldb, panel)
+				continue
+			}
+			for p := range kc {
+				o := (pc+p)*ldb + jc + jr
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b[o:o+cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)(p, j) = b[j*ldb + p]: scatter each stored row (one column
+		// of op(B)) with stride 16; the panel (kc×64 bytes) stays in L1.
+		if cols < nr {
+			clear(panel)
+		}
+		for j := 0; j < cols; j++ {
+			src := b[(jc+jr+j)*ldb+pc:][:kc]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// packRows16Go is the portable packRows16: dst[p*16:p*16+16] =
+// src[p*lds:p*lds+16]. Element-wise because copy() of a short row, or an
+// array copy between slices, becomes a runtime.memmove call per row.
+func packRows16Go(kc int, src []float32, lds int, dst []float32) {
+	for p := range kc {
+		s := (*[nr]float32)(src[p*lds : p*lds+nr])
+		d := (*[nr]float32)(dst[p*nr : p*nr+nr])
+		for j := range nr {
+			d[j] = s[j]
+		}
+	}
+}
+
+// roundUp rounds x up to a multiple of q.
+func roundUp(x, q int) int {
+	return (x + q - 1) / q * q
+}

@@ -1,0 +1,56 @@
+//go:build !openblas && !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the assembly micro-kernel. It needs AVX2 and FMA in the CPU
+// and YMM state enabled by the OS (x/sys/cpu checks XGETBV for the latter).
+// It is a variable so tests can force the portable kernel.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel6x16AVX2 computes C[0:6,0:16] = alpha*A·Bpanel + beta*C, reading
+// A(r, p) at a[r*rsa+p*csa] and a packed kc×16 B panel; see kernel_amd64.s.
+// It keeps no pointers, hence noescape, which lets the edge-tile buffer in
+// the driver live on the stack.
+//
+//go:noescape
+func kernel6x16AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+// kernel6x8AVX2 is kernel6x16AVX2 for a panel at most 8 columns wide:
+// C[0:6,0:8] = alpha*A·B + beta*C, B read as the first 8 floats of each
+// 16-float packed row.
+//
+//go:noescape
+func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+// copyRows16AVX2 packs a kc×16 panel: dst[p*16:p*16+16] = src[p*lds:...+16].
+// kc must be >= 1.
+//
+//go:noescape
+func copyRows16AVX2(kc int, src *float32, lds int, dst *float32)
+
+// copyRows6SSE packs a 6×kc panel: dst[p*6:p*6+6] = src[p*lds:...+6].
+// kc must be >= 1. SSE2 only, so it needs no feature check.
+//
+//go:noescape
+func copyRows6SSE(kc int, src *float32, lds int, dst *float32)
+
+// packRows16 packs a kc×16 panel from rows of src with stride lds.
+func packRows16(kc int, src []float32, lds int, dst []float32) {
+	// These checks make the unchecked assembly accesses safe.
+	_ = src[(kc-1)*lds+nr-1]
+	_ = dst[kc*nr-1]
+	if useAVX2 {
+		copyRows16AVX2(kc, &src[0], lds, &dst[0])
+		return
+	}
+	packRows16Go(kc, src, lds, dst)
+}
+
+// packRows6 packs a 6×kc panel from rows of src with stride lds.
+func packRows6(kc int, src []float32, lds int, dst []float32) {
+	_ = src[(kc-1)*lds+mr-1]
+	_ = dst[kc*mr-1]
+	copyRows6SSE(kc, &src[0], lds, &dst[0])
+}

@@ -1,0 +1,381 @@
+//go:build !openblas && !purego
+
+#include "textflag.h"
+
+// KSTEP performs one rank-1 update of the 6×16 accumulator tile held in
+// Y0..Y11 (row r in Y(2r), Y(2r+1)): it loads 16 packed B values for step p
+// (offset bo from DI) and broadcasts the 6 packed A values for step p
+// (offset ao from SI). Y12/Y13 hold B, Y14/Y15 alternate as the broadcast so
+// consecutive rows do not serialise on one register.
+// KSTEP performs one rank-1 update of the 6×16 accumulator tile held in
+// Y0..Y11 (row r in Y(2r), Y(2r+1)): it loads the 16 packed B values of the
+// current k step (offset bo from DI) and broadcasts the 6 A values of that
+// step, which live at row offsets 0, rs, 2rs from SI (rows 0-2) and from R10
+// (rows 3-5, R10 = SI + 3rs), rs in R11. Y12/Y13 hold B, Y14/Y15 alternate
+// as the broadcast so consecutive rows do not serialise on one register.
+// Reading A through (row stride, k stride) lets the same kernel consume a
+// packed panel (rs=1, cs=6) or rows of a row-major A in place (rs=lda, cs=1).
+#define KSTEP(bo) \
+	VMOVUPS      bo(DI), Y12;         \
+	VMOVUPS      bo+32(DI), Y13;      \
+	VBROADCASTSS (SI), Y14;           \
+	VFMADD231PS  Y12, Y14, Y0;        \
+	VFMADD231PS  Y13, Y14, Y1;        \
+	VBROADCASTSS (SI)(R11*1), Y15;    \
+	VFMADD231PS  Y12, Y15, Y2;        \
+	VFMADD231PS  Y13, Y15, Y3;        \
+	VBROADCASTSS (SI)(R11*2), Y14;    \
+	VFMADD231PS  Y12, Y14, Y4;        \
+	VFMADD231PS  Y13, Y14, Y5;        \
+	VBROADCASTSS (R10), Y15;          \
+	VFMADD231PS  Y12, Y15, Y6;        \
+	VFMADD231PS  Y13, Y15, Y7;        \
+	VBROADCASTSS (R10)(R11*1), Y14;   \
+	VFMADD231PS  Y12, Y14, Y8;        \
+	VFMADD231PS  Y13, Y14, Y9;        \
+	VBROADCASTSS (R10)(R11*2), Y15;   \
+	VFMADD231PS  Y12, Y15, Y10;       \
+	VFMADD231PS  Y13, Y15, Y11;       \
+	ADDQ         R12, SI;             \
+	ADDQ         R12, R10
+
+// STORE_BETA writes row accumulators (lo, hi) to the 16 floats at DX after
+// adding beta*C (beta broadcast in Y15), then advances DX one row.
+#define STORE_BETA(lo, hi) \
+	VFMADD231PS (DX), Y15, lo;   \
+	VFMADD231PS 32(DX), Y15, hi; \
+	VMOVUPS     lo, (DX);        \
+	VMOVUPS     hi, 32(DX);      \
+	ADDQ        R8, DX
+
+#define STORE_ONLY(lo, hi) \
+	VMOVUPS lo, (DX);   \
+	VMOVUPS hi, 32(DX); \
+	ADDQ    R8, DX
+
+// func kernel6x16AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// C[0:6, 0:16] = alpha * A·Bpanel + beta*C, where A(r, p) is at
+// a[r*rsa + p*csa] and Bpanel is kc×16 packed row by row (16 floats per k
+// step); C is row-major with stride ldc floats. When
+// beta == 0, C is not read, so NaN/Inf already in C do not propagate.
+// kc must be >= 1.
+TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R11
+	SHLQ $2, R11           // A row stride in bytes
+	MOVQ csa+24(FP), R12
+	SHLQ $2, R12           // A k stride in bytes
+	LEAQ (SI)(R11*2), R10
+	ADDQ R11, R10          // R10 = row 3 of A
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8            // ldc in bytes
+
+	// Touch the 6 C rows early so their cache misses overlap the k loop.
+	MOVQ       DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Main loop, unrolled 4x to amortise the loop branch and pointer bumps.
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail
+
+loop4:
+	KSTEP(0)
+	KSTEP(64)
+	KSTEP(128)
+	KSTEP(192)
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  loop4
+
+tail:
+	ANDQ $3, CX
+	JZ   epilogue
+
+loop1:
+	KSTEP(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop1
+
+epilogue:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+	// beta == 0 (or -0) means "overwrite": skip reading C entirely. A NaN
+	// beta compares unordered (PF=1) and takes the general path, as BLAS
+	// would propagate it.
+	VBROADCASTSS beta+60(FP), Y15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          general
+	JPS          general
+
+	STORE_ONLY(Y0, Y1)
+	STORE_ONLY(Y2, Y3)
+	STORE_ONLY(Y4, Y5)
+	STORE_ONLY(Y6, Y7)
+	STORE_ONLY(Y8, Y9)
+	STORE_ONLY(Y10, Y11)
+	VZEROUPPER
+	RET
+
+general:
+	STORE_BETA(Y0, Y1)
+	STORE_BETA(Y2, Y3)
+	STORE_BETA(Y4, Y5)
+	STORE_BETA(Y6, Y7)
+	STORE_BETA(Y8, Y9)
+	STORE_BETA(Y10, Y11)
+
+	// Always clear the upper YMM halves before returning to Go code: Go's
+	// compiler emits SSE (non-VEX) instructions for scalar float math, and on
+	// CPUs that track a dirty upper state those pay a large transition or
+	// false-dependency penalty until VZEROUPPER runs.
+	VZEROUPPER
+	RET
+
+// func copyRows16AVX2(kc int, src *float32, lds int, dst *float32)
+//
+// dst[p*16 : p*16+16] = src[p*lds : p*lds+16] for p in [0, kc): packs a
+// kc×16 micro-panel of a row-major matrix. Go compiles a [16]float32 array
+// copy between slices into a runtime.memmove call (the slices may overlap),
+// which made packing cost as much as a third of the kernel time.
+TEXT ·copyRows16AVX2(SB), NOSPLIT, $0-32
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+
+copy16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     copy16
+	VZEROUPPER
+	RET
+
+// func copyRows6SSE(kc int, src *float32, lds int, dst *float32)
+//
+// dst[p*6 : p*6+6] = src[p*lds : p*lds+6] for p in [0, kc): packs a 6×kc
+// panel of a transposed A. Reads exactly 6 floats per row (16 + 8 bytes),
+// never past the view.
+TEXT ·copyRows6SSE(SB), NOSPLIT, $0-32
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+
+copy6:
+	MOVUPS (SI), X0
+	MOVQ   16(SI), AX
+	MOVUPS X0, (DI)
+	MOVQ   AX, 16(DI)
+	ADDQ   R8, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    copy6
+	RET
+
+// func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// Same contract as kernel6x16AVX2 but for a right-edge panel at most 8
+// columns wide (e.g. n=8 for LoRA rank 8): C[0:6, 0:8] = alpha*A·B + beta*C,
+// reading only the first 8 floats of each 16-float packed B row. Six
+// accumulators alone would be bound by FMA latency, so even and odd k steps
+// accumulate into separate registers (Y0-Y5 and Y6-Y11) that are summed at
+// the end, keeping 12 independent FMA chains in flight.
+TEXT ·kernel6x8AVX2(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R11
+	SHLQ $2, R11
+	MOVQ csa+24(FP), R12
+	SHLQ $2, R12
+	LEAQ (SI)(R11*2), R10
+	ADDQ R11, R10          // R10 = row 3 of A
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// R9/R13 point at k step p+1 of rows 0 and 3.
+	LEAQ (SI)(R12*1), R9
+	LEAQ (R10)(R12*1), R13
+	MOVQ R12, AX
+	SHLQ $1, AX            // two k steps in bytes
+
+	MOVQ CX, BX
+	SHRQ $1, BX
+	JZ   tail8
+
+loop8:
+	VMOVUPS      (DI), Y12
+	VMOVUPS      64(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y13, Y15, Y6
+	VBROADCASTSS (SI)(R11*1), Y14
+	VFMADD231PS  Y12, Y14, Y1
+	VBROADCASTSS (R9)(R11*1), Y15
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (SI)(R11*2), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VBROADCASTSS (R9)(R11*2), Y15
+	VFMADD231PS  Y13, Y15, Y8
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS  Y12, Y14, Y3
+	VBROADCASTSS (R13), Y15
+	VFMADD231PS  Y13, Y15, Y9
+	VBROADCASTSS (R10)(R11*1), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VBROADCASTSS (R13)(R11*1), Y15
+	VFMADD231PS  Y13, Y15, Y10
+	VBROADCASTSS (R10)(R11*2), Y14
+	VFMADD231PS  Y12, Y14, Y5
+	VBROADCASTSS (R13)(R11*2), Y15
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         AX, SI
+	ADDQ         AX, R10
+	ADDQ         AX, R9
+	ADDQ         AX, R13
+	ADDQ         $128, DI
+	DECQ         BX
+	JNZ          loop8
+
+tail8:
+	ANDQ $1, CX
+	JZ   sum8
+	VMOVUPS      (DI), Y12
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VBROADCASTSS (SI)(R11*1), Y14
+	VFMADD231PS  Y12, Y14, Y1
+	VBROADCASTSS (SI)(R11*2), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS  Y12, Y14, Y3
+	VBROADCASTSS (R10)(R11*1), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VBROADCASTSS (R10)(R11*2), Y14
+	VFMADD231PS  Y12, Y14, Y5
+
+sum8:
+	VBROADCASTSS alpha+56(FP), Y14
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y11, Y5, Y5
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+
+	VBROADCASTSS beta+60(FP), Y15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          general8
+	JPS          general8
+
+	VMOVUPS Y0, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y1, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y3, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y5, (DX)
+	VZEROUPPER
+	RET
+
+general8:
+	VFMADD231PS (DX), Y15, Y0
+	VMOVUPS     Y0, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Y15, Y1
+	VMOVUPS     Y1, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Y15, Y2
+	VMOVUPS     Y2, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Y15, Y3
+	VMOVUPS     Y3, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Y15, Y4
+	VMOVUPS     Y4, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Y15, Y5
+	VMOVUPS     Y5, (DX)
+	VZEROUPPER
+	RET

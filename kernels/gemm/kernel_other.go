@@ -1,0 +1,33 @@
+//go:build !openblas && (!amd64 || purego)
+
+package gemm
+
+// useAVX2 is false off amd64 (or with the purego tag): only the portable Go
+// micro-kernel exists there.
+var useAVX2 = false
+
+// kernel6x16AVX2 and kernel6x8AVX2 are never called when useAVX2 is false;
+// they exist so the driver compiles on every architecture.
+func kernel6x16AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	panic("gemm: AVX2 kernel not available")
+}
+
+func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	panic("gemm: AVX2 kernel not available")
+}
+
+// packRows16 packs a kc×16 panel from rows of src with stride lds.
+func packRows16(kc int, src []float32, lds int, dst []float32) {
+	packRows16Go(kc, src, lds, dst)
+}
+
+// packRows6 packs a 6×kc panel from rows of src with stride lds.
+func packRows6(kc int, src []float32, lds int, dst []float32) {
+	for p := range kc {
+		s := src[p*lds : p*lds+mr]
+		d := dst[p*mr : p*mr+mr]
+		for j := range mr {
+			d[j] = s[j]
+		}
+	}
+}
