@@ -45,6 +45,10 @@ type Config struct {
 	Quiet   bool   `json:"-"` // no progress bar
 	OutDir  string `json:"-"` // where config.json, metrics.jsonl, result.json and the checkpoint go
 
+	// OnStep, if set, is called after every optimizer step (the runner's
+	// progress display).
+	OnStep func(step int) `json:"-"`
+
 	stopAfter int // tests: return after this step as if the process were killed
 }
 

@@ -16,13 +16,13 @@ const (
 
 // Result is what a finished run reports (result.json).
 type Result struct {
-	Status         string  `json:"status"`                    // "ok" or "diverged"
-	DivergedReason string  `json:"diverged_reason,omitempty"` // what went wrong, and at which step
-	Steps          int     `json:"steps"`                     // optimizer steps completed
-	InitialVal     Eval    `json:"initial_val"`
-	FinalVal       Eval    `json:"final_val"`
-	Evals          []Eval  `json:"evals"`
-	FinalTrainLoss float64 `json:"final_train_loss"` // mean of the last 50 steps' training loss
+	Status         string `json:"status"`                    // "ok" or "diverged"
+	DivergedReason string `json:"diverged_reason,omitempty"` // what went wrong, and at which step
+	Steps          int    `json:"steps"`                     // optimizer steps completed
+	InitialVal     Eval   `json:"initial_val"`
+	FinalVal       Eval   `json:"final_val"`
+	Evals          []Eval `json:"evals"`
+	FinalTrainLoss Number `json:"final_train_loss"` // mean of the last 50 steps' training loss
 
 	TotalParams     int `json:"total_params"`
 	TrainableParams int `json:"trainable_params"`
@@ -71,4 +71,9 @@ func ReadResult(dir string) (*Result, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// WriteConfig writes cfg as JSON (the format of config.json and --config).
+func WriteConfig(path string, cfg Config) error {
+	return writeJSON(filepath.Dir(path), filepath.Base(path), cfg)
 }

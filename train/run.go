@@ -265,6 +265,9 @@ func (r *run) loop() error {
 		}
 		bar.Describe(fmt.Sprintf("loss %.3f val %.3f", loss, r.res.Evals[len(r.res.Evals)-1].Loss))
 		bar.Add(1)
+		if cfg.OnStep != nil {
+			cfg.OnStep(step + 1)
+		}
 		if step+1 == cfg.stopAfter {
 			r.killed = true // simulated kill: no final checkpoint, no result.json
 			return nil
@@ -361,7 +364,7 @@ func (r *run) finish() (*Result, error) {
 	if res.Status == StatusOK && res.FinalVal.Loss > res.InitialVal.Loss {
 		res.diverge(fmt.Sprintf("final validation loss %.4f is above the initial %.4f", res.FinalVal.Loss, res.InitialVal.Loss))
 	}
-	res.FinalTrainLoss = mean(r.recentLoss)
+	res.FinalTrainLoss = Number(mean(r.recentLoss))
 	res.TotalParams, res.TrainableParams = r.m.Count()
 	res.OptimizerFloats = r.opt.Floats()
 	res.Merges = r.merges

@@ -1,0 +1,178 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one line of a line plot. Its colour (and marker shape) is fixed
+// by its index in LinePlot.Series, so the same run keeps the same colour
+// across figures as long as callers keep the order.
+type Series struct {
+	Name   string // legend label; empty = not listed in the legend
+	X, Y   []float64
+	Dashed bool
+	Points bool // draw markers too
+}
+
+// LinePlot is a single-panel line plot (loss curves, learning-rate
+// schedules, ...).
+type LinePlot struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+	LogX, LogY            bool
+	YMin, YMax            float64   // both 0 = automatic; otherwise both are used as given
+	VLines                []float64 // vertical guide lines (e.g. restart steps), thin grey dashed
+}
+
+// yPad is the fraction of the Y span added above and below automatic ranges
+// so curves do not run along the frame.
+const yPad = 0.04
+
+// Save writes path+".png" and path+".svg" (path has no extension; a trailing
+// ".png"/".svg" is stripped), width×height in inches; it creates parent
+// directories. Nothing is written unless both renderings succeed.
+func (p LinePlot) Save(path string, width, height float64) error {
+	if err := checkSize(width, height); err != nil {
+		return fmt.Errorf("report: line plot %q: %w", p.Title, err)
+	}
+	plt, err := p.build(width, height)
+	if err != nil {
+		return fmt.Errorf("report: line plot %q: %w", p.Title, err)
+	}
+	return saveFigure(path, vg.Length(width)*vg.Inch, vg.Length(height)*vg.Inch,
+		func(c draw.Canvas) { drawPlot(plt, c, c.Max.Y) })
+}
+
+// build validates the input and assembles the gonum plot for a figure of
+// width×height inches.
+func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
+	if len(p.Series) == 0 {
+		return nil, errors.New("no series")
+	}
+	explicitY := p.YMin != 0 || p.YMax != 0
+	if explicitY {
+		switch {
+		case !finite(p.YMin) || !finite(p.YMax):
+			return nil, fmt.Errorf("YMin/YMax must be finite, got [%g, %g]", p.YMin, p.YMax)
+		case p.YMin >= p.YMax:
+			return nil, fmt.Errorf("YMin (%g) must be below YMax (%g)", p.YMin, p.YMax)
+		case p.LogY && p.YMin <= 0:
+			return nil, fmt.Errorf("LogY needs YMin > 0, got %g", p.YMin)
+		}
+	}
+	for i, x := range p.VLines {
+		if !finite(x) || (p.LogX && x <= 0) {
+			return nil, fmt.Errorf("VLines[%d] = %g cannot be drawn on this X axis", i, x)
+		}
+	}
+
+	clean := make([]plotter.XYs, len(p.Series))
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for i, s := range p.Series {
+		xys, err := cleanSeries(i, s, p.LogX, p.LogY)
+		if err != nil {
+			return nil, err
+		}
+		for j := range xys {
+			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), toPlot(xys[j].Y, p.LogY)
+		}
+		clean[i] = xys
+		for _, q := range xys {
+			xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
+			ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+		}
+	}
+
+	plt := newPlot(p.Title, p.XLabel, p.YLabel)
+	axisScale(&plt.X, p.LogX, width)
+	axisScale(&plt.Y, p.LogY, height)
+	if len(p.VLines) > 0 {
+		xs := make([]float64, len(p.VLines))
+		for i, x := range p.VLines {
+			xs[i] = toPlot(x, p.LogX)
+		}
+		plt.Add(vlines{xs: xs})
+	}
+	lg := &legend{}
+	for i, s := range p.Series {
+		xys := clean[i]
+		var entry legendEntry
+		entry.name = s.Name
+		if len(xys) > 1 {
+			line, err := plotter.NewLine(xys)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+			}
+			line.LineStyle = seriesLine(i, s.Dashed)
+			plt.Add(line)
+			entry.line = &line.LineStyle
+			lg.lines = append(lg.lines, xys)
+		}
+		// A single point has no line to show, so it always gets a marker.
+		if s.Points || len(xys) == 1 {
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+			}
+			sc.GlyphStyle = seriesGlyph(i)
+			plt.Add(sc)
+			entry.glyph = &sc.GlyphStyle
+			lg.marks = append(lg.marks, xys)
+		}
+		if s.Name != "" {
+			lg.entries = append(lg.entries, entry)
+		}
+	}
+	plt.Add(lg)
+
+	// Ranges are set after Add, which would otherwise widen them to the raw
+	// data range. All values here are plot coordinates (log10 on log axes).
+	plt.X.Min, plt.X.Max = xmin, xmax
+	if xmin == xmax {
+		plt.X.Min, plt.X.Max = paddedRange(xmin, xmax, 0, p.LogX)
+	}
+	if explicitY {
+		plt.Y.Min, plt.Y.Max = toPlot(p.YMin, p.LogY), toPlot(p.YMax, p.LogY)
+	} else {
+		plt.Y.Min, plt.Y.Max = paddedRange(ymin, ymax, yPad, p.LogY)
+	}
+	return plt, nil
+}
+
+// cleanSeries drops non-finite points (diverged runs log NaN losses, and a
+// plot should still show the finite part) and checks what a log axis needs.
+func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
+	name := seriesLabel(i, s.Name)
+	if len(s.X) != len(s.Y) {
+		return nil, fmt.Errorf("%s: len(X) = %d but len(Y) = %d", name, len(s.X), len(s.Y))
+	}
+	if len(s.X) == 0 {
+		return nil, fmt.Errorf("%s: no points", name)
+	}
+	xys := make(plotter.XYs, 0, len(s.X))
+	for j := range s.X {
+		x, y := s.X[j], s.Y[j]
+		if !finite(x) || !finite(y) {
+			continue
+		}
+		if logX && x <= 0 {
+			return nil, fmt.Errorf("%s: LogX needs X > 0, got X[%d] = %g", name, j, x)
+		}
+		if logY && y <= 0 {
+			return nil, fmt.Errorf("%s: LogY needs Y > 0, got Y[%d] = %g", name, j, y)
+		}
+		xys = append(xys, plotter.XY{X: x, Y: y})
+	}
+	if len(xys) == 0 {
+		return nil, fmt.Errorf("%s: no finite points (all %d are NaN or Inf)", name, len(s.X))
+	}
+	return xys, nil
+}

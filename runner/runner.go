@@ -1,0 +1,195 @@
+// Package runner executes a matrix of training runs: each run lives in
+// runs/<hash>/ keyed by a hash of its full config, finished runs are reused,
+// interrupted ones resume from their checkpoint, and N workers run N
+// single-threaded runs at once so a matrix uses every core without
+// oversubscribing them.
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/relorago/harness/train"
+)
+
+// schema is mixed into every hash. Bump it when a code change alters the
+// numbers a config produces, so cached runs are not mistaken for new ones.
+const schema = "relora-harness/1"
+
+// Hash returns the run's cache key: a hash of its full config (the fields
+// that determine the numbers; threads and output paths are not among them).
+func Hash(cfg train.Config) string {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		panic(err) // train.Config is plain data
+	}
+	sum := sha256.Sum256(append([]byte(schema+"\n"), b...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Dir returns the run's folder under runsDir.
+func Dir(runsDir string, cfg train.Config) string {
+	return filepath.Join(runsDir, Hash(cfg))
+}
+
+// Options control Execute.
+type Options struct {
+	RunsDir string    // where run folders live (default "runs")
+	Jobs    int       // parallel single-threaded runs (default 1)
+	Log     io.Writer // progress and one line per finished run (nil = stderr)
+	Quiet   bool      // no progress bar
+}
+
+// Outcome is one run of a matrix after Execute.
+type Outcome struct {
+	Config train.Config
+	Dir    string
+	Result *train.Result // nil when Err is set
+	Cached bool          // the result was already there
+	Err    error         // the run could not be done (bad config, I/O); divergence is not an error
+}
+
+// Execute makes sure every config has a result: it reads finished runs from
+// their folders and trains the others, Jobs at a time. It returns one
+// outcome per config, in order, and an error joining the failed runs' errors;
+// a failed or diverged run does not stop the others.
+func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
+	if opt.RunsDir == "" {
+		opt.RunsDir = "runs"
+	}
+	if opt.Jobs < 1 {
+		opt.Jobs = 1
+	}
+	if opt.Log == nil {
+		opt.Log = os.Stderr
+	}
+	out := make([]Outcome, len(configs))
+	var todo []int
+	total := 0
+	seen := map[string]bool{}
+	for i, cfg := range configs {
+		dir := Dir(opt.RunsDir, cfg)
+		out[i] = Outcome{Config: cfg, Dir: dir}
+		if res, err := train.ReadResult(dir); err == nil {
+			out[i].Result, out[i].Cached = res, true
+			continue
+		}
+		if seen[dir] {
+			continue // the same run twice in a matrix: train it once
+		}
+		seen[dir] = true
+		todo = append(todo, i)
+		total += cfg.Steps - stepsDone(dir)
+	}
+
+	bar := newBar(opt, total, len(todo), len(configs))
+	var done atomic.Int64
+	var mu sync.Mutex // serialises log lines and the bar
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(opt.Jobs, max(1, len(todo))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				cfg := out[i].Config
+				cfg.OutDir, cfg.Threads, cfg.Quiet = out[i].Dir, 1, true
+				cfg.OnStep = func(int) {
+					done.Add(1)
+					mu.Lock()
+					bar.Add(1)
+					mu.Unlock()
+				}
+				res, err := runSafely(cfg)
+				out[i].Result, out[i].Err = res, err
+				mu.Lock()
+				bar.Clear()
+				fmt.Fprintln(opt.Log, describe(out[i]))
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, i := range todo {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	bar.Finish()
+
+	// Duplicates of a run share its outcome.
+	byDir := map[string]Outcome{}
+	for _, i := range todo {
+		byDir[out[i].Dir] = out[i]
+	}
+	var errs []error
+	for i := range out {
+		if out[i].Result == nil && out[i].Err == nil {
+			o := byDir[out[i].Dir]
+			out[i].Result, out[i].Err = o.Result, o.Err
+		}
+		if out[i].Err != nil {
+			errs = append(errs, fmt.Errorf("run %s: %w", out[i].Dir, out[i].Err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// runSafely runs one training run, turning a panic into an error so one
+// broken run cannot take the whole matrix down.
+func runSafely(cfg train.Config) (res *train.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return train.Run(cfg)
+}
+
+// stepsDone returns how many steps an interrupted run has checkpointed.
+func stepsDone(dir string) int {
+	ck, err := train.LoadCheckpoint(filepath.Join(dir, train.CheckpointFile))
+	if err != nil {
+		return 0
+	}
+	return ck.Step
+}
+
+func describe(o Outcome) string {
+	if o.Err != nil {
+		return fmt.Sprintf("✗ %s: %v", o.Dir, o.Err)
+	}
+	r := o.Result
+	s := fmt.Sprintf("✓ %s  %-7s %-8s seed %d: val loss %.4f (ppl %.2f) in %s", o.Dir, o.Config.ReLoRA.Method, r.Status,
+		o.Config.Seed, r.FinalVal.Loss, float64(r.FinalVal.Perplexity), time.Duration(r.WallSeconds*float64(time.Second)).Round(time.Second))
+	return s
+}
+
+func newBar(opt Options, steps, runs, all int) *progressbar.ProgressBar {
+	var w io.Writer = opt.Log
+	if opt.Quiet {
+		w = io.Discard
+	}
+	fmt.Fprintf(opt.Log, "%d runs: %d cached, %d to train (%d steps, %d at a time)\n", all, all-runs, runs, steps, opt.Jobs)
+	return progressbar.NewOptions(max(steps, 1),
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("matrix"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"),
+		progressbar.OptionSetWidth(25),
+		progressbar.OptionThrottle(500*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+}

@@ -1,0 +1,107 @@
+package runner
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relorago/harness/train"
+)
+
+func nano(t *testing.T, seed uint64, lr float64) train.Config {
+	t.Helper()
+	cfg, err := train.Default("nano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Steps, cfg.Warmup, cfg.Batch, cfg.EvalEvery, cfg.ValWindows = 12, 2, 2, 6, 16
+	cfg.Seed, cfg.LR = seed, lr
+	return cfg
+}
+
+func TestHashIgnoresThreadsAndPathsButNotSettings(t *testing.T) {
+	a := nano(t, 1, 1e-3)
+	b := a
+	b.Threads, b.OutDir, b.Quiet = 7, "/elsewhere", true
+	if Hash(a) != Hash(b) {
+		t.Error("threads/out/quiet changed the hash")
+	}
+	b.Seed = 2
+	if Hash(a) == Hash(b) {
+		t.Error("a different seed has the same hash")
+	}
+}
+
+func TestMatrixCachesResumesAndSurvivesDivergence(t *testing.T) {
+	dir := t.TempDir()
+	diverging := nano(t, 1, 50)
+	diverging.GradClip, diverging.Warmup = 0, 0
+	configs := []train.Config{nano(t, 1, 3e-3), nano(t, 2, 3e-3), diverging, nano(t, 1, 3e-3)}
+	var log bytes.Buffer
+	out, err := Execute(configs, Options{RunsDir: dir, Jobs: 2, Log: &log, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if o.Result == nil || o.Cached {
+			t.Fatalf("run %d: result %v, cached %v", i, o.Result, o.Cached)
+		}
+	}
+	if out[2].Result.Status != train.StatusDiverged || out[0].Result.Status != train.StatusOK {
+		t.Fatalf("statuses %s, %s", out[0].Result.Status, out[2].Result.Status)
+	}
+	if out[0].Dir != out[3].Dir {
+		t.Fatal("identical configs got different folders")
+	}
+
+	// Lose one result (as if killed before it was written): only that run trains again.
+	if err := os.Remove(filepath.Join(out[1].Dir, train.ResultFile)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Execute(configs, Options{RunsDir: dir, Jobs: 2, Log: &log, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range again {
+		if want := i != 1; o.Cached != want {
+			t.Errorf("run %d: cached %v, want %v", i, o.Cached, want)
+		}
+		if o.Result.FinalVal.Loss != out[i].Result.FinalVal.Loss {
+			t.Errorf("run %d: val loss %v then %v", i, out[i].Result.FinalVal.Loss, o.Result.FinalVal.Loss)
+		}
+	}
+}
+
+func TestBadRunIsReportedNotFatal(t *testing.T) {
+	bad := nano(t, 1, 1e-3)
+	bad.Data = filepath.Join(t.TempDir(), "missing.txt")
+	out, err := Execute([]train.Config{bad, nano(t, 3, 1e-3)}, Options{RunsDir: t.TempDir(), Log: &bytes.Buffer{}, Quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "missing.txt") {
+		t.Fatalf("want an error naming the missing corpus, got %v", err)
+	}
+	if out[1].Result == nil || out[1].Result.Status != train.StatusOK {
+		t.Fatal("the good run did not finish")
+	}
+}
+
+func TestWriteCommandsListsUnfinishedRuns(t *testing.T) {
+	dir := t.TempDir()
+	configs := []train.Config{nano(t, 1, 1e-3), nano(t, 2, 1e-3), nano(t, 1, 1e-3)}
+	var buf bytes.Buffer
+	if err := WriteCommands(configs, dir, "relora", &buf); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 commands (one per distinct run), got %q", lines)
+	}
+	for _, l := range lines {
+		path := strings.Fields(l)[3]
+		b, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(b, []byte(`"steps": 12`)) {
+			t.Fatalf("command %q: config %s not written (%v)", l, path, err)
+		}
+	}
+}
