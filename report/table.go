@@ -10,6 +10,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -200,6 +201,26 @@ func (t Table) Text() string {
 	}
 	for _, n := range t.Notes {
 		b.WriteString(n + "\n")
+	}
+	return b.String()
+}
+
+// Claim is one statement of the paper checked against this harness' numbers.
+type Claim struct {
+	Statement  string `json:"statement"`  // what the paper says, e.g. "ReLoRA beats LoRA+WS"
+	Reproduced bool   `json:"reproduced"` // whether our numbers show it
+	Evidence   string `json:"evidence"`   // the numbers behind the verdict
+}
+
+// ClaimsMarkdown renders claims as a Markdown list with a verdict each.
+func ClaimsMarkdown(claims []Claim) string {
+	var b strings.Builder
+	for _, c := range claims {
+		verdict := "❌ not reproduced"
+		if c.Reproduced {
+			verdict = "✅ reproduced"
+		}
+		fmt.Fprintf(&b, "- **%s** — %s: %s\n", c.Statement, verdict, c.Evidence)
 	}
 	return b.String()
 }

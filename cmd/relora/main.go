@@ -11,7 +11,11 @@ import (
 const usage = `usage: relora <command> [flags]
 
 commands:
-  train    train one model and write its metrics and result (relora train -h)
+  train      train one model and write its metrics and result (relora train -h)
+  ablation   Table 1: restarts × optimizer reset × jagged schedule × warm start
+
+Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
+-print-commands (the run list as shell commands, for a job array).
 `
 
 func main() {
@@ -23,6 +27,8 @@ func main() {
 	switch os.Args[1] {
 	case "train":
 		err = trainCmd(os.Args[2:])
+	case "ablation":
+		err = ablationCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

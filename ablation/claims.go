@@ -1,0 +1,86 @@
+package ablation
+
+import (
+	"fmt"
+
+	"github.com/relorago/harness/report"
+)
+
+// claims checks the orderings the paper's Table 1 states. An ordering holds
+// when the mean perplexities are in that order; the evidence also says in
+// how many seeds it holds pairwise, so seed noise is visible.
+func (t *Table) claims() []report.Claim {
+	beats := func(a, b string) report.Claim {
+		ra, rb := t.row(a), t.row(b)
+		wins, n := 0, 0
+		for i := range ra.Seeds {
+			if i < len(rb.Seeds) {
+				n++
+				if ra.Seeds[i].Perplexity < rb.Seeds[i].Perplexity {
+					wins++
+				}
+			}
+		}
+		return report.Claim{
+			Statement:  fmt.Sprintf("%s beats %s", a, b),
+			Reproduced: ra.MeanPPL < rb.MeanPPL && ra.Diverged == 0,
+			Evidence: fmt.Sprintf("%.2f vs %.2f (Δ %+.2f ppl; better in %d/%d seeds)",
+				ra.MeanPPL, rb.MeanPPL, ra.MeanPPL-rb.MeanPPL, wins, n),
+		}
+	}
+	claims := []report.Claim{t.roDiverges()}
+	claims = append(claims,
+		beats("+R+O+J", "+R+O"),
+		beats("+R+O+J", "LoRA"),
+		beats("LoRA+WS", "LoRA"),
+		beats("ReLoRA (R+O+J+WS)", "+R+O+J"),
+		beats("ReLoRA (R+O+J+WS)", "LoRA+WS"),
+	)
+	full := t.row("Full-rank")
+	best := true
+	for _, r := range t.Rows {
+		if !r.Full && !(full.MeanPPL < r.MeanPPL) {
+			best = false
+		}
+	}
+	claims = append(claims, report.Claim{
+		Statement:  "Full-rank training is best",
+		Reproduced: best,
+		Evidence:   fmt.Sprintf("full-rank %.2f; best other row %s", full.MeanPPL, t.bestOther()),
+	})
+	return claims
+}
+
+// roDiverges checks "R+O diverges". At small scale the run may only degrade
+// (DESIGN.md): it counts as reproduced when a seed diverged, or when R+O is
+// the worst row by more than 5% perplexity.
+func (t *Table) roDiverges() report.Claim {
+	ro := t.row("+R+O")
+	worstOther := 0.0
+	for _, r := range t.Rows {
+		if r.Name != ro.Name && r.MeanPPL > worstOther {
+			worstOther = r.MeanPPL
+		}
+	}
+	c := report.Claim{Statement: "+R+O (reset without jagged schedule) diverges"}
+	switch {
+	case ro.Diverged > 0:
+		c.Reproduced = true
+		c.Evidence = fmt.Sprintf("diverged in %d/%d seeds (%s)", ro.Diverged, len(ro.Seeds), ro.Seeds[0].Reason)
+	default:
+		c.Reproduced = ro.MeanPPL > 1.05*worstOther
+		c.Evidence = fmt.Sprintf("did not blow up; perplexity %.2f vs %.2f for the worst other row (%+.1f%%)",
+			ro.MeanPPL, worstOther, 100*(ro.MeanPPL/worstOther-1))
+	}
+	return c
+}
+
+func (t *Table) bestOther() string {
+	best := -1
+	for i, r := range t.Rows {
+		if !r.Full && (best < 0 || r.MeanPPL < t.Rows[best].MeanPPL) {
+			best = i
+		}
+	}
+	return fmt.Sprintf("%s %.2f", t.Rows[best].Name, t.Rows[best].MeanPPL)
+}

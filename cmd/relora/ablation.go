@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/relorago/harness/ablation"
+	"github.com/relorago/harness/experiments"
+)
+
+// ablationCmd regenerates the paper's Table 1.
+func ablationCmd(args []string) error {
+	m, p, err := parseMatrix("ablation", args)
+	if err != nil {
+		return err
+	}
+	runs := experiments.Ablation(p)
+	outs, done, err := m.execute(runs)
+	if err != nil || !done {
+		return err
+	}
+	t, err := ablation.Build(p, runs, outs)
+	if err != nil {
+		return err
+	}
+	if err := ablation.Write(m.results, t, runs, outs); err != nil {
+		return err
+	}
+	fmt.Println(t.Report().Text())
+	for _, c := range t.Claims {
+		verdict := "NOT reproduced"
+		if c.Reproduced {
+			verdict = "reproduced"
+		}
+		fmt.Printf("  %-55s %-15s %s\n", c.Statement, verdict, c.Evidence)
+	}
+	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, ablation.MarkdownFile, ablation.JSONFile)
+	return nil
+}

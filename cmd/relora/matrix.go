@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/runner"
+)
+
+// matrixFlags are the flags every table command shares.
+type matrixFlags struct {
+	preset   string
+	jobs     int
+	runsDir  string
+	results  string
+	commands bool
+}
+
+func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
+	m := &matrixFlags{}
+	fs.StringVar(&m.preset, "preset", "default", "experiment preset: default or quick")
+	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
+	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
+	fs.StringVar(&m.results, "results", "results", "folder for tables and figures")
+	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit")
+	return m
+}
+
+// execute runs (or reuses) the matrix; with -print-commands it only prints.
+// It returns done=false when it only printed.
+func (m *matrixFlags) execute(runs []experiments.Run) (outs []runner.Outcome, done bool, err error) {
+	configs := experiments.Configs(runs)
+	if m.commands {
+		self, _ := os.Executable()
+		return nil, false, runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
+	}
+	outs, err = runner.Execute(configs, runner.Options{RunsDir: m.runsDir, Jobs: m.jobs})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relora: some runs failed:", err)
+	}
+	return outs, true, nil
+}
+
+func parseMatrix(name string, args []string) (*matrixFlags, experiments.Preset, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	m := bindMatrixFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, experiments.Preset{}, err
+	}
+	if fs.NArg() > 0 {
+		return nil, experiments.Preset{}, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
+	}
+	p, err := experiments.Get(m.preset)
+	return m, p, err
+}

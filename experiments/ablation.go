@@ -1,0 +1,43 @@
+package experiments
+
+import "github.com/relorago/harness/relora"
+
+// AblationRow is a row of the paper's Table 1.
+type AblationRow struct {
+	Name       string
+	R, O, J    bool // restarts, optimizer reset, jagged schedule
+	WS         bool // warm start
+	Full       bool // plain full-rank training
+	PaperPPL   float64
+	PaperNotes string // "diverged" where the paper reports it
+}
+
+// AblationRows are the paper's Table 1 rows, in its order, with its
+// validation perplexities (the 130M model on C4, Lialin et al. Table 1).
+var AblationRows = []AblationRow{
+	{Name: "LoRA", PaperPPL: 34.17},
+	{Name: "+R", R: true, PaperPPL: 34.25},
+	{Name: "+R+O", R: true, O: true, PaperNotes: "diverged"},
+	{Name: "+R+J", R: true, J: true, PaperPPL: 34.29},
+	{Name: "+R+O+J", R: true, O: true, J: true, PaperPPL: 29.77},
+	{Name: "LoRA+WS", WS: true, PaperPPL: 25.46},
+	{Name: "ReLoRA (R+O+J+WS)", R: true, O: true, J: true, WS: true, PaperPPL: 25.04},
+	{Name: "Full-rank", Full: true, PaperPPL: 23.65},
+}
+
+// Ablation expands Table 1 for a preset: every row × every seed.
+func Ablation(p Preset) []Run {
+	var runs []Run
+	for _, row := range AblationRows {
+		for _, seed := range p.Seeds {
+			base := p.Base
+			base.Seed = seed
+			var cfg = withMethod(base, relora.MethodLoRA, row.R, row.O, row.J, row.WS)
+			if row.Full {
+				cfg = withMethod(base, relora.MethodFull, false, false, false, false)
+			}
+			runs = append(runs, Run{Row: row.Name, Seed: seed, Config: cfg})
+		}
+	}
+	return runs
+}
