@@ -37,6 +37,8 @@ func benchShapes() []benchShape {
 		benchShape{name: "attnQK", transB: true, m: 128, n: 128, k: 32, lda: 128, ldb: 128, ldc: 128},
 		benchShape{name: "attnPV", m: 128, n: 32, k: 128, lda: 128, ldb: 128, ldc: 128},
 		benchShape{name: "attnPtV", transA: true, m: 128, n: 32, k: 128, lda: 128, ldb: 128, ldc: 128, beta: 1},
+		// Per-call overhead (cgo transition, pool, packing setup).
+		benchShape{name: "tiny", transB: true, m: 4, n: 4, k: 4},
 	)
 	return s
 }

@@ -20,12 +20,15 @@ const (
 	nr = 16
 )
 
-// Cache blocking. kcMax bounds the depth of one k slice so that a B
-// micro-panel (kc×16 floats = 16 KiB at kc=256) plus the 6 A rows it meets
-// (6 KiB) stay in the 32 KiB L1D while the kernel streams them. bBlockMax
-// bounds the packed B block (kc×nc floats, 320 KiB) so it stays in the
-// 512 KiB L2 while every 6-row A panel sweeps over it; for the transformer's
-// shapes (n <= 352) B is packed once per k slice.
+// Cache blocking (sizes for this 2-core EPYC: 32 KiB L1D, 512 KiB L2 per
+// core). kcMax bounds the depth of one k slice so that a B micro-panel
+// (kc×16 floats = 16 KiB at kc=256) plus the 6×kc A panel (6 KiB) stay in
+// L1D while the kernel streams them. bBlockMax bounds the packed B block
+// (kc×nc floats = 256 KiB) so that it stays in L2 while every 6-row A panel
+// sweeps over it, with room left for the C block; B is packed once per k
+// slice except for n=352 with kc=256 (dW), which is split in two column
+// blocks. Other sizes tried on the benchmark shapes (kc 128-320, B block
+// 128-512 KiB, min-of-N timings) were within noise (~5%) of these.
 const (
 	kcMax     = 256
 	bBlockMax = 64 << 10
@@ -41,16 +44,25 @@ type packBuf struct {
 
 var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 
-// sgemm is the blocked driver. For each kc-deep slice of k and nc-wide
-// column block of op(B), it packs op(B) into kc×16 micro-panels (contiguous,
-// zero-padded, in the order the kernel loads them, independent of transB
-// and ldb). Then, for each 6-row panel of op(A), it runs the micro-kernel
-// against every B micro-panel: the A panel (6 KiB) stays in L1 while the B
-// block streams from L2. A is read in place when it is row-major (no
-// transA), since the kernel can broadcast from 6 row pointers; a transposed
-// A, or a final panel of fewer than 6 rows, is packed first (6 floats per k
-// step), which costs one pass over A but keeps the kernel's A reads in
-// few cache lines. Called only with m, n, k > 0 and alpha != 0.
+// sgemm is the blocked driver. For each nc-wide column block of op(B) and
+// each kc-deep slice of k, it packs op(B) into kc×16 micro-panels
+// (contiguous, zero-padded, in the order the kernel loads them, independent
+// of transB and ldb). Then, for each 6-row panel of op(A), it runs the
+// micro-kernel against every B micro-panel: the A panel stays in L1 while
+// the B block streams from L2. Column blocks are the outer loop so that the
+// m×nc block of C being accumulated over k slices stays cached (dW has
+// k=2048, i.e. 8 slices).
+//
+// op(A) is read in place, without packing: the kernel takes A through a
+// (row stride, k stride) pair, broadcasting from 6 row pointers for a
+// row-major A (rs=lda, cs=1) or from 6 contiguous floats per k step for a
+// transposed A (rs=1, cs=lda). Packing A is one extra pass over m×k floats
+// per call that buys nothing when A is only swept once per B block; for the
+// transposed case it measured slower than in-place reads on all
+// dW/attention shapes (min-of-200 timings; dW 128×128×2048: 80 vs 85
+// GFLOP/s; PᵀV 128×32×128: 59 vs 75). Only a final panel of fewer than 6
+// rows is packed, zero-padded, so the kernel never reads past the view.
+// Called only with m, n, k > 0 and alpha != 0.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*packBuf)
 	defer bufPool.Put(buf)
@@ -81,12 +93,16 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				rows := min(mr, m-ir)
 				var ap *float32
 				var rsa, csa int
-				if !transA && rows == mr {
+				switch {
+				case rows == mr && !transA:
 					ap, rsa, csa = &a[ir*lda+pc], lda, 1
 					// Guard the kernel's unsafe reads: the last element of
 					// the 6×kc view must be in bounds.
 					_ = a[(ir+mr-1)*lda+pc+kc-1]
-				} else {
+				case rows == mr && transA:
+					ap, rsa, csa = &a[pc*lda+ir], 1, lda
+					_ = a[(pc+kc-1)*lda+ir+mr-1]
+				default:
 					packA(transA, buf.a[:mr*kc], a, lda, ir, pc, rows, kc)
 					ap, rsa, csa = &buf.a[0], 1, mr
 				}
@@ -215,12 +231,8 @@ func store4(c []float32, alpha, beta float32, v0, v1, v2, v3 float32) {
 // step, the order the kernel broadcasts them). Rows past `rows` are zero.
 func packA(trans bool, dst, a []float32, lda, ir, pc, rows, kc int) {
 	if trans {
-		// op(A)(i, p) = a[p*lda + i]: the 6 values of one k step are
+		// op(A)(i, p) = a[p*lda + i]: the values of one k step are
 		// contiguous in memory.
-		if rows == mr {
-			packRows6(kc, a[pc*lda+ir:], lda, dst)
-			return
-		}
 		clear(dst)
 		for p := range kc {
 			o := (pc+p)*lda + ir
@@ -228,8 +240,7 @@ func packA(trans bool, dst, a []float32, lda, ir, pc, rows, kc int) {
 		}
 		return
 	}
-	// op(A)(i, p) = a[i*lda + p]: interleave the rows. Only used for a
-	// final partial panel; full panels are read in place.
+	// op(A)(i, p) = a[i*lda + p]: interleave the rows.
 	clear(dst)
 	for r := 0; r < rows; r++ {
 		src := a[(ir+r)*lda+pc:][:kc]

@@ -136,13 +136,14 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 }
 
 // testCases covers all transpose combos, odd sizes that leave partial 6×16
-// tiles, sizes that cross the k/m cache-block boundaries, strides larger
-// than the width, and the alpha/beta special cases.
+// and 6×8 tiles, sizes that cross the k and n cache-block boundaries
+// (k > 256; n·kc > 64Ki), strides larger than the width, and the alpha/beta
+// special cases.
 func testCases() []gemmCase {
 	sizes := [][3]int{
 		{1, 1, 1}, {1, 17, 3}, {3, 1, 17}, {3, 17, 33}, {17, 3, 65}, {33, 65, 17},
 		{65, 33, 3}, {6, 16, 1}, {12, 32, 64}, {12, 8, 7}, {18, 24, 33}, {7, 16, 300},
-		{150, 50, 520}, {5, 1030, 9},
+		{150, 50, 520}, {5, 1030, 9}, {7, 1030, 70}, {13, 520, 300},
 	}
 	ab := [][2]float32{{1, 0}, {0.5, 1}, {-1.5, 0.25}, {2, -1}, {0, 2}, {0, 0}}
 	var cases []gemmCase
@@ -255,6 +256,9 @@ func TestSgemmConcurrent(t *testing.T) {
 // TestSgemmNoAllocs checks the steady state allocates nothing per call
 // (packing buffers are pooled; the cgo call keeps slices on the stack).
 func TestSgemmNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool deliberately drops items under -race")
+	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	a := randSlice(rng, 128*128)
 	b := randSlice(rng, 128*128)

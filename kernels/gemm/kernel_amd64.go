@@ -30,12 +30,6 @@ func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alp
 //go:noescape
 func copyRows16AVX2(kc int, src *float32, lds int, dst *float32)
 
-// copyRows6SSE packs a 6×kc panel: dst[p*6:p*6+6] = src[p*lds:...+6].
-// kc must be >= 1. SSE2 only, so it needs no feature check.
-//
-//go:noescape
-func copyRows6SSE(kc int, src *float32, lds int, dst *float32)
-
 // packRows16 packs a kc×16 panel from rows of src with stride lds.
 func packRows16(kc int, src []float32, lds int, dst []float32) {
 	// These checks make the unchecked assembly accesses safe.
@@ -46,11 +40,4 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 		return
 	}
 	packRows16Go(kc, src, lds, dst)
-}
-
-// packRows6 packs a 6×kc panel from rows of src with stride lds.
-func packRows6(kc int, src []float32, lds int, dst []float32) {
-	_ = src[(kc-1)*lds+mr-1]
-	_ = dst[kc*mr-1]
-	copyRows6SSE(kc, &src[0], lds, &dst[0])
 }

@@ -20,14 +20,3 @@ func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alp
 func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
-
-// packRows6 packs a 6×kc panel from rows of src with stride lds.
-func packRows6(kc int, src []float32, lds int, dst []float32) {
-	for p := range kc {
-		s := src[p*lds : p*lds+mr]
-		d := dst[p*mr : p*mr+mr]
-		for j := range mr {
-			d[j] = s[j]
-		}
-	}
-}
