@@ -9,7 +9,8 @@ func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
 
 type swigluFn struct {
 	c        *Ctx
-	y        *Mat // forward output, whose seq orders the gradients this op sends
+	sig      []float32 // σ(gate), kept from forward for backward
+	y        *Mat      // forward output, whose seq orders the gradients this op sends
 	gate, up mat.Tensor
 }
 
@@ -26,21 +27,15 @@ func sigmoidInto(dst, x []float32) {
 	}
 }
 
-// sigmoidBlock is how many sigmoids are computed at once into a stack buffer.
-const sigmoidBlock = 256
-
 func (f *swigluFn) Forward() (mat.Tensor, error) {
 	g, u := ValueOf(f.gate), ValueOf(f.up)
 	y := f.c.newOut(g.rows, g.cols)
+	f.sig = f.c.arena.Get(len(y.data))
 	f.c.parallel(len(y.data), 1<<13, func(lo, hi int) {
-		var sig [sigmoidBlock]float32
-		for b := lo; b < hi; b += sigmoidBlock {
-			e := min(b+sigmoidBlock, hi)
-			s := sig[:e-b]
-			sigmoidInto(s, g.data[b:e])
-			for i, si := range s {
-				y.data[b+i] = g.data[b+i] * si * u.data[b+i]
-			}
+		sig := f.sig[lo:hi]
+		sigmoidInto(sig, g.data[lo:hi])
+		for i, si := range sig {
+			y.data[lo+i] = g.data[lo+i] * si * u.data[lo+i]
 		}
 	})
 	f.y = y
@@ -53,15 +48,10 @@ func (f *swigluFn) Backward(gy mat.Tensor) error {
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
 	dg, du := f.c.gradFrom(f.y, g.rows, g.cols), f.c.gradFrom(f.y, g.rows, g.cols)
 	f.c.parallel(len(dy), 1<<13, func(lo, hi int) {
-		var sig [sigmoidBlock]float32
-		for b := lo; b < hi; b += sigmoidBlock {
-			e := min(b+sigmoidBlock, hi)
-			sigmoidInto(sig[:e-b], g.data[b:e])
-			for i := b; i < e; i++ {
-				x, s := g.data[i], sig[i-b]
-				dg.data[i] = dy[i] * u.data[i] * s * (1 + x*(1-s))
-				du.data[i] = dy[i] * x * s
-			}
+		for i := lo; i < hi; i++ {
+			x, s := g.data[i], f.sig[i]
+			dg.data[i] = dy[i] * u.data[i] * s * (1 + x*(1-s))
+			du.data[i] = dy[i] * x * s
 		}
 	})
 	if needG {
