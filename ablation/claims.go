@@ -3,6 +3,7 @@ package ablation
 import (
 	"fmt"
 
+	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
 )
 
@@ -32,11 +33,11 @@ func (t *Table) claims() []report.Claim {
 	claims = append(claims,
 		beats("+R+O+J", "+R+O"),
 		beats("+R+O+J", "LoRA"),
-		beats("LoRA+WS", "LoRA"),
-		beats("ReLoRA (R+O+J+WS)", "+R+O+J"),
-		beats("ReLoRA (R+O+J+WS)", "LoRA+WS"),
+		beats(experiments.RowLoRAWS, "LoRA"),
+		beats(experiments.RowReLoRA, "+R+O+J"),
+		beats(experiments.RowReLoRA, experiments.RowLoRAWS),
 	)
-	full := t.row("Full-rank")
+	full := t.row(experiments.RowFull)
 	best := true
 	for _, r := range t.Rows {
 		if !r.Full && !(full.MeanPPL < r.MeanPPL) {

@@ -76,7 +76,7 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		row.MeanPPL, row.StdPPL = stats.Mean(row.PPLs), stats.Std(row.PPLs)
 		t.Rows = append(t.Rows, row)
 	}
-	full := t.row("Full-rank")
+	full := t.row(experiments.RowFull)
 	for i := range t.Rows {
 		t.Rows[i].DeltaFull = t.Rows[i].MeanPPL - full.MeanPPL
 	}
@@ -101,7 +101,7 @@ func (t *Table) Report() report.Table {
 		}
 		return ""
 	}
-	paperFull := t.row("Full-rank").PaperPPL
+	paperFull := t.row(experiments.RowFull).PaperPPL
 	rt := report.Table{
 		Title:  "Table 1 — ablation (validation perplexity, lower is better)",
 		Header: []string{"Run", "R", "O", "J", "WS", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},

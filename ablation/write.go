@@ -121,7 +121,7 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 		{report.LinePlot{Title: "Table 1 runs: validation loss (mean over seeds)", XLabel: "step", YLabel: "validation loss (nats/byte)", Series: val}, ValFigure},
 		{report.LinePlot{Title: "Table 1 runs: training loss (50-step moving average)", XLabel: "step", YLabel: "training loss (nats/byte)", Series: tr, VLines: restarts}, TrainFigure},
 	}
-	relora := curves["ReLoRA (R+O+J+WS)"]
+	relora := curves[experiments.RowReLoRA]
 	plots = append(plots, struct {
 		p    report.LinePlot
 		path string

@@ -1,6 +1,9 @@
 package experiments
 
-import "github.com/relorago/harness/relora"
+import (
+	"github.com/relorago/harness/relora"
+	"github.com/relorago/harness/train"
+)
 
 // AblationRow is a row of the paper's Table 1.
 type AblationRow struct {
@@ -36,8 +39,43 @@ func Ablation(p Preset) []Run {
 			if row.Full {
 				cfg = withMethod(base, relora.MethodFull, false, false, false, false)
 			}
+			if row.R && row.WS {
+				cfg.SaveAt = afterMerges(cfg)
+			}
 			runs = append(runs, Run{Row: row.Name, Seed: seed, Config: cfg})
 		}
 	}
 	return runs
 }
+
+// afterMerges lists the steps right after each merge, where a ReLoRA run
+// keeps its weights for the rank-growth figure (spectra).
+func afterMerges(cfg train.Config) []int {
+	var out []int
+	for _, m := range cfg.ReLoRA.MergeSteps(cfg.Steps) {
+		out = append(out, m+1)
+	}
+	return out
+}
+
+// Spectra returns the runs Fig. 5 compares, for the preset's first seed:
+// full-rank, LoRA with warm start and ReLoRA, the same runs (and cache
+// entries) as their Table 1 rows.
+func Spectra(p Preset) []Run {
+	p.Seeds = p.Seeds[:1]
+	var out []Run
+	for _, r := range Ablation(p) {
+		switch r.Row {
+		case RowFull, RowLoRAWS, RowReLoRA:
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Names of the rows other packages look up.
+const (
+	RowFull   = "Full-rank"
+	RowLoRAWS = "LoRA+WS"
+	RowReLoRA = "ReLoRA (R+O+J+WS)"
+)

@@ -24,6 +24,7 @@ type Preset struct {
 var presets = map[string]func() (Preset, error){
 	"default": defaultPreset,
 	"quick":   quickPreset,
+	"tiny":    tinyPreset,
 }
 
 // PresetNames lists the preset names.
@@ -64,6 +65,25 @@ func defaultPreset() (Preset, error) {
 		About: "small64 (d 64, 4 layers, 4 heads, ffn 176) on gostd, batch 16 × 128 tokens, 2,400 steps, " +
 			"lr 1e-3 full-rank / 2e-3 LoRA, r 8, alpha 8, warm start 600, restarts every 600, re-warm 10, " +
 			"random pruning 0.999, 2,000 validation windows"}, nil
+}
+
+// tinyPreset is DESIGN.md's reference experiment: the tiny model on opticks
+// for 2,000 steps, r 32 of d 128. It is data-limited (the ~0.54 MB corpus is
+// seen ~7.6 times) and r = d/4 hardly binds, so DESIGN.md expects every row
+// but R+O within ~4% of each other: the regime where ReLoRA's effects do
+// not show, kept to document that.
+func tinyPreset() (Preset, error) {
+	cfg, err := train.Default("tiny")
+	if err != nil {
+		return Preset{}, err
+	}
+	cfg.EvalEvery, cfg.CheckpointEvery = 200, 200
+	r := &cfg.ReLoRA
+	r.Rank, r.Alpha, r.LR = 32, 32, 2e-3
+	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 500, 500, 10
+	return Preset{Name: "tiny", Base: cfg, Seeds: []uint64{1},
+		About: "tiny (d 128, 4 layers, 4 heads, ffn 352) on opticks, batch 16 × 128 tokens, 2,000 steps, " +
+			"lr 1e-3 full-rank / 2e-3 LoRA, r 32, alpha 32, warm start 500, restarts every 500, re-warm 10, random pruning 0.999"}, nil
 }
 
 // quickPreset runs every table's matrix in a few minutes: a smoke test that
