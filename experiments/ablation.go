@@ -1,9 +1,6 @@
 package experiments
 
-import (
-	"github.com/relorago/harness/relora"
-	"github.com/relorago/harness/train"
-)
+import "github.com/relorago/harness/relora"
 
 // AblationRow is a row of the paper's Table 1.
 type AblationRow struct {
@@ -39,23 +36,10 @@ func Ablation(p Preset) []Run {
 			if row.Full {
 				cfg = withMethod(base, relora.MethodFull, false, false, false, false)
 			}
-			if row.R && row.WS {
-				cfg.SaveAt = afterMerges(cfg)
-			}
 			runs = append(runs, Run{Row: row.Name, Seed: seed, Config: cfg})
 		}
 	}
 	return runs
-}
-
-// afterMerges lists the steps right after each merge, where a ReLoRA run
-// keeps its weights for the rank-growth figure (spectra).
-func afterMerges(cfg train.Config) []int {
-	var out []int
-	for _, m := range cfg.ReLoRA.MergeSteps(cfg.Steps) {
-		out = append(out, m+1)
-	}
-	return out
 }
 
 // Spectra returns the runs Fig. 5 compares, for the preset's first seed:

@@ -60,3 +60,9 @@ func benchStep(b *testing.B, preset string, threads int) {
 	b.ReportMetric(float64(n)/sec, "tok/s")
 	b.ReportMetric(cfg.Model.FLOPsPerStep(cfg.Batch, 0, 0)/sec/1e9, "GFLOP/s")
 }
+
+// BenchmarkSmall64Step is the default ablation preset's model on one core,
+// the unit of work of the Table 1 matrix (one run per core).
+func BenchmarkSmall64Step(b *testing.B) {
+	benchStep(b, "small64", 1)
+}

@@ -325,13 +325,17 @@ func (r *run) log(step int, loss, lr, norm float64, event string, dt time.Durati
 }
 
 // checkpoint saves the resumable checkpoint every CheckpointEvery steps and
-// keeps a named copy at the SaveAt steps and at the warm-start switch.
+// keeps a named copy at the SaveAt steps, at the warm-start switch and after
+// each merge.
 func (r *run) checkpoint(done int) error {
 	cfg := r.cfg
 	if cfg.OutDir == "" {
 		return nil
 	}
-	keep := slices.Contains(cfg.SaveAt, done) || (r.method.LowRank() && done == r.method.WarmStartSteps)
+	// A LoRA run always keeps its weights at the switch and after every
+	// merge: the singular-value spectra (Fig. 5) and rank growth need them.
+	keep := slices.Contains(cfg.SaveAt, done) ||
+		(r.method.LowRank() && (done == r.method.WarmStartSteps || slices.Contains(r.method.MergeSteps(cfg.Steps), done-1)))
 	periodic := cfg.CheckpointEvery > 0 && done%cfg.CheckpointEvery == 0 && done < cfg.Steps
 	if !keep && !periodic {
 		return nil
