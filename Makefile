@@ -45,8 +45,9 @@ clean:
 
 PRESET ?= default
 JOBS   ?= 2
+SEEDS  ?= 0
 RESULTS ?= results
 
 # Table 1. PRESET=quick runs the same matrix in a few minutes (smoke test).
 ablation: build
-	bin/relora ablation -preset $(PRESET) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)
+	bin/relora ablation -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)

@@ -17,6 +17,7 @@ type matrixFlags struct {
 	runsDir  string
 	results  string
 	commands bool
+	seeds    int
 }
 
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
@@ -25,6 +26,7 @@ func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
 	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
 	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
 	fs.StringVar(&m.results, "results", "results", "folder for tables and figures")
+	fs.IntVar(&m.seeds, "seeds", 0, "number of seeds (1, 2, 3, ...; 0 = the preset's)")
 	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit")
 	return m
 }
@@ -54,5 +56,17 @@ func parseMatrix(name string, args []string) (*matrixFlags, experiments.Preset, 
 		return nil, experiments.Preset{}, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
 	}
 	p, err := experiments.Get(m.preset)
-	return m, p, err
+	if err != nil {
+		return nil, p, err
+	}
+	if m.seeds < 0 {
+		return nil, p, fmt.Errorf("%s: -seeds must be ≥ 0, got %d", name, m.seeds)
+	}
+	if m.seeds > 0 {
+		p.Seeds = nil
+		for s := 1; s <= m.seeds; s++ {
+			p.Seeds = append(p.Seeds, uint64(s))
+		}
+	}
+	return m, p, nil
 }
