@@ -5,6 +5,8 @@ import (
 
 	"github.com/nlpodyssey/spago/mat"
 
+	"github.com/relorago/harness/kernels/vecmath"
+
 	"github.com/relorago/harness/kernels/gemm"
 )
 
@@ -64,7 +66,7 @@ func causalSoftmax(s []float32, T int) {
 		for _, x := range row[1 : i+1] {
 			m = max(m, x)
 		}
-		inv := 1 / expShift(row[:i+1], row[:i+1], m)
+		inv := 1 / vecmath.ExpShift(row[:i+1], row[:i+1], m)
 		for j := 0; j <= i; j++ {
 			row[j] *= inv
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // CrossEntropy returns the mean over rows of −log softmax(logits)[target]
@@ -46,7 +48,7 @@ func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 			for _, v := range row[1:] {
 				m = max(m, v)
 			}
-			s := expShift(exps, row, m)
+			s := vecmath.ExpShift(exps, row, m)
 			lse := m + float32(math.Log(float64(s)))
 			f.lse[r] = lse
 			sum += float64(lse - row[t])
@@ -75,7 +77,7 @@ func (f *crossEntropyFn) Backward(gy mat.Tensor) error {
 	f.c.parallel(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, out := x.data[r*V:(r+1)*V], dx.data[r*V:(r+1)*V]
-			expShift(out, row, f.lse[r])
+			vecmath.ExpShift(out, row, f.lse[r])
 			for j := range out {
 				out[j] *= scale
 			}

@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/nlpodyssey/spago/mat"
+import (
+	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
+)
 
 // SwiGLU returns silu(gate) ⊙ up (Shazeer 2020), silu(g) = g·σ(g).
 func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
@@ -16,24 +20,13 @@ type swigluFn struct {
 
 func (f *swigluFn) Operands() []mat.Tensor { return []mat.Tensor{f.gate, f.up} }
 
-// sigmoidInto sets dst[i] = σ(x[i]) = 1/(1+e^(−x[i])).
-func sigmoidInto(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = -v
-	}
-	expShift(dst, dst, 0)
-	for i, e := range dst {
-		dst[i] = 1 / (1 + e)
-	}
-}
-
 func (f *swigluFn) Forward() (mat.Tensor, error) {
 	g, u := ValueOf(f.gate), ValueOf(f.up)
 	y := f.c.newOut(g.rows, g.cols)
 	f.sig = f.c.arena.Get(len(y.data))
 	f.c.parallel(len(y.data), 1<<13, func(lo, hi int) {
 		sig := f.sig[lo:hi]
-		sigmoidInto(sig, g.data[lo:hi])
+		vecmath.Sigmoid(sig, g.data[lo:hi])
 		for i, si := range sig {
 			y.data[lo+i] = g.data[lo+i] * si * u.data[lo+i]
 		}

@@ -1,12 +1,14 @@
 package train
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 
 	"github.com/relorago/harness/data"
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/model"
+	"github.com/relorago/harness/relora"
 )
 
 // BenchmarkTrainStep measures one full-rank training step of the tiny preset
@@ -14,13 +16,21 @@ import (
 // model.Config.FLOPsPerStep, and bytes allocated per step (B/op).
 func BenchmarkTrainStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
-		b.Run(map[int]string{1: "threads=1", 2: "threads=2"}[threads], func(b *testing.B) {
-			benchStep(b, "tiny", threads)
+		b.Run(fmt.Sprintf("full/threads=%d", threads), func(b *testing.B) {
+			benchStep(b, "tiny", threads, 0)
 		})
+		// A ReLoRA step after the warm start: frozen W, trainable A and B.
+		for _, rank := range []int{32, 8} {
+			b.Run(fmt.Sprintf("relora-r%d/threads=%d", rank, threads), func(b *testing.B) {
+				benchStep(b, "tiny", threads, rank)
+			})
+		}
 	}
 }
 
-func benchStep(b *testing.B, preset string, threads int) {
+// benchStep measures training steps of a preset's model; rank > 0 wraps the
+// projections in LoRA linears of that rank first.
+func benchStep(b *testing.B, preset string, threads, rank int) {
 	cfg, err := Default(preset)
 	if err != nil {
 		b.Fatal(err)
@@ -37,6 +47,10 @@ func benchStep(b *testing.B, preset string, threads int) {
 	m, err := model.New(cfg.Model, 1)
 	if err != nil {
 		b.Fatal(err)
+	}
+	total := m.Config.NumParams()
+	if rank > 0 {
+		relora.Wrap(m, rank, float64(rank), 1)
 	}
 	opt := NewAdamW(cfg.Adam)
 	c := kernels.NewCtx(threads)
@@ -58,11 +72,17 @@ func benchStep(b *testing.B, preset string, threads int) {
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(n)/sec, "tok/s")
-	b.ReportMetric(cfg.Model.FLOPsPerStep(cfg.Batch, 0, 0)/sec/1e9, "GFLOP/s")
+	_, trainable := m.Count()
+	frozen, lora := 0, 0
+	if rank > 0 {
+		frozen = total - relora.TrainableParams(m.Config, 0)
+		lora = trainable - relora.TrainableParams(m.Config, 0)
+	}
+	b.ReportMetric(cfg.Model.FLOPsPerStep(cfg.Batch, frozen, lora)/sec/1e9, "GFLOP/s")
 }
 
 // BenchmarkSmall64Step is the default ablation preset's model on one core,
 // the unit of work of the Table 1 matrix (one run per core).
 func BenchmarkSmall64Step(b *testing.B) {
-	benchStep(b, "small64", 1)
+	benchStep(b, "small64", 1, 0)
 }

@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package vecmath
+
+// useAVX2 is false off amd64 (or with the purego tag): only the portable Go
+// loops exist there.
+var useAVX2 = false
+
+// expShiftAVX2 and sigmoidAVX2 are never called when useAVX2 is false; they
+// exist so the package compiles on every architecture.
+func expShiftAVX2(dst, src *float32, n int, negShift float32) float32 {
+	panic("vecmath: AVX2 code not available")
+}
+
+func sigmoidAVX2(dst, x *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
