@@ -13,7 +13,7 @@ BLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_t
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo openblas)
 TAGS := $(if $(BLAS),-tags openblas,)
 
-.PHONY: all build train test bench vet clean ablation
+.PHONY: all build train test bench vet clean ablation spectra
 
 all: build
 
@@ -51,3 +51,7 @@ RESULTS ?= results
 # Table 1. PRESET=quick runs the same matrix in a few minutes (smoke test).
 ablation: build
 	bin/relora ablation -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)
+
+# Fig. 5 (and Fig. 4 with the ablation): reuses Table 1's runs when cached.
+spectra: build
+	bin/relora spectra -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)

@@ -126,6 +126,7 @@ func Configs(runs []Run) []train.Config {
 func withMethod(base train.Config, method string, r, o, j, ws bool) train.Config {
 	cfg := base
 	m := &cfg.ReLoRA
+	warmStart := m.WarmStartSteps
 	m.Method = method
 	m.Restarts, m.OptimizerReset, m.Jagged = r, o, j
 	if !ws {
@@ -134,15 +135,14 @@ func withMethod(base train.Config, method string, r, o, j, ws bool) train.Config
 	if method != relora.MethodLoRA {
 		// Unused low-rank fields are normalised so that they do not split
 		// the cache of otherwise identical full-rank runs.
-		ws := m.WarmStartSteps
 		*m = relora.Config{Method: method, Rank: m.Rank}
 		if method == relora.MethodFull {
 			m.Rank = 0
 			// Keep the weights at the warm-start boundary: Fig. 5's ΔW of
 			// full training is W_end − W_warm, and this way the full run
 			// of every table is one cached run.
-			if ws > 0 {
-				cfg.SaveAt = []int{ws}
+			if warmStart > 0 {
+				cfg.SaveAt = []int{warmStart}
 			}
 		}
 	}

@@ -13,6 +13,7 @@ const usage = `usage: relora <command> [flags]
 commands:
   train      train one model and write its metrics and result (relora train -h)
   ablation   Table 1: restarts × optimizer reset × jagged schedule × warm start
+  spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
 
 Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
 -print-commands (the run list as shell commands, for a job array).
@@ -29,6 +30,8 @@ func main() {
 		err = trainCmd(os.Args[2:])
 	case "ablation":
 		err = ablationCmd(os.Args[2:])
+	case "spectra":
+		err = spectraCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -1,0 +1,178 @@
+package spectra
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/train"
+)
+
+// Files written under the results folder.
+const (
+	MarkdownFile = "spectra.md"
+	JSONFile     = "spectra.json"
+	Fig5Figure   = "figures/fig5_singular_values"
+	GrowthFigure = "figures/spectra_rank_growth"
+)
+
+// Write renders the table into resultsDir: spectra.md (table, claim,
+// figure links), spectra.json and the figures (PNG + SVG). The figures need
+// the singular values Build keeps out of the JSON, so t must come from
+// Build, not from decoding spectra.json.
+func Write(resultsDir string, t *Table) error {
+	if t.sigma == nil {
+		return errors.New("spectra: Write needs a Table made by Build (the singular values of Fig. 5 are not in the JSON)")
+	}
+	if err := os.MkdirAll(filepath.Join(resultsDir, "figures"), 0o755); err != nil {
+		return err
+	}
+	if err := t.writeFig5(filepath.Join(resultsDir, Fig5Figure)); err != nil {
+		return err
+	}
+	if t.Growth.Skipped == "" {
+		if err := t.writeGrowth(filepath.Join(resultsDir, GrowthFigure)); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := train.WriteFileAtomic(filepath.Join(resultsDir, JSONFile), append(b, '\n')); err != nil {
+		return err
+	}
+	return train.WriteFileAtomic(filepath.Join(resultsDir, MarkdownFile), []byte(t.Markdown()))
+}
+
+// Markdown is the whole spectra.md: table, claim, figures, exports.
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	b.WriteString(t.Report().Markdown())
+	b.WriteString("\n#### Claim of the paper's Fig. 5\n\n")
+	b.WriteString(report.ClaimsMarkdown(t.Claims))
+	fmt.Fprintf(&b, "\n![Fig. 5 — singular values of ΔW](%s.png)\n\n", Fig5Figure)
+	if t.Growth.Skipped != "" {
+		fmt.Fprintf(&b, "Rank growth: not shown — %s.\n", t.Growth.Skipped)
+	} else {
+		fmt.Fprintf(&b, "Rank growth of ReLoRA's update after each merge (checkpoints at steps %v; the last one is the end of training):\n\n", t.Growth.Steps)
+		fmt.Fprintf(&b, "![ReLoRA rank growth](%s.png)\n", GrowthFigure)
+	}
+	b.WriteString("\n#### Effective weights exported (safetensors, F32, tensors `layers.<i>.<proj>` of shape [out, in])\n\n")
+	for _, r := range t.Runs {
+		fmt.Fprintf(&b, "- %s: `%s` (step %d), `%s` (step %d)\n", r.Method, r.WarmExport, r.WarmStep, r.EndExport, r.EndStep)
+	}
+	return b.String()
+}
+
+// rangeCell shows a statistic over layers as "mean (min–max)"; a single
+// layer shows just its value.
+func rangeCell(r Range, dec int) string {
+	if r.Min == r.Max {
+		return fmt.Sprintf("%.*f", dec, r.Mean)
+	}
+	return fmt.Sprintf("%.*f (%.*f–%.*f)", dec, r.Mean, dec, r.Min, dec, r.Max)
+}
+
+// Report returns the table as report.Table: one row per projection ×
+// method.
+func (t *Table) Report() report.Table {
+	rt := report.Table{
+		Title: "Fig. 5 — spectrum of the weight update ΔW per projection (mean (min–max) over layers)",
+		Header: []string{"Projection", "Method", "min(out,in)", "r", "σ < 0.1", "σ < 0.1·σmax",
+			"eff. rank", "stable rank", "num. rank", "σmax"},
+		Align: []report.Align{report.AlignLeft, report.AlignLeft},
+	}
+	for _, r := range t.Rows {
+		rt.Rows = append(rt.Rows, []string{r.Proj, r.Method, fmt.Sprint(r.Size), fmt.Sprint(r.LoRARank),
+			rangeCell(r.BelowAbs, 1), rangeCell(r.BelowRel, 1), rangeCell(r.EffRank, 1),
+			rangeCell(r.StableRank, 2), rangeCell(r.NumRank, 1), rangeCell(r.SigmaMax, 3)})
+	}
+	rt.Notes = []string{
+		fmt.Sprintf("Model %q (d %d, ffn %d, %d layers), %d steps; W_warm = weights after the %d-step full-rank warm start; "+
+			"LoRA rank r = %d, alpha = %g; ReLoRA merged after steps %v.",
+			t.Preset, t.Model.Dim, t.Model.FFN, t.Model.Layers, t.Steps, t.WarmStart, t.Rank, t.Alpha, t.Merges),
+		"ΔW: full-rank W_end − W_warm; ReLoRA (W_end + s·B·A) − W_warm, the sum of every merged update and the current one; " +
+			"LoRA+WS s·B·A of the final checkpoint alone (s = alpha/r), as the paper's notebook computes it.",
+		fmt.Sprintf("σ < %g is the paper's count. An absolute threshold measures the size of ΔW as much as its rank: a smaller "+
+			"learning rate, fewer steps or a smaller model shrink every singular value and raise the count without changing the rank, "+
+			"so at this scale it may count nearly all values for every method. σ < %g·σmax is scale-free and comparable across methods.",
+			AbsThreshold, RelThreshold),
+		"Effective rank: exp of the Shannon entropy of σ/Σσ (Roy & Vetterli 2007), a threshold-free rank between 1 and min(out,in). " +
+			"Stable rank: ‖ΔW‖_F²/σmax², the number of directions carrying the energy. " +
+			fmt.Sprintf("Numerical rank: σ > %g·σmax (float32 rounding of the weights is ≈1e-7·σmax).", NumRankTol),
+	}
+	if t.LoRAFrozenDrift != 0 {
+		rt.Notes = append(rt.Notes, fmt.Sprintf("Warning: the LoRA+WS run's frozen weights differ from its warm-start weights by up to %g, "+
+			"so s·B·A is not exactly its W_eff − W_warm.", t.LoRAFrozenDrift))
+	}
+	return rt
+}
+
+// writeFig5 draws the paper's Fig. 5: for q, v, up and down, density
+// histograms (50 bins, as the official notebook) of the singular values of
+// all layers' ΔW, the three methods overlaid.
+func (t *Table) writeFig5(path string) error {
+	var panels []report.Histogram
+	for _, p := range Fig5Projections {
+		h := report.Histogram{Title: p + " projections", XLabel: "singular value of ΔW", Bins: 50}
+		for _, m := range Methods {
+			h.Series = append(h.Series, report.HistSeries{Name: shortName(m), Values: t.sigma[m][p]})
+		}
+		panels = append(panels, h)
+	}
+	if err := report.SavePanels(path, panels, 2, 4.5, 3.2); err != nil {
+		return fmt.Errorf("spectra: %s: %w", Fig5Figure, err)
+	}
+	return nil
+}
+
+// shortName keeps legends narrow: the ReLoRA row's name spells out its
+// switches, which the figure does not need.
+func shortName(method string) string {
+	if method == experiments.RowReLoRA {
+		return "ReLoRA"
+	}
+	return method
+}
+
+// writeGrowth draws ReLoRA's effective rank after each merge per
+// projection, with full-rank and LoRA as horizontal references (their mean
+// over the same projections, to keep the figure readable; the JSON has
+// them per projection).
+func (t *Table) writeGrowth(path string) error {
+	g := t.Growth
+	n := len(g.Steps)
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = float64(i + 1)
+	}
+	var series []report.Series
+	for _, p := range Fig5Projections {
+		series = append(series, report.Series{Name: "ReLoRA " + p, X: xs, Y: g.EffRank[p], Points: true})
+	}
+	ref := func(name string, byProj map[string]float64) report.Series {
+		m := 0.0
+		for _, p := range Fig5Projections {
+			m += byProj[p]
+		}
+		m /= float64(len(Fig5Projections))
+		return report.Series{Name: name + " (mean of " + strings.Join(Fig5Projections, ", ") + ")",
+			X: []float64{1, float64(n)}, Y: []float64{m, m}, Dashed: true}
+	}
+	series = append(series, ref("Full-rank ΔW", g.Full), ref("LoRA+WS s·B·A", g.LoRA))
+	lp := report.LinePlot{
+		Title:  "ReLoRA: effective rank of W − W_warm after each merge (mean over layers)",
+		XLabel: fmt.Sprintf("merges (%d = end of training, current B·A included)", n),
+		YLabel: "effective rank", Series: series,
+	}
+	if err := lp.Save(path, 8, 4.5); err != nil {
+		return fmt.Errorf("spectra: %s: %w", GrowthFigure, err)
+	}
+	return nil
+}
