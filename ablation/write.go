@@ -1,7 +1,6 @@
 package ablation
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,14 +30,7 @@ func Write(dir string, t *Table, runs []experiments.Run, outs []runner.Outcome) 
 	if err := writeFigures(dir, runs, outs); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := train.WriteFileAtomic(filepath.Join(dir, JSONFile), append(b, '\n')); err != nil {
-		return err
-	}
-	return train.WriteFileAtomic(filepath.Join(dir, MarkdownFile), []byte(t.Markdown()))
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
 // Markdown is the whole ablation.md: table, claims, figures.

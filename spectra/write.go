@@ -1,7 +1,6 @@
 package spectra
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
-	"github.com/relorago/harness/train"
 )
 
 // Files written under the results folder.
@@ -40,14 +38,7 @@ func Write(resultsDir string, t *Table) error {
 			return err
 		}
 	}
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := train.WriteFileAtomic(filepath.Join(resultsDir, JSONFile), append(b, '\n')); err != nil {
-		return err
-	}
-	return train.WriteFileAtomic(filepath.Join(resultsDir, MarkdownFile), []byte(t.Markdown()))
+	return report.WriteDocument(resultsDir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
 // Markdown is the whole spectra.md: table, claim, figures, exports.

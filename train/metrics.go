@@ -65,14 +65,24 @@ func (w *jsonlWriter) Close() error {
 // truncateJSONL keeps the lines of a JSONL file whose "step" is ≤ lastStep:
 // on resume, the steps after the checkpoint are re-run and logged again.
 func truncateJSONL(path string, lastStep int) error {
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
+	kept, err := linesUpTo(path, lastStep)
+	if err != nil || kept == nil {
 		return err
 	}
-	var out bytes.Buffer
+	return WriteFileAtomic(path, kept)
+}
+
+// linesUpTo returns the leading lines of a JSONL file whose "step" is ≤
+// lastStep (stopping at a torn line), or nil if the file does not exist.
+func linesUpTo(path string, lastStep int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []byte{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -80,12 +90,11 @@ func truncateJSONL(path string, lastStep int) error {
 			Step int `json:"step"`
 		}
 		if json.Unmarshal(sc.Bytes(), &head) != nil || head.Step > lastStep {
-			break // a torn last line, or the part to redo
+			break
 		}
-		out.Write(sc.Bytes())
-		out.WriteByte('\n')
+		out = append(append(out, sc.Bytes()...), '\n')
 	}
-	return WriteFileAtomic(path, out.Bytes())
+	return out, nil
 }
 
 // ReadMetrics loads a metrics.jsonl file.
@@ -107,29 +116,13 @@ func ReadMetrics(path string) ([]StepMetrics, error) {
 	return ms, sc.Err()
 }
 
-// copyJSONL appends to dst the lines of src whose step is ≤ lastStep (the
+// copyJSONL writes to dst the lines of src whose step is ≤ lastStep (the
 // warm start's metrics, when a run starts from another run's checkpoint). A
 // missing src is not an error: curves then start at the switch.
 func copyJSONL(src, dst string, lastStep int) error {
-	b, err := os.ReadFile(src)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
+	kept, err := linesUpTo(src, lastStep)
+	if err != nil || kept == nil {
 		return err
 	}
-	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var head struct {
-			Step int `json:"step"`
-		}
-		if json.Unmarshal(sc.Bytes(), &head) != nil || head.Step > lastStep {
-			break
-		}
-		out.Write(sc.Bytes())
-		out.WriteByte('\n')
-	}
-	return WriteFileAtomic(dst, out.Bytes())
+	return WriteFileAtomic(dst, kept)
 }

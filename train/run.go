@@ -17,6 +17,7 @@ import (
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/model"
 	"github.com/relorago/harness/relora"
+	"github.com/relorago/harness/stats"
 )
 
 // File names inside a run's OutDir.
@@ -368,7 +369,7 @@ func (r *run) finish() (*Result, error) {
 	if res.Status == StatusOK && res.FinalVal.Loss > res.InitialVal.Loss {
 		res.diverge(fmt.Sprintf("final validation loss %.4f is above the initial %.4f", res.FinalVal.Loss, res.InitialVal.Loss))
 	}
-	res.FinalTrainLoss = Number(mean(r.recentLoss))
+	res.FinalTrainLoss = Number(stats.Mean(r.recentLoss))
 	res.TotalParams, res.TrainableParams = r.m.Count()
 	res.OptimizerFloats = r.opt.Floats()
 	res.Merges = r.merges
@@ -424,17 +425,6 @@ func joinIf(dir, name string) string {
 		return ""
 	}
 	return filepath.Join(dir, name)
-}
-
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
 }
 
 // Step runs one training step: forward, backward, gradient clipping and the

@@ -26,13 +26,7 @@ func ablationCmd(args []string) error {
 		return err
 	}
 	fmt.Println(t.Report().Text())
-	for _, c := range t.Claims {
-		verdict := "NOT reproduced"
-		if c.Reproduced {
-			verdict = "reproduced"
-		}
-		fmt.Printf("  %-55s %-15s %s\n", c.Statement, verdict, c.Evidence)
-	}
+	printClaims(t.Claims)
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, ablation.MarkdownFile, ablation.JSONFile)
 	return nil
 }

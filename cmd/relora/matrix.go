@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 )
 
@@ -69,4 +70,15 @@ func parseMatrix(name string, args []string) (*matrixFlags, experiments.Preset, 
 		}
 	}
 	return m, p, nil
+}
+
+// printClaims lists the paper's claims with their verdicts on the terminal.
+func printClaims(claims []report.Claim) {
+	for _, c := range claims {
+		verdict := "NOT reproduced"
+		if c.Reproduced {
+			verdict = "reproduced"
+		}
+		fmt.Printf("  %s: %s — %s\n", c.Statement, verdict, c.Evidence)
+	}
 }

@@ -27,13 +27,7 @@ func spectraCmd(args []string) error {
 		return err
 	}
 	fmt.Println(t.Report().Text())
-	for _, c := range t.Claims {
-		verdict := "NOT reproduced"
-		if c.Reproduced {
-			verdict = "reproduced"
-		}
-		fmt.Printf("  %s: %s — %s\n", c.Statement, verdict, c.Evidence)
-	}
+	printClaims(t.Claims)
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, spectra.MarkdownFile, spectra.JSONFile)
 	return nil
 }

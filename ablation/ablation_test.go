@@ -1,0 +1,88 @@
+package ablation
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/train"
+)
+
+// fakeOutcomes gives each row a final validation loss (per seed, loss+0.01·seed)
+// and writes a short metrics.jsonl per run, as a finished matrix would have.
+func fakeOutcomes(t *testing.T, runs []experiments.Run, loss map[string]float64, diverged string) []runner.Outcome {
+	t.Helper()
+	outs := make([]runner.Outcome, len(runs))
+	for i, r := range runs {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		l := loss[r.Row] + 0.01*float64(r.Seed)
+		var lines strings.Builder
+		for s := 1; s <= 4; s++ {
+			fmt.Fprintf(&lines, `{"step":%d,"loss":%g,"lr":0.001,"grad_norm":1,"val_loss":%g}`+"\n", s, l+1, l)
+		}
+		if err := os.WriteFile(filepath.Join(dir, train.MetricsFile), []byte(lines.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := &train.Result{Status: train.StatusOK, FinalVal: train.Eval{Loss: l, Perplexity: train.Number(math.Exp(l))}}
+		if r.Row == diverged {
+			res.Status, res.DivergedReason = train.StatusDiverged, "training loss NaN at step 3"
+		}
+		outs[i] = runner.Outcome{Config: r.Config, Dir: dir, Result: res}
+	}
+	return outs
+}
+
+func TestClaimsFollowTheNumbers(t *testing.T) {
+	p, err := experiments.Get("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Seeds = []uint64{1, 2}
+	runs := experiments.Ablation(p)
+	// The paper's ordering: full < ReLoRA < LoRA+WS < R+O+J < LoRA < R+J ≈ R, R+O diverges.
+	loss := map[string]float64{
+		experiments.RowFull: 3.0, experiments.RowReLoRA: 3.1, experiments.RowLoRAWS: 3.2,
+		"+R+O+J": 3.3, "LoRA": 3.4, "+R+J": 3.45, "+R": 3.45, "+R+O": 3.5,
+	}
+	tab, err := Build(p, runs, fakeOutcomes(t, runs, loss, "+R+O"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tab.Claims {
+		if !c.Reproduced {
+			t.Errorf("claim %q not reproduced on numbers in the paper's order: %s", c.Statement, c.Evidence)
+		}
+	}
+	// Swap ReLoRA and LoRA+WS: exactly the claims that compare them flip.
+	loss[experiments.RowReLoRA], loss[experiments.RowLoRAWS] = 3.2, 3.1
+	tab, err = Build(p, runs, fakeOutcomes(t, runs, loss, "+R+O"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tab.Claims {
+		if want := c.Statement != experiments.RowReLoRA+" beats "+experiments.RowLoRAWS; c.Reproduced != want {
+			t.Errorf("claim %q: reproduced %v, want %v (%s)", c.Statement, c.Reproduced, want, c.Evidence)
+		}
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab, runs, fakeOutcomes(t, runs, loss, "")); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil || !strings.Contains(string(md), "diverged in 2/2") {
+		t.Fatalf("ablation.md lacks the diverged row (%v):\n%s", err, md)
+	}
+	for _, f := range []string{JSONFile, ValFigure + ".png", TrainFigure + ".svg", LRFigure + ".png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
