@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/relorago/harness/atomicfile"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -89,22 +91,9 @@ func render(w, h vg.Length, drawFn func(draw.Canvas)) (pngBytes, svgBytes []byte
 	return pb.Bytes(), svg, nil
 }
 
-// writeAtomic writes data to a temporary file next to path and renames it
-// into place.
+// writeAtomic writes a file so readers never see half of it.
 func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp, 0o644)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

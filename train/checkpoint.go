@@ -1,11 +1,12 @@
 package train
 
 import (
+	"github.com/relorago/harness/atomicfile"
+
 	"bytes"
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/relorago/harness/model"
 )
@@ -79,21 +80,6 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	return &ck, nil
 }
 
-// WriteFileAtomic writes data to a temporary file beside path and renames it
-// into place, so readers see the old file or the new one, never a mix.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+// WriteFileAtomic writes data so that readers see the old file or the new
+// one, never a mix (see package atomicfile).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
