@@ -13,7 +13,7 @@ BLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_t
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo openblas)
 TAGS := $(if $(BLAS),-tags openblas,)
 
-.PHONY: all build train test bench vet clean ablation spectra
+.PHONY: all build train test bench vet clean ablation spectra throughput
 
 all: build
 
@@ -55,3 +55,7 @@ ablation: build
 # Fig. 5 (and Fig. 4 with the ablation): reuses Table 1's runs when cached.
 spectra: build
 	bin/relora spectra -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)
+
+# Table 4: full-rank vs ReLoRA step throughput and memory (run on a quiet machine).
+throughput: build
+	bin/relora throughput -preset $(PRESET) -results $(RESULTS)

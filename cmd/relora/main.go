@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/relorago/harness/throughput"
 )
 
 const usage = `usage: relora <command> [flags]
@@ -14,6 +16,7 @@ commands:
   train      train one model and write its metrics and result (relora train -h)
   ablation   Table 1: restarts × optimizer reset × jagged schedule × warm start
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
+  throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
 
 Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
 -print-commands (the run list as shell commands, for a job array).
@@ -32,6 +35,10 @@ func main() {
 		err = ablationCmd(os.Args[2:])
 	case "spectra":
 		err = spectraCmd(os.Args[2:])
+	case "throughput":
+		err = throughputCmd(os.Args[2:])
+	case throughput.ProbeCommand:
+		err = probeCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

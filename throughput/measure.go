@@ -1,0 +1,93 @@
+// Package throughput regenerates the paper's Table 4 at CPU scale: the speed
+// and memory of a full-rank training step against a ReLoRA step (after the
+// warm start), the immediate and the warm-start-adjusted speed-up, and how
+// the speed-up depends on the rank, next to a FLOP model.
+package throughput
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/train"
+)
+
+// Spec is one measurement: a step kind of a preset's model.
+type Spec struct {
+	Preset  string `json:"preset"`
+	Rank    int    `json:"rank"` // 0 = full-rank step, else a ReLoRA step of this rank
+	Threads int    `json:"threads"`
+	Warmup  int    `json:"warmup"` // steps run before timing (arena, optimizer state, caches)
+	Steps   int    `json:"steps"`  // timed steps
+}
+
+// Measurement is what one Spec measured.
+type Measurement struct {
+	Spec
+	StepMillis     []float64 `json:"step_ms"`
+	MedianMillis   float64   `json:"median_ms"`
+	TokensPerSec   float64   `json:"tokens_per_sec"`   // at the median step time
+	ExamplesPerSec float64   `json:"examples_per_sec"` // sequences per second
+	FLOPs          float64   `json:"flops_per_step"`   // model.Config.FLOPsPerStep
+	GFLOPs         float64   `json:"gflops"`           // FLOPs / median step time
+	Total          int       `json:"total_params"`
+	Trainable      int       `json:"trainable_params"`
+	OptFloats      int       `json:"optimizer_floats"`
+	ArenaBytes     int       `json:"activation_bytes"` // activations and gradients of a step
+	MaxRSSBytes    int64     `json:"max_rss_bytes"`    // peak resident memory of the measuring process
+}
+
+// Measure times spec's steps in this process. Run it in a fresh process
+// (relora's hidden "probe" command) so that MaxRSSBytes is this measurement's.
+func Measure(spec Spec) (Measurement, error) {
+	p, err := experiments.Get(spec.Preset)
+	if err != nil {
+		return Measurement{}, err
+	}
+	if spec.Steps < 1 || spec.Warmup < 0 || spec.Threads < 1 || spec.Rank < 0 {
+		return Measurement{}, fmt.Errorf("throughput: bad spec %+v", spec)
+	}
+	runtime.GOMAXPROCS(spec.Threads)
+	s, err := train.NewStepper(p.Base, spec.Threads, spec.Rank)
+	if err != nil {
+		return Measurement{}, err
+	}
+	for i := 0; i < spec.Warmup; i++ {
+		if err := s.Step(); err != nil {
+			return Measurement{}, err
+		}
+	}
+	m := Measurement{Spec: spec}
+	for i := 0; i < spec.Steps; i++ {
+		t0 := time.Now()
+		if err := s.Step(); err != nil {
+			return Measurement{}, err
+		}
+		m.StepMillis = append(m.StepMillis, time.Since(t0).Seconds()*1e3)
+	}
+	m.MedianMillis = median(m.StepMillis)
+	sec := m.MedianMillis / 1e3
+	m.TokensPerSec = float64(s.Tokens()) / sec
+	m.ExamplesPerSec = float64(p.Base.Batch) / sec
+	m.FLOPs = s.FLOPs()
+	m.GFLOPs = m.FLOPs / sec / 1e9
+	m.Total, m.Trainable, m.OptFloats = s.Counts()
+	m.ArenaBytes = s.ArenaBytes()
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		m.MaxRSSBytes = ru.Maxrss * 1024 // Linux reports kilobytes
+	}
+	return m, nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,75 @@
+package train
+
+import (
+	"github.com/relorago/harness/data"
+	"github.com/relorago/harness/kernels"
+	"github.com/relorago/harness/model"
+	"github.com/relorago/harness/relora"
+)
+
+// Stepper runs bare training steps of a config, without evaluation, logging
+// or checkpoints: what benchmarks and the throughput table (Table 4) time.
+type Stepper struct {
+	cfg             Config
+	m               *model.Model
+	opt             *AdamW
+	c               *kernels.Ctx
+	sampler         *data.Sampler
+	inputs, targets []int32
+	rank            int
+}
+
+// NewStepper prepares steps of cfg's model on cfg's data with `threads`
+// cores. rank > 0 wraps the projections in LoRA linears of that rank (alpha
+// = rank), as a ReLoRA run is after its warm start.
+func NewStepper(cfg Config, threads, rank int) (*Stepper, error) {
+	corpus, err := data.Load(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	tr, _ := corpus.Split(cfg.ValFrac)
+	sampler, err := data.NewSampler(corpus.Name, tr, cfg.Model.SeqLen, cfg.Batch, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.New(cfg.Model, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if rank > 0 {
+		relora.Wrap(m, rank, float64(rank), cfg.Seed)
+	}
+	n := cfg.Batch * cfg.Model.SeqLen
+	return &Stepper{cfg: cfg, m: m, opt: NewAdamW(cfg.Adam), c: kernels.NewCtx(threads), sampler: sampler,
+		inputs: make([]int32, n), targets: make([]int32, n), rank: rank}, nil
+}
+
+// Step runs one training step at a small fixed learning rate.
+func (s *Stepper) Step() error {
+	s.sampler.Next(s.inputs, s.targets)
+	_, _, err := Step(s.c, s.m, s.opt, s.inputs, s.targets, 1e-4, 1)
+	return err
+}
+
+// Tokens returns the tokens of one step.
+func (s *Stepper) Tokens() int { return len(s.inputs) }
+
+// FLOPs returns the model's FLOP estimate of one step (model.Config.FLOPsPerStep).
+func (s *Stepper) FLOPs() float64 {
+	if s.rank == 0 {
+		return s.cfg.Model.FLOPsPerStep(s.cfg.Batch, 0, 0)
+	}
+	total := s.cfg.Model.NumParams()
+	dense := relora.TrainableParams(s.cfg.Model, 0) // embeddings, head, norms
+	_, trainable := s.m.Count()
+	return s.cfg.Model.FLOPsPerStep(s.cfg.Batch, total-dense, trainable-dense)
+}
+
+// Counts returns total and trainable parameters and the optimizer's floats.
+func (s *Stepper) Counts() (total, trainable, optimizerFloats int) {
+	total, trainable = s.m.Count()
+	return total, trainable, s.opt.Floats()
+}
+
+// ArenaBytes returns the activation and gradient memory of a step.
+func (s *Stepper) ArenaBytes() int { return s.c.Arena().Bytes() }
