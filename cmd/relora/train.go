@@ -12,27 +12,10 @@ import (
 	"github.com/relorago/harness/train"
 )
 
-// trainCmd parses flags into a train.Config and runs it. Defaults come from
-// --preset (or --config, a config.json of an earlier run); every other flag
-// overrides one field.
+// trainCmd parses flags into a train.Config and runs it.
 func trainCmd(args []string) error {
-	cfg, err := baseConfig(args)
+	cfg, err := parseTrainArgs(args)
 	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	bindConfigFlags(fs, &cfg)
-	mode := bindMethodFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := applyMode(fs, &cfg, *mode); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
-	}
-	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	res, err := train.Run(cfg)
@@ -41,6 +24,29 @@ func trainCmd(args []string) error {
 	}
 	fmt.Println(summary(cfg, res))
 	return nil
+}
+
+// parseTrainArgs turns `relora train` flags into a validated config.
+// Defaults come from --preset (or --config, a config.json of an earlier run);
+// every other flag overrides one field.
+func parseTrainArgs(args []string) (train.Config, error) {
+	cfg, err := baseConfig(args)
+	if err != nil {
+		return train.Config{}, err
+	}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	bindConfigFlags(fs, &cfg)
+	mode := bindMethodFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return train.Config{}, err
+	}
+	if err := applyMode(fs, &cfg, *mode); err != nil {
+		return train.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return train.Config{}, fmt.Errorf("train: unexpected arguments %q", fs.Args())
+	}
+	return cfg, cfg.Validate()
 }
 
 // baseConfig returns the defaults the flags override: --config's file if
