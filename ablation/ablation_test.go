@@ -86,3 +86,22 @@ func TestClaimsFollowTheNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestSubsetOfRowsBuildsAPartialTable(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	rows, err := experiments.AblationRowsNamed([]string{"LoRA", experiments.RowReLoRA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiments.AblationOf(p, rows)
+	tab, err := Build(p, runs, fakeOutcomes(t, runs, map[string]float64{"LoRA": 3.4, experiments.RowReLoRA: 3.1}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 2 || len(tab.Claims) != 0 {
+		t.Fatalf("%d rows and %d claims, want 2 rows and no claim (none of them has both its rows)", len(tab.Rows), len(tab.Claims))
+	}
+	if _, err := experiments.AblationRowsNamed([]string{"LoRA", "nope"}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("unknown row: %v", err)
+	}
+}

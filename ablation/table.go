@@ -73,24 +73,34 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			}
 			row.Trainable = res.TrainableParams
 		}
+		if len(row.Seeds) == 0 {
+			continue // not part of this matrix (-rows)
+		}
 		row.MeanPPL, row.StdPPL = stats.Mean(row.PPLs), stats.Std(row.PPLs)
 		t.Rows = append(t.Rows, row)
 	}
-	full := t.row(experiments.RowFull)
+	if len(t.Rows) == 0 {
+		return nil, fmt.Errorf("ablation: no Table 1 row among the runs")
+	}
+	fullPPL := math.NaN()
+	if full := t.row(experiments.RowFull); full != nil {
+		fullPPL = full.MeanPPL
+	}
 	for i := range t.Rows {
-		t.Rows[i].DeltaFull = t.Rows[i].MeanPPL - full.MeanPPL
+		t.Rows[i].DeltaFull = t.Rows[i].MeanPPL - fullPPL
 	}
 	t.Claims = t.claims()
 	return t, nil
 }
 
+// row returns the named row, or nil when the matrix did not include it.
 func (t *Table) row(name string) *Row {
 	for i := range t.Rows {
 		if t.Rows[i].Name == name {
 			return &t.Rows[i]
 		}
 	}
-	panic("ablation: no row " + name)
+	return nil
 }
 
 // Report returns the table as report.Table.
@@ -101,7 +111,7 @@ func (t *Table) Report() report.Table {
 		}
 		return ""
 	}
-	paperFull := t.row(experiments.RowFull).PaperPPL
+	paperFull := experiments.AblationRows[len(experiments.AblationRows)-1].PaperPPL
 	rt := report.Table{
 		Title:  "Table 1 — ablation (validation perplexity, lower is better)",
 		Header: []string{"Run", "R", "O", "J", "WS", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},

@@ -1,6 +1,11 @@
 package experiments
 
-import "github.com/relorago/harness/relora"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/relorago/harness/relora"
+)
 
 // AblationRow is a row of the paper's Table 1.
 type AblationRow struct {
@@ -27,8 +32,13 @@ var AblationRows = []AblationRow{
 
 // Ablation expands Table 1 for a preset: every row × every seed.
 func Ablation(p Preset) []Run {
+	return AblationOf(p, AblationRows)
+}
+
+// AblationOf expands the given rows of Table 1 for a preset.
+func AblationOf(p Preset, rows []AblationRow) []Run {
 	var runs []Run
-	for _, row := range AblationRows {
+	for _, row := range rows {
 		for _, seed := range p.Seeds {
 			base := p.Base
 			base.Seed = seed
@@ -63,3 +73,30 @@ const (
 	RowLoRAWS = "LoRA+WS"
 	RowReLoRA = "ReLoRA (R+O+J+WS)"
 )
+
+// AblationRowsNamed returns the Table 1 rows with the given names, in the
+// table's order (all of them for no names).
+func AblationRowsNamed(names []string) ([]AblationRow, error) {
+	if len(names) == 0 {
+		return AblationRows, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []AblationRow
+	for _, r := range AblationRows {
+		if want[r.Name] {
+			out = append(out, r)
+			delete(want, r.Name)
+		}
+	}
+	for n := range want {
+		var have []string
+		for _, r := range AblationRows {
+			have = append(have, r.Name)
+		}
+		return nil, fmt.Errorf("experiments: no Table 1 row %q (have %s)", n, strings.Join(have, ", "))
+	}
+	return out, nil
+}

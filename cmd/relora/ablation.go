@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/experiments"
@@ -13,7 +14,15 @@ func ablationCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	runs := experiments.Ablation(p)
+	var names []string
+	if m.rows != "" {
+		names = strings.Split(m.rows, ",")
+	}
+	rows, err := experiments.AblationRowsNamed(names)
+	if err != nil {
+		return err
+	}
+	runs := experiments.AblationOf(p, rows)
 	outs, done, err := m.execute(runs)
 	if err != nil || !done {
 		return err

@@ -19,6 +19,7 @@ type matrixFlags struct {
 	results  string
 	commands bool
 	seeds    int
+	rows     string
 }
 
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
@@ -27,6 +28,7 @@ func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
 	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
 	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
 	fs.StringVar(&m.results, "results", "results", "folder for tables and figures")
+	fs.StringVar(&m.rows, "rows", "", "ablation: only these comma-separated Table 1 rows (e.g. \"LoRA,+R+O\")")
 	fs.IntVar(&m.seeds, "seeds", 0, "number of seeds (1, 2, 3, ...; 0 = the preset's)")
 	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit")
 	return m
