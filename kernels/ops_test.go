@@ -24,6 +24,8 @@ func TestOpGradients(t *testing.T) {
 	}{
 		{"Linear", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) }},
+		{"LoRALinear", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1), randParam(rng, 3, d, 1), randParam(rng, 5, 3, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRALinear(in[0], in[1], in[2], in[3], 0.7) }},
 		{"Add", []*Mat{randParam(rng, n, d, 1), randParam(rng, n, d, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Add(in[0], in[1], 0.7) }},
 		{"Embedding", []*Mat{randParam(rng, vocab, d, 1)},
@@ -56,8 +58,10 @@ func TestOpGradients(t *testing.T) {
 func TestFrozenWeightGetsNoGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	x, w := randParam(rng, 4, 3, 1), randParam(rng, 2, 3, 1)
+	a, b := randParam(rng, 2, 3, 1), randParam(rng, 2, 2, 1)
 	w.SetRequiresGrad(false)
 	checkGrad(t, 1, []*Mat{x, w}, func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) })
+	checkGrad(t, 1, []*Mat{x, w, a, b}, func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRALinear(in[0], in[1], in[2], in[3], 2) })
 	if w.HasGrad() || w.persistent != nil {
 		t.Fatalf("frozen weight has a gradient buffer (%v) or gradient", w.persistent != nil)
 	}
