@@ -13,7 +13,7 @@ BLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_t
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo openblas)
 TAGS := $(if $(BLAS),-tags openblas,)
 
-.PHONY: all build train test bench vet clean ablation spectra throughput
+.PHONY: all build train test bench vet clean ablation spectra throughput scaling
 
 all: build
 
@@ -59,3 +59,7 @@ spectra: build
 # Table 4: full-rank vs ReLoRA step throughput and memory (run on a quiet machine).
 throughput: build
 	bin/relora throughput -preset $(PRESET) -results $(RESULTS)
+
+# Tables 2 and 3: methods across model sizes (long: see README for the cost).
+scaling: build
+	bin/relora scaling -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)

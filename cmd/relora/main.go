@@ -15,6 +15,7 @@ const usage = `usage: relora <command> [flags]
 commands:
   train      train one model and write its metrics and result (relora train -h)
   ablation   Table 1: restarts × optimizer reset × jagged schedule × warm start
+  scaling    Tables 2 and 3: full, control, LoRA, LoRA+WS, ReLoRA across model sizes
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
 
@@ -35,6 +36,8 @@ func main() {
 		err = ablationCmd(os.Args[2:])
 	case "spectra":
 		err = spectraCmd(os.Args[2:])
+	case "scaling":
+		err = scalingCmd(os.Args[2:])
 	case "throughput":
 		err = throughputCmd(os.Args[2:])
 	case throughput.ProbeCommand:

@@ -1,0 +1,169 @@
+package scaling
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/stats"
+)
+
+// Files written under the results folder.
+const (
+	MarkdownFile = "scaling.md"
+	JSONFile     = "scaling.json"
+	Figure       = "figures/scaling_perplexity_vs_params"
+)
+
+// Write renders Tables 2 and 3 (Markdown and JSON) and the figure into dir.
+func Write(dir string, t *Table) error {
+	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
+		return err
+	}
+	var series []report.Series
+	for _, m := range t.Methods {
+		var x, y []float64
+		for _, s := range t.Sizes {
+			if c := t.cell(m, s.Name); c != nil && len(c.PPLs) > 0 {
+				x = append(x, float64(c.Total))
+				y = append(y, c.MeanPPL)
+			}
+		}
+		if len(x) > 0 {
+			series = append(series, report.Series{Name: m, X: x, Y: y, Points: true})
+		}
+	}
+	plot := report.LinePlot{Title: "Table 2 — validation perplexity vs model size", XLabel: "total parameters", YLabel: "validation perplexity", LogX: true, Series: series}
+	if err := plot.Save(filepath.Join(dir, Figure), 7, 4.5); err != nil {
+		return err
+	}
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+}
+
+// Markdown is the whole scaling.md.
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	ours := report.Table{Title: fmt.Sprintf("Table 2 — validation perplexity (trainable parameters), preset %q", t.Preset), Header: []string{""}}
+	for _, s := range t.Sizes {
+		ours.Header = append(ours.Header, s.Name)
+	}
+	for _, m := range t.Methods {
+		row := []string{m}
+		for _, s := range t.Sizes {
+			row = append(row, t.cellText(m, s.Name))
+		}
+		ours.Rows = append(ours.Rows, row)
+	}
+	tokens := []string{"Training tokens"}
+	for _, s := range t.Sizes {
+		if c := t.cell(experiments.RowScalingFull, s.Name); c != nil {
+			tokens = append(tokens, fmt.Sprintf("%.1fM", float64(c.Tokens)/1e6))
+		} else {
+			tokens = append(tokens, "–")
+		}
+	}
+	ours.Rows = append(ours.Rows, tokens)
+	ours.Notes = []string{"Control: a full-rank model whose total parameters match ReLoRA's trainable ones at that size. Rank r = d/8 at every size."}
+	b.WriteString(ours.Markdown())
+
+	paper := report.Table{Title: "The paper's Table 2 (C4, for comparison of orderings)", Header: append([]string{""}, experiments.PaperSizes...)}
+	for _, m := range experiments.ScalingMethods {
+		row := []string{m.Name}
+		for _, v := range m.Paper {
+			if v == 0 {
+				row = append(row, "–")
+			} else {
+				row = append(row, fmt.Sprintf("%.2f", v))
+			}
+		}
+		paper.Rows = append(paper.Rows, row)
+	}
+	b.WriteString("\n" + paper.Markdown())
+	b.WriteString("\n" + t.table3().Markdown())
+	b.WriteString("\n#### Claims of the paper's Table 2\n\n")
+	b.WriteString(report.ClaimsMarkdown(t.Claims))
+	fmt.Fprintf(&b, "\n![perplexity vs size](%s.png)\n", Figure)
+	return b.String()
+}
+
+func (t *Table) cellText(method, size string) string {
+	c := t.cell(method, size)
+	if c == nil {
+		return "–"
+	}
+	s := stats.PlusMinus(c.PPLs, 2)
+	if c.Diverged > 0 {
+		s = fmt.Sprintf("diverged %d/%d (%s)", c.Diverged, c.Diverged+len(c.PPLs), s)
+	}
+	return fmt.Sprintf("%s (%s)", s, params(c.Trainable))
+}
+
+// table3 is the largest size at 50%, 67% and 100% of training (the paper:
+// 15K, 20K and 30K of 30K steps), read from the runs' evaluations.
+func (t *Table) table3() report.Table {
+	largest := t.Sizes[len(t.Sizes)-1].Name
+	out := report.Table{Title: fmt.Sprintf("Table 3 — size %s during training (validation perplexity)", largest), Header: []string{""}}
+	var steps []int
+	if c := t.cell(experiments.RowScalingFull, largest); c != nil {
+		final := 0
+		for s := range c.Evals {
+			final = max(final, s)
+		}
+		for _, frac := range []float64{0.5, 2.0 / 3, 1} {
+			steps = append(steps, nearestEval(c.Evals, int(frac*float64(final)+0.5)))
+		}
+	}
+	for _, s := range steps {
+		out.Header = append(out.Header, fmt.Sprintf("step %d", s))
+	}
+	for _, m := range []string{experiments.RowScalingFull, experiments.RowScalingControl, experiments.RowScalingLoRAWS, experiments.RowScalingReLoRA} {
+		row := []string{m}
+		c := t.cell(m, largest)
+		for _, s := range steps {
+			if c == nil {
+				row = append(row, "–")
+			} else {
+				row = append(row, fmt.Sprintf("%.2f", c.Evals[s]))
+			}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	out.Notes = []string{"Columns are the evaluations nearest to 50%, 67% and 100% of the run."}
+	return out
+}
+
+func nearestEval(evals map[int]float64, target int) int {
+	var steps []int
+	for s := range evals {
+		steps = append(steps, s)
+	}
+	sort.Ints(steps)
+	best := steps[0]
+	for _, s := range steps {
+		if abs(s-target) < abs(best-target) {
+			best = s
+		}
+	}
+	return best
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func params(n int) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
