@@ -30,7 +30,7 @@ func (t *Table) claims() []report.Claim {
 		claims = append(claims, report.Claim{
 			Statement:  fmt.Sprintf("%s beats %s", a, b),
 			Reproduced: ra.MeanPPL < rb.MeanPPL && ra.Diverged == 0,
-			Evidence: fmt.Sprintf("%.2f vs %.2f (Δ %+.2f ppl; better in %d/%d seeds)",
+			Evidence: fmt.Sprintf("perplexity %.3f vs %.3f (Δ %+.3f; better in %d/%d seeds)",
 				ra.MeanPPL, rb.MeanPPL, ra.MeanPPL-rb.MeanPPL, wins, n),
 		})
 	}
@@ -55,7 +55,7 @@ func (t *Table) claims() []report.Claim {
 	claims = append(claims, report.Claim{
 		Statement:  "Full-rank training is best",
 		Reproduced: best,
-		Evidence:   fmt.Sprintf("full-rank %.2f; best other row %s", full.MeanPPL, t.bestOther()),
+		Evidence:   fmt.Sprintf("full-rank %.3f; best other row %s", full.MeanPPL, t.bestOther()),
 	})
 	return claims
 }
@@ -74,14 +74,14 @@ func (t *Table) roDiverges() *report.Claim {
 			worstOther = r.MeanPPL
 		}
 	}
-	c := &report.Claim{Statement: "+R+O (reset without jagged schedule) diverges"}
+	c := &report.Claim{Statement: "+R+O (optimizer reset without the jagged schedule) is unstable: it diverges or, at small scale, is the clearly worst row (> 5%)"}
 	switch {
 	case ro.Diverged > 0:
 		c.Reproduced = true
 		c.Evidence = fmt.Sprintf("diverged in %d/%d seeds (%s)", ro.Diverged, len(ro.Seeds), ro.Seeds[0].Reason)
 	default:
 		c.Reproduced = ro.MeanPPL > 1.05*worstOther
-		c.Evidence = fmt.Sprintf("did not blow up; perplexity %.2f vs %.2f for the worst other row (%+.1f%%)",
+		c.Evidence = fmt.Sprintf("did not blow up; perplexity %.3f vs %.3f for the worst other row (%+.1f%%)",
 			ro.MeanPPL, worstOther, 100*(ro.MeanPPL/worstOther-1))
 	}
 	return c
@@ -94,5 +94,5 @@ func (t *Table) bestOther() string {
 			best = i
 		}
 	}
-	return fmt.Sprintf("%s %.2f", t.Rows[best].Name, t.Rows[best].MeanPPL)
+	return fmt.Sprintf("%s %.3f", t.Rows[best].Name, t.Rows[best].MeanPPL)
 }

@@ -113,12 +113,15 @@ func (t *Table) Report() report.Table {
 	}
 	paperFull := experiments.AblationRows[len(experiments.AblationRows)-1].PaperPPL
 	rt := report.Table{
-		Title:  "Table 1 — ablation (validation perplexity, lower is better)",
-		Header: []string{"Run", "R", "O", "J", "WS", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},
+		Title:  "Table 1 — ablation (validation loss in nats per byte and perplexity, lower is better)",
+		Header: []string{"Run", "R", "O", "J", "WS", "Val. loss (ours)", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},
 		Align:  []report.Align{report.AlignLeft, report.AlignCenter, report.AlignCenter, report.AlignCenter, report.AlignCenter},
 	}
 	for _, r := range t.Rows {
-		ours := stats.PlusMinus(r.PPLs, 2)
+		// Byte-level perplexities sit near 3, where the orderings live in the
+		// second and third decimals.
+		ours := stats.PlusMinus(r.PPLs, 3)
+		loss := stats.PlusMinus(r.Losses, 4)
 		if r.Diverged > 0 {
 			ours = fmt.Sprintf("diverged in %d/%d (%s)", r.Diverged, len(r.Seeds), ours)
 		}
@@ -126,12 +129,12 @@ func (t *Table) Report() report.Table {
 		if r.PaperNotes == "" {
 			paper, paperDelta = fmt.Sprintf("%.2f", r.PaperPPL), fmt.Sprintf("%+.2f", r.PaperPPL-paperFull)
 		}
-		delta := fmt.Sprintf("%+.2f", r.DeltaFull)
+		delta := fmt.Sprintf("%+.3f", r.DeltaFull)
 		if r.Full {
 			delta = "–"
 			paperDelta = "–"
 		}
-		rt.Rows = append(rt.Rows, []string{r.Name, tick(r.R), tick(r.O), tick(r.J), tick(r.WS), ours, delta, paper, paperDelta})
+		rt.Rows = append(rt.Rows, []string{r.Name, tick(r.R), tick(r.O), tick(r.J), tick(r.WS), loss, ours, delta, paper, paperDelta})
 	}
 	rt.Notes = []string{
 		fmt.Sprintf("Preset %q: %s. Mean ± std over %d seed(s).", t.Preset, t.About, len(t.Rows[0].Seeds)),
