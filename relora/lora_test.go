@@ -134,3 +134,23 @@ func maxAbsDiff(a, b []float32) float64 {
 	}
 	return d
 }
+
+// The fused LoRA op computes the same network as the composed one.
+func TestFusedLoRAMatchesComposed(t *testing.T) {
+	m := nanoModel(t)
+	ids := randomIDs(2 * m.Config.SeqLen)
+	Wrap(m, 4, 8, 1)
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, l := range LoRAs(m) {
+		for i := range l.B.Raw() {
+			l.B.Raw()[i] = float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	composed := logits(t, m, ids)
+	for _, l := range LoRAs(m) {
+		l.Fused = true
+	}
+	if d := maxAbsDiff(composed, logits(t, m, ids)); d > 1e-5 {
+		t.Fatalf("fused and composed LoRA differ by %g", d)
+	}
+}

@@ -20,8 +20,9 @@ type Spec struct {
 	Preset  string `json:"preset"`
 	Rank    int    `json:"rank"` // 0 = full-rank step, else a ReLoRA step of this rank
 	Threads int    `json:"threads"`
-	Warmup  int    `json:"warmup"` // steps run before timing (arena, optimizer state, caches)
-	Steps   int    `json:"steps"`  // timed steps
+	Warmup  int    `json:"warmup"`          // steps run before timing (arena, optimizer state, caches)
+	Steps   int    `json:"steps"`           // timed steps
+	Fused   bool   `json:"fused,omitempty"` // ReLoRA step with the fused LoRA op (relora.LoRA.Fused)
 }
 
 // Measurement is what one Spec measured.
@@ -54,6 +55,9 @@ func Measure(spec Spec) (Measurement, error) {
 	s, err := train.NewStepper(p.Base, spec.Threads, spec.Rank)
 	if err != nil {
 		return Measurement{}, err
+	}
+	if spec.Fused {
+		s.FuseLoRA()
 	}
 	for i := 0; i < spec.Warmup; i++ {
 		if err := s.Step(); err != nil {

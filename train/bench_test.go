@@ -8,18 +8,23 @@ import (
 
 // BenchmarkTrainStep measures training steps of the tiny preset (2,048
 // tokens): full-rank, and ReLoRA after its warm start at ranks 32 (the tiny
-// preset's) and 8. It reports tokens/s, GFLOP/s by the FLOP model of
+// preset's) and 8, with the composed and the fused LoRA op. It reports tokens/s, GFLOP/s by the FLOP model of
 // model.Config.FLOPsPerStep, and bytes allocated per step (B/op).
 func BenchmarkTrainStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
-		for _, rank := range []int{0, 32, 8} {
-			name := "full"
-			if rank > 0 {
-				name = fmt.Sprintf("relora-r%d", rank)
+		b.Run(fmt.Sprintf("full/threads=%d", threads), func(b *testing.B) {
+			benchStep(b, "tiny", threads, 0, false)
+		})
+		for _, rank := range []int{32, 8} {
+			for _, fused := range []bool{false, true} {
+				name := fmt.Sprintf("relora-r%d", rank)
+				if fused {
+					name += "-fused"
+				}
+				b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
+					benchStep(b, "tiny", threads, rank, fused)
+				})
 			}
-			b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
-				benchStep(b, "tiny", threads, rank)
-			})
 		}
 	}
 }
@@ -27,10 +32,10 @@ func BenchmarkTrainStep(b *testing.B) {
 // BenchmarkSmall64Step is the default ablation preset's model on one core,
 // the unit of work of the Table 1 matrix (one run per core).
 func BenchmarkSmall64Step(b *testing.B) {
-	benchStep(b, "small64", 1, 0)
+	benchStep(b, "small64", 1, 0, false)
 }
 
-func benchStep(b *testing.B, preset string, threads, rank int) {
+func benchStep(b *testing.B, preset string, threads, rank int, fused bool) {
 	cfg, err := Default(preset)
 	if err != nil {
 		b.Fatal(err)
@@ -38,6 +43,9 @@ func benchStep(b *testing.B, preset string, threads, rank int) {
 	s, err := NewStepper(cfg, threads, rank)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if fused {
+		s.FuseLoRA()
 	}
 	prev := runtime.GOMAXPROCS(threads)
 	defer runtime.GOMAXPROCS(prev)

@@ -73,3 +73,10 @@ func (s *Stepper) Counts() (total, trainable, optimizerFloats int) {
 
 // ArenaBytes returns the activation and gradient memory of a step.
 func (s *Stepper) ArenaBytes() int { return s.c.Arena().Bytes() }
+
+// FuseLoRA switches every LoRA linear to the fused kernel (see relora.LoRA.Fused).
+func (s *Stepper) FuseLoRA() {
+	for _, l := range relora.LoRAs(s.m) {
+		l.Fused = true
+	}
+}

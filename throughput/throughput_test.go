@@ -1,0 +1,53 @@
+package throughput
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/relorago/harness/experiments"
+)
+
+func TestBuildFromPlan(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	plan := Plan(p, 1, 3, []int{2, 4, 8})
+	// 3 setups × (full, ReLoRA) + fused + ranks other than the preset's r = 4.
+	if len(plan) != 2*len(Setups)+1+2 {
+		t.Fatalf("plan has %d batches", len(plan))
+	}
+	var measured [][]Measurement
+	for _, batch := range plan {
+		var ms []Measurement
+		for _, spec := range batch {
+			tok := 1000.0 // full-rank
+			if spec.Rank > 0 {
+				tok = 1200 // every ReLoRA step 1.2x faster
+			}
+			ms = append(ms, Measurement{Spec: spec, TokensPerSec: tok, FLOPs: 1e9 / (tok / 1000)})
+		}
+		measured = append(measured, ms)
+	}
+	tab, err := Build(p, plan, measured)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := tab.Rows[1]
+	if two.Workers != 2 || two.FullTokS != 2000 || math.Abs(two.Immediate-1.2) > 1e-12 {
+		t.Errorf("2-worker row %+v: want summed throughput 2000 and speed-up 1.2", two)
+	}
+	// 1/(0.33/1000 + 0.67/1200) tokens/s.
+	if want := 1 / (0.33/1000 + 0.67/1200.0); math.Abs(tab.Rows[0].AdjustedTokS-want) > 1e-9 {
+		t.Errorf("warm-start-adjusted %v, want %v", tab.Rows[0].AdjustedTokS, want)
+	}
+	if len(tab.Ranks) != 3 || tab.Ranks[0].Rank != 2 || !tab.Claims[0].Reproduced {
+		t.Errorf("ranks %+v, claim %+v", tab.Ranks, tab.Claims[0])
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, RankFigure+".png")); err != nil {
+		t.Error(err)
+	}
+}
