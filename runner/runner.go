@@ -15,11 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
+	"github.com/relorago/harness/progress"
 	"github.com/relorago/harness/train"
 )
 
@@ -94,7 +92,6 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 	}
 
 	bar := newBar(opt, total, len(todo), len(configs))
-	var done atomic.Int64
 	var mu sync.Mutex // serialises log lines and the bar
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -105,12 +102,7 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			for i := range jobs {
 				cfg := out[i].Config
 				cfg.OutDir, cfg.Threads, cfg.Quiet = out[i].Dir, 1, true
-				cfg.OnStep = func(int) {
-					done.Add(1)
-					mu.Lock()
-					bar.Add(1)
-					mu.Unlock()
-				}
+				cfg.OnStep = func(int) { bar.Add(1) }
 				res, err := runSafely(cfg)
 				out[i].Result, out[i].Err = res, err
 				mu.Lock()
@@ -175,21 +167,10 @@ func describe(o Outcome) string {
 	return s
 }
 
-func newBar(opt Options, steps, runs, all int) *progressbar.ProgressBar {
-	var w io.Writer = opt.Log
-	if opt.Quiet {
-		w = io.Discard
-	}
+func newBar(opt Options, steps, runs, all int) progress.Bar {
 	fmt.Fprintf(opt.Log, "%d runs: %d cached, %d to train (%d steps, %d at a time)\n", all, all-runs, runs, steps, opt.Jobs)
-	return progressbar.NewOptions(max(steps, 1),
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("matrix"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("step"),
-		progressbar.OptionSetWidth(25),
-		progressbar.OptionThrottle(500*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
+	if opt.Quiet {
+		return progress.New(nil, "", "", 0, 0)
+	}
+	return progress.New(opt.Log, "matrix", "step", steps, 0)
 }

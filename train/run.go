@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/nlpodyssey/spago/ag"
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/relorago/harness/data"
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/model"
+	"github.com/relorago/harness/progress"
 	"github.com/relorago/harness/relora"
 	"github.com/relorago/harness/stats"
 )
@@ -401,23 +401,12 @@ func (r *Result) diverge(reason string) {
 	r.Status, r.DivergedReason = StatusDiverged, reason
 }
 
-func newProgress(cfg Config, start int) *progressbar.ProgressBar {
+func newProgress(cfg Config, start int) progress.Bar {
 	var w io.Writer = os.Stderr
 	if cfg.Quiet {
-		w = io.Discard
+		w = nil
 	}
-	bar := progressbar.NewOptions(cfg.Steps,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("step"),
-		progressbar.OptionSetWidth(20),
-		progressbar.OptionThrottle(250*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
-	bar.Set(start)
-	return bar
+	return progress.New(w, "train", "step", cfg.Steps, start)
 }
 
 func joinIf(dir, name string) string {
