@@ -479,3 +479,16 @@ func TestClippedLength(t *testing.T) {
 		}
 	}
 }
+
+func TestTickLabelsOfWholeSteps(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		bad    string
+	}{{200, 2400, ".0"}, {0, 0.75, ".250"}} {
+		for _, tk := range (niceTicks{target: 10}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" && strings.HasSuffix(tk.Label, tc.bad) {
+				t.Errorf("range %g–%g: label %q has a useless %q", tc.lo, tc.hi, tk.Label, tc.bad)
+			}
+		}
+	}
+}

@@ -34,8 +34,8 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	step, minorPer := niceStep(lo, hi, n.target)
 	minor := step / float64(minorPer)
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
-	if m := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(m-2.5) < 1e-9 {
-		decimals++ // 2.5 × 10^k needs one more digit than its magnitude
+	if m := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(m-2.5) < 1e-9 && step < 10 {
+		decimals++ // 2.5 × 10^k needs one more digit than its magnitude, unless it is whole (25, 250, ...)
 	}
 	var ticks []plot.Tick
 	first := int64(math.Ceil(lo/minor - 1e-9))
