@@ -50,7 +50,12 @@ func Default() Config {
 // `steps` optimizer steps.
 func (c Config) Validate(steps int) error {
 	switch c.Method {
-	case MethodFull, MethodControl:
+	case MethodFull:
+		return nil
+	case MethodControl:
+		if c.ControlTarget < 0 || (c.ControlTarget == 0 && c.Rank < 1) {
+			return fmt.Errorf("relora: control needs control_target > 0 or the rank (%d) of the ReLoRA run to match", c.Rank)
+		}
 		return nil
 	case MethodLoRA:
 	default:
