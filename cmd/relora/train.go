@@ -177,6 +177,9 @@ func summary(cfg train.Config, r *train.Result) string {
 	s := fmt.Sprintf("%s %s: %d steps, val loss %.4f (ppl %.2f, %.3f bpb; initial %.4f), %d/%d trainable params, %.0f tok/s (%d threads, %s GEMM)",
 		cfg.ReLoRA.Method, r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
 		r.TrainableParams, r.TotalParams, r.TokensPerSec, r.Threads, r.GemmBackend)
+	if cfg.ReLoRA.Method == relora.MethodControl {
+		s += fmt.Sprintf(" — control model d %d, %d layers, %d heads, ffn %d", r.Model.Dim, r.Model.Layers, r.Model.Heads, r.Model.FFN)
+	}
 	if r.DivergedReason != "" {
 		s += " — " + r.DivergedReason
 	}
