@@ -36,9 +36,12 @@ type Result struct {
 	Threads        int     `json:"threads"`
 	GemmBackend    string  `json:"gemm_backend"`
 
-	Model  model.Config `json:"model"`            // the shape trained (the control's is smaller)
-	Merges int          `json:"merges"`           // merge-and-reinit restarts done
-	Resets []Reset      `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
+	Model model.Config `json:"model"` // the shape trained (the control's is smaller)
+	// Corpus identifies the data: gostd is the Go toolchain's own source, so
+	// another Go version trains on (slightly) different text.
+	Corpus Corpus  `json:"corpus"`
+	Merges int     `json:"merges"`           // merge-and-reinit restarts done
+	Resets []Reset `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
 }
 
 // Reset records one optimizer reset: after which step, and which fraction of
@@ -76,4 +79,12 @@ func ReadResult(dir string) (*Result, error) {
 // WriteConfig writes cfg as JSON (the format of config.json and --config).
 func WriteConfig(path string, cfg Config) error {
 	return writeJSON(filepath.Dir(path), filepath.Base(path), cfg)
+}
+
+// Corpus names a run's data and fingerprints it.
+type Corpus struct {
+	Source    string `json:"source"`
+	Bytes     int    `json:"bytes"`
+	SHA256    string `json:"sha256"` // first 16 hex digits
+	GoVersion string `json:"go_version"`
 }

@@ -1,12 +1,15 @@
 package train
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -64,6 +67,7 @@ type run struct {
 	c       *kernels.Ctx
 	res     *Result
 
+	corpus          Corpus
 	start, merges   int
 	metrics, timing *jsonlWriter
 	trainTime       time.Duration
@@ -91,6 +95,8 @@ func newRun(cfg Config) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(corpus.Bytes)
+	r.corpus = Corpus{Source: corpus.Name, Bytes: len(corpus.Bytes), SHA256: hex.EncodeToString(sum[:8]), GoVersion: runtime.Version()}
 	trainBytes, valBytes := corpus.Split(cfg.ValFrac)
 	seq := cfg.Model.SeqLen
 	if r.sampler, err = data.NewSampler(corpus.Name, trainBytes, seq, cfg.Batch, cfg.Seed); err != nil {
@@ -116,7 +122,7 @@ func newRun(cfg Config) (*run, error) {
 		return nil, err
 	}
 	r.c = kernels.NewCtx(cfg.Threads)
-	r.res = &Result{Status: StatusOK, Threads: r.c.Threads(), GemmBackend: kernels.GemmBackend, Model: shape}
+	r.res = &Result{Status: StatusOK, Threads: r.c.Threads(), GemmBackend: kernels.GemmBackend, Model: shape, Corpus: r.corpus}
 	return r, nil
 }
 
