@@ -101,6 +101,9 @@ func TestSubsetOfRowsBuildsAPartialTable(t *testing.T) {
 	if len(tab.Rows) != 2 || len(tab.Claims) != 0 {
 		t.Fatalf("%d rows and %d claims, want 2 rows and no claim (none of them has both its rows)", len(tab.Rows), len(tab.Claims))
 	}
+	if err := Write(t.TempDir(), tab, runs, fakeOutcomes(t, runs, map[string]float64{"LoRA": 3.4, experiments.RowReLoRA: 3.1}, "")); err != nil {
+		t.Fatalf("writing a partial table: %v", err)
+	}
 	if _, err := experiments.AblationRowsNamed([]string{"LoRA", "nope"}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("unknown row: %v", err)
 	}

@@ -33,7 +33,7 @@ type Row struct {
 	Losses    []float64    `json:"val_losses"`   // finite validation losses (nats/token)
 	MeanPPL   float64      `json:"mean_perplexity"`
 	StdPPL    float64      `json:"std_perplexity"`
-	DeltaFull float64      `json:"delta_full_ppl"` // mean perplexity minus full-rank's
+	DeltaFull *float64     `json:"delta_full_ppl,omitempty"` // mean perplexity minus full-rank's (when it ran)
 	Trainable int          `json:"trainable_params"`
 }
 
@@ -82,12 +82,11 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 	if len(t.Rows) == 0 {
 		return nil, fmt.Errorf("ablation: no Table 1 row among the runs")
 	}
-	fullPPL := math.NaN()
 	if full := t.row(experiments.RowFull); full != nil {
-		fullPPL = full.MeanPPL
-	}
-	for i := range t.Rows {
-		t.Rows[i].DeltaFull = t.Rows[i].MeanPPL - fullPPL
+		for i := range t.Rows {
+			d := t.Rows[i].MeanPPL - full.MeanPPL
+			t.Rows[i].DeltaFull = &d
+		}
 	}
 	t.Claims = t.claims()
 	return t, nil
@@ -129,7 +128,10 @@ func (t *Table) Report() report.Table {
 		if r.PaperNotes == "" {
 			paper, paperDelta = fmt.Sprintf("%.2f", r.PaperPPL), fmt.Sprintf("%+.2f", r.PaperPPL-paperFull)
 		}
-		delta := fmt.Sprintf("%+.3f", r.DeltaFull)
+		delta := "–"
+		if r.DeltaFull != nil {
+			delta = fmt.Sprintf("%+.3f", *r.DeltaFull)
+		}
 		if r.Full {
 			delta = "–"
 			paperDelta = "–"

@@ -96,7 +96,10 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 	}
 	var val, tr []report.Series
 	for i, row := range experiments.AblationRows {
-		c := curves[row.Name]
+		c, ok := curves[row.Name]
+		if !ok {
+			continue // not part of this matrix (-rows)
+		}
 		dashed := i%2 == 1
 		val = append(val, report.Series{Name: row.Name, X: c.valX, Y: c.valY, Dashed: dashed, Points: true})
 		tr = append(tr, report.Series{Name: row.Name, X: c.trainX, Y: c.trainY, Dashed: dashed})
@@ -113,12 +116,13 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 		{report.LinePlot{Title: "Table 1 runs: validation loss (mean over seeds)", XLabel: "step", YLabel: "validation loss (nats/byte)", Series: val}, ValFigure},
 		{report.LinePlot{Title: "Table 1 runs: training loss (50-step moving average)", XLabel: "step", YLabel: "training loss (nats/byte)", Series: tr, VLines: restarts}, TrainFigure},
 	}
-	relora := curves[experiments.RowReLoRA]
-	plots = append(plots, struct {
-		p    report.LinePlot
-		path string
-	}{report.LinePlot{Title: "Fig. 4 — jagged cosine schedule of the ReLoRA run (as logged)", XLabel: "step", YLabel: "learning rate",
-		Series: []report.Series{{Name: "ReLoRA", X: relora.lrX, Y: relora.lrY}}}, LRFigure})
+	if relora, ok := curves[experiments.RowReLoRA]; ok {
+		plots = append(plots, struct {
+			p    report.LinePlot
+			path string
+		}{report.LinePlot{Title: "Fig. 4 — jagged cosine schedule of the ReLoRA run (as logged)", XLabel: "step", YLabel: "learning rate",
+			Series: []report.Series{{Name: "ReLoRA", X: relora.lrX, Y: relora.lrY}}}, LRFigure})
+	}
 	for _, pl := range plots {
 		if err := pl.p.Save(filepath.Join(dir, pl.path), 8, 4.5); err != nil {
 			return fmt.Errorf("ablation: %s: %w", pl.path, err)
