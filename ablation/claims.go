@@ -2,6 +2,7 @@ package ablation
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
@@ -81,8 +82,12 @@ func (t *Table) roDiverges() *report.Claim {
 		c.Evidence = fmt.Sprintf("diverged in %d/%d seeds (%s)", ro.Diverged, len(ro.Seeds), ro.Seeds[0].Reason)
 	default:
 		c.Reproduced = ro.MeanPPL > 1.05*worstOther
-		c.Evidence = fmt.Sprintf("did not blow up; perplexity %.3f vs %.3f for the worst other row (%+.1f%%)",
-			ro.MeanPPL, worstOther, 100*(ro.MeanPPL/worstOther-1))
+		var seeds []string
+		for _, s := range ro.Seeds {
+			seeds = append(seeds, fmt.Sprintf("%.3f", s.Perplexity))
+		}
+		c.Evidence = fmt.Sprintf("did not blow up; mean perplexity %.3f vs %.3f for the worst other row (%+.1f%%); per seed %s",
+			ro.MeanPPL, worstOther, 100*(ro.MeanPPL/worstOther-1), strings.Join(seeds, ", "))
 	}
 	return c
 }
