@@ -66,57 +66,42 @@ func expShiftGo(dst, src []float32, shift float32) float32 {
 	src = src[:len(dst)]
 	var sum float32
 	for i, v := range src {
-		x := v - shift
-		if x < expLo {
-			x = expLo
-		}
-		if x > expHi {
-			x = expHi
-		}
-		t := x*log2e + magic
-		k := t - magic
-		r := x - k*ln2Hi - k*ln2Lo
-		p := float32(1.0 / 5040)
-		p = p*r + 1.0/720
-		p = p*r + 1.0/120
-		p = p*r + 1.0/24
-		p = p*r + 1.0/6
-		p = p*r + 0.5
-		p = p*r + 1
-		p = p*r + 1
-		ki := int32(math.Float32bits(t)) - int32(math.Float32bits(magic))
-		e := p * math.Float32frombits(uint32(ki+127)<<23)
+		e := expGo(v - shift)
 		dst[i] = e
 		sum += e
 	}
 	return sum
 }
 
-// sigmoidGo is the portable Sigmoid: e = e^(−x) by the expShiftGo algorithm,
-// then 1/(1+e), fused into one pass.
+// sigmoidGo is the portable Sigmoid: 1/(1+e^(−x)) with expGo.
 func sigmoidGo(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		v = -v
-		if v < expLo {
-			v = expLo
-		}
-		if v > expHi {
-			v = expHi
-		}
-		t := v*log2e + magic
-		k := t - magic
-		r := v - k*ln2Hi - k*ln2Lo
-		p := float32(1.0 / 5040)
-		p = p*r + 1.0/720
-		p = p*r + 1.0/120
-		p = p*r + 1.0/24
-		p = p*r + 1.0/6
-		p = p*r + 0.5
-		p = p*r + 1
-		p = p*r + 1
-		ki := int32(math.Float32bits(t)) - int32(math.Float32bits(magic))
-		e := p * math.Float32frombits(uint32(ki+127)<<23)
-		dst[i] = 1 / (1 + e)
+		dst[i] = 1 / (1 + expGo(-v))
 	}
+}
+
+// expGo is one exponential of the portable path (see expShiftGo). It is a
+// call per element, which the fallback can afford: the AVX2 path is the one
+// training uses on amd64.
+func expGo(x float32) float32 {
+	if x < expLo {
+		x = expLo
+	}
+	if x > expHi {
+		x = expHi
+	}
+	t := x*log2e + magic
+	k := t - magic
+	r := x - k*ln2Hi - k*ln2Lo
+	p := float32(1.0 / 5040)
+	p = p*r + 1.0/720
+	p = p*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	ki := int32(math.Float32bits(t)) - int32(math.Float32bits(magic))
+	return p * math.Float32frombits(uint32(ki+127)<<23)
 }
