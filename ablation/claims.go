@@ -86,7 +86,7 @@ func (t *Table) roDiverges() *report.Claim {
 		for _, s := range ro.Seeds {
 			seeds = append(seeds, fmt.Sprintf("%.3f", s.Perplexity))
 		}
-		c.Evidence = fmt.Sprintf("did not blow up; mean perplexity %.3f vs %.3f for the worst other row (%+.1f%%); per seed %s",
+		c.Evidence = fmt.Sprintf("no seed diverged (NaN/Inf, or a final loss above the initial); mean perplexity %.3f vs %.3f for the worst other row (%+.1f%%); per seed %s",
 			ro.MeanPPL, worstOther, 100*(ro.MeanPPL/worstOther-1), strings.Join(seeds, ", "))
 	}
 	return c
