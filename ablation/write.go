@@ -2,7 +2,6 @@ package ablation
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,9 +23,6 @@ const (
 
 // Write renders the table (Markdown and JSON) and its figures into dir.
 func Write(dir string, t *Table, runs []experiments.Run, outs []runner.Outcome) error {
-	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
-		return err
-	}
 	if err := writeFigures(dir, runs, outs); err != nil {
 		return err
 	}

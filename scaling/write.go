@@ -2,7 +2,6 @@ package scaling
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,9 +20,6 @@ const (
 
 // Write renders Tables 2 and 3 (Markdown and JSON) and the figure into dir.
 func Write(dir string, t *Table) error {
-	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
-		return err
-	}
 	var series []report.Series
 	for _, m := range t.Methods {
 		var x, y []float64

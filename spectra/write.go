@@ -3,7 +3,6 @@ package spectra
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -26,9 +25,6 @@ const (
 func Write(resultsDir string, t *Table) error {
 	if t.sigma == nil {
 		return errors.New("spectra: Write needs a Table made by Build (the singular values of Fig. 5 are not in the JSON)")
-	}
-	if err := os.MkdirAll(filepath.Join(resultsDir, "figures"), 0o755); err != nil {
-		return err
 	}
 	if err := t.writeFig5(filepath.Join(resultsDir, Fig5Figure)); err != nil {
 		return err

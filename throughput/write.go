@@ -2,7 +2,6 @@ package throughput
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,9 +17,6 @@ const (
 
 // Write renders the tables (Markdown and JSON) and the rank figure into dir.
 func Write(dir string, t *Table) error {
-	if err := os.MkdirAll(filepath.Join(dir, "figures"), 0o755); err != nil {
-		return err
-	}
 	var ranks, measured, model []float64
 	for _, r := range t.Ranks {
 		ranks = append(ranks, float64(r.Rank))
