@@ -25,12 +25,12 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench vet clean ablation spectra throughput scaling
+.PHONY: all build train test bench vet clean ablation spectra throughput scaling report
 
 all: build
 
 build:
-	$(GO) build $(TAGS) -o bin/relora ./cmd/relora
+	$(GO) build -buildvcs=auto $(TAGS) -o bin/relora ./cmd/relora
 
 # Table 1 (and Fig. 4). PRESET=quick runs the same matrix in under a minute.
 ablation: build
@@ -47,6 +47,14 @@ throughput: build
 # Tables 2 and 3: methods across model sizes (long: see README for the cost).
 scaling: build
 	bin/relora scaling -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS)
+
+# Everything in one document, results/REPORT.md: Tables 1–4 and Figs. 4–5
+# with every claim's verdict. Trains only what the run cache lacks (Table 1
+# over 3 seeds unless SEEDS is set) and reuses results/throughput.json unless
+# REMEASURE=1; with the cache warm it takes seconds.
+REMEASURE ?=
+report: build
+	bin/relora report -preset $(PRESET) -seeds $(SEEDS) -j $(JOBS) -runs $(RUNS) -results $(RESULTS) $(if $(REMEASURE),-remeasure,)
 
 # DESIGN.md's reference run: tiny preset, opticks, 2,000 steps, full rank.
 train: build

@@ -1,7 +1,9 @@
 package throughput
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -87,3 +89,16 @@ func (t *Table) Markdown() string {
 
 func f0(x float64) string { return fmt.Sprintf("%.0f", x) }
 func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
+
+// Read loads a Table written by Write from dir's JSON file.
+func Read(dir string) (*Table, error) {
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		return nil, err
+	}
+	var t Table
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("throughput: %s: %w", filepath.Join(dir, JSONFile), err)
+	}
+	return &t, nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/runner"
 )
 
 // ablationCmd regenerates the paper's Table 1.
@@ -22,20 +23,27 @@ func ablationCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	runs := experiments.AblationOf(p, rows)
-	outs, done, err := m.execute(runs)
-	if err != nil || !done {
-		return err
-	}
-	t, err := ablation.Build(p, runs, outs)
-	if err != nil {
-		return err
-	}
-	if err := ablation.Write(m.results, t, runs, outs); err != nil {
+	t, _, _, err := makeAblation(m, p, rows)
+	if err != nil || t == nil {
 		return err
 	}
 	fmt.Println(t.Report().Text())
 	printClaims(t.Claims)
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, ablation.MarkdownFile, ablation.JSONFile)
 	return nil
+}
+
+// makeAblation trains (or reuses) Table 1's runs and writes its files. The
+// table is nil when -print-commands only printed the run list.
+func makeAblation(m *matrixFlags, p experiments.Preset, rows []experiments.AblationRow) (*ablation.Table, []experiments.Run, []runner.Outcome, error) {
+	runs := experiments.AblationOf(p, rows)
+	outs, done, err := m.execute(runs)
+	if err != nil || !done {
+		return nil, nil, nil, err
+	}
+	t, err := ablation.Build(p, runs, outs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, runs, outs, ablation.Write(m.results, t, runs, outs)
 }

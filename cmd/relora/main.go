@@ -18,6 +18,7 @@ commands:
   scaling    Tables 2 and 3: full, control, LoRA, LoRA+WS, ReLoRA across model sizes
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
+  report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure)
 
 Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
 -print-commands (the run list as shell commands, for a job array).
@@ -38,6 +39,8 @@ func main() {
 		err = spectraCmd(os.Args[2:])
 	case "scaling":
 		err = scalingCmd(os.Args[2:])
+	case "report":
+		err = reportCmd(os.Args[2:])
 	case "throughput":
 		err = throughputCmd(os.Args[2:])
 	case throughput.ProbeCommand:

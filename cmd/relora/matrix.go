@@ -49,9 +49,13 @@ func (m *matrixFlags) execute(runs []experiments.Run) (outs []runner.Outcome, do
 	return outs, true, nil
 }
 
-func parseMatrix(name string, args []string) (*matrixFlags, experiments.Preset, error) {
+// parseMatrix parses a table command's flags; extra binds the command's own.
+func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*matrixFlags, experiments.Preset, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	m := bindMatrixFlags(fs)
+	for _, bind := range extra {
+		bind(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, experiments.Preset{}, err
 	}

@@ -28,29 +28,35 @@ func throughputCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	self, err := os.Executable()
+	t, err := measureThroughput(p, *warmup, *steps, *results)
 	if err != nil {
 		return err
 	}
-	plan := throughput.Plan(p, *warmup, *steps, []int{2, 4, 8, 16, 32, 64})
+	fmt.Print(t.Markdown())
+	return nil
+}
+
+// measureThroughput measures Table 4 for a preset and writes its files.
+func measureThroughput(p experiments.Preset, warmup, steps int, results string) (*throughput.Table, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	plan := throughput.Plan(p, warmup, steps, []int{2, 4, 8, 16, 32, 64})
 	var measured [][]throughput.Measurement
 	for i, batch := range plan {
 		fmt.Fprintf(os.Stderr, "measuring %d/%d: rank %d, %d run(s) × %d thread(s)\n", i+1, len(plan), batch[0].Rank, len(batch), batch[0].Threads)
 		ms, err := throughput.RunProbes(self, batch)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		measured = append(measured, ms)
 	}
 	t, err := throughput.Build(p, plan, measured)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := throughput.Write(*results, t); err != nil {
-		return err
-	}
-	fmt.Print(t.Markdown())
-	return nil
+	return t, throughput.Write(results, t)
 }
 
 // probeCmd is the hidden per-process measurement behind throughputCmd.
