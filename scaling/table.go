@@ -13,6 +13,7 @@ import (
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
 	"github.com/relorago/harness/train"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Cell is one method at one size, over seeds.
@@ -108,26 +109,47 @@ func (t *Table) claims() []report.Claim {
 	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingLoRAWS)
 	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingLoRA)
 
-	// The gap between ReLoRA and full training shrinks as the model grows.
-	var gaps []float64
+	if c, ok := t.gapClaim(); ok {
+		claims = append(claims, c)
+	}
+	return claims
+}
+
+// paperParams are the sizes of the paper's Table 2 columns.
+var paperParams = []float64{60e6, 130e6, 250e6, 350e6, 1.3e9}
+
+// gapClaim checks "the gap to full training shrinks as the model grows" on
+// the relative perplexity gap (ReLoRA − full) / full, by the least-squares
+// slope of the gap over log10 of the model's parameters. A slope, not a
+// monotone sequence: the paper's own gaps (1.9%, 5.9%, 0.4%, 3.5%, 2.6%)
+// are not monotone either, and the evidence shows its slope for comparison.
+func (t *Table) gapClaim() (report.Claim, bool) {
+	var logN, gaps []float64
 	var ev []string
 	for _, s := range t.Sizes {
 		r, f := t.cell(experiments.RowScalingReLoRA, s.Name), t.cell(experiments.RowScalingFull, s.Name)
-		if r == nil || f == nil {
+		if r == nil || f == nil || f.Total == 0 {
 			continue
 		}
-		gaps = append(gaps, r.MeanPPL-f.MeanPPL)
-		ev = append(ev, fmt.Sprintf("%s %+.2f", s.Name, r.MeanPPL-f.MeanPPL))
+		g := 100 * (r.MeanPPL - f.MeanPPL) / f.MeanPPL
+		logN, gaps = append(logN, math.Log10(float64(f.Total))), append(gaps, g)
+		ev = append(ev, fmt.Sprintf("%s %+.2f%%", s.Name, g))
 	}
-	if len(gaps) >= 2 {
-		shrinks := true
-		for i := 1; i < len(gaps); i++ {
-			if gaps[i] > gaps[i-1] {
-				shrinks = false
-			}
-		}
-		claims = append(claims, report.Claim{Statement: "The gap between ReLoRA and full training shrinks with size",
-			Reproduced: shrinks, Evidence: "ReLoRA − full perplexity: " + strings.Join(ev, "; ")})
+	if len(gaps) < 2 {
+		return report.Claim{}, false
 	}
-	return claims
+	_, slope := stat.LinearRegression(logN, gaps, nil, false)
+	var paperLogN, paperGaps []float64
+	full, relora := experiments.ScalingMethods[0].Paper, experiments.ScalingMethods[4].Paper
+	for i := range paperParams {
+		paperLogN = append(paperLogN, math.Log10(paperParams[i]))
+		paperGaps = append(paperGaps, 100*(relora[i]-full[i])/full[i])
+	}
+	_, paperSlope := stat.LinearRegression(paperLogN, paperGaps, nil, false)
+	return report.Claim{
+		Statement:  "The gap between ReLoRA and full training shrinks with size",
+		Reproduced: slope < 0,
+		Evidence: fmt.Sprintf("ReLoRA − full, relative perplexity gap: %s; least-squares slope %+.2f points per 10× parameters (needs < 0; the paper's Table 2: %+.2f)",
+			strings.Join(ev, "; "), slope, paperSlope),
+	}, true
 }
