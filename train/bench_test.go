@@ -3,7 +3,9 @@ package train
 import (
 	"fmt"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkTrainStep measures training steps of the tiny preset (2,048
@@ -53,13 +55,27 @@ func benchStep(b *testing.B, preset string, threads, rank int, fused bool) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := s.Step(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(s.Tokens())/sec, "tok/s")
 	b.ReportMetric(s.FLOPs()/sec/1e9, "GFLOP/s")
+	// On a machine shared with other work, wall time includes waiting for a
+	// core; the process's CPU time per step is the steadier comparison.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+}
+
+// cpuTime returns the user+system CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
