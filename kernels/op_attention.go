@@ -15,6 +15,9 @@ import (
 // columns hold `heads` heads of size hd side by side. Heads are read as
 // strided views of the inputs, so nothing is transposed or copied; each
 // (sequence, head) pair is two small GEMMs, run in parallel across pairs.
+// The GEMMs skip the masked upper half (gemm.SgemmTri): the scores above the
+// diagonal are never computed, and products with the softmax's exact zeros
+// are left out, which leaves every computed value bit-identical.
 func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor {
 	return run(&attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen})
 }
@@ -48,9 +51,9 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 		for p := lo; p < hi; p++ {
 			off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
 			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.Sgemm(false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
+			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
 			causalSoftmax(P, T)
-			gemm.Sgemm(false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
+			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
 		}
 	})
 	f.y = y
@@ -58,7 +61,9 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 }
 
 // causalSoftmax turns each row i of the T×T scores into softmax over columns
-// 0..i and writes exact zeros above the diagonal (the causal mask).
+// 0..i and writes exact zeros above the diagonal (the causal mask): the
+// triangular GEMMs that read P rely on them, and SgemmTri(LowerC) leaves
+// some of those entries unwritten.
 func causalSoftmax(s []float32, T int) {
 	for i := 0; i < T; i++ {
 		row := s[i*T : (i+1)*T]
@@ -90,8 +95,8 @@ func (f *attentionFn) Backward(gy mat.Tensor) error {
 		for p := lo; p < hi; p++ {
 			off := (p/f.heads)*T*d + (p%f.heads)*hd
 			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.Sgemm(true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
-			gemm.Sgemm(false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
+			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
+			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
 			for i := 0; i < T; i++ {
 				pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
 				var dot float32
@@ -103,8 +108,8 @@ func (f *attentionFn) Backward(gy mat.Tensor) error {
 				}
 				clear(dP[i*T+i+1 : (i+1)*T])
 			}
-			gemm.Sgemm(false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
-			gemm.Sgemm(true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
+			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
+			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
 		}
 	})
 	for _, g := range []struct {

@@ -64,6 +64,18 @@ var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 // rows is packed, zero-padded, so the kernel never reads past the view.
 // Called only with m, n, k > 0 and alpha != 0.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmTri(Full, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmTri is the driver, with the work a Tri shape lets it skip left out.
+// A row panel of a triangular op(A) runs the kernel over a sub-range of the
+// k slice: the packed B micro-panels hold kc rows, and the kernel is simply
+// started further down (UpperA) or stopped earlier (LowerA). Each C element
+// is still one accumulator summed in k order, so dropping the exact zeros at
+// either end of that order leaves it bit-identical (0·x adds +0, and +0
+// plus +0 or −0 is +0). That only holds within one k slice, so with more
+// than one slice the triangular modes compute the full product.
+func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*packBuf)
 	defer bufPool.Put(buf)
 
@@ -75,6 +87,9 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	ncStep := roundUp((n+nb-1)/nb, nr)
 	if cap(buf.b) < kcStep*ncStep {
 		buf.b = make([]float32, kcStep*ncStep)
+	}
+	if nk > 1 && tri != LowerC {
+		tri = Full
 	}
 	for jc := 0; jc < n; jc += ncStep {
 		nc := min(ncStep, n-jc)
@@ -91,33 +106,71 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			packB(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ir := 0; ir < m; ir += mr {
 				rows := min(mr, m-ir)
+				// This panel's columns and k range.
+				ncEff, lo, hi := nc, pc, pc+kc
+				switch tri {
+				case LowerC: // columns past the panel's last row are not wanted
+					ncEff = min(nc, roundUp(ir+rows-jc, nr))
+					if ncEff <= 0 {
+						continue
+					}
+				case LowerA: // op(A)(i, p) = 0 for p > i
+					hi = min(hi, ir+rows)
+				case UpperA: // op(A)(i, p) = 0 for p < i
+					lo = max(lo, ir)
+				}
+				if lo >= hi {
+					// Every product is zero: C = alpha·0 + beta·C, as the
+					// full kernel would store.
+					zeroProduct(rows, nc, alpha, betaEff, c[ir*ldc+jc:], ldc)
+					continue
+				}
+				kl := hi - lo
 				var ap *float32
 				var rsa, csa int
 				switch {
 				case rows == mr && !transA:
-					ap, rsa, csa = &a[ir*lda+pc], lda, 1
+					ap, rsa, csa = &a[ir*lda+lo], lda, 1
 					// Guard the kernel's unsafe reads: the last element of
-					// the 6×kc view must be in bounds.
-					_ = a[(ir+mr-1)*lda+pc+kc-1]
+					// the 6×kl view must be in bounds.
+					_ = a[(ir+mr-1)*lda+hi-1]
 				case rows == mr && transA:
-					ap, rsa, csa = &a[pc*lda+ir], 1, lda
-					_ = a[(pc+kc-1)*lda+ir+mr-1]
+					ap, rsa, csa = &a[lo*lda+ir], 1, lda
+					_ = a[(hi-1)*lda+ir+mr-1]
 				default:
-					packA(transA, buf.a[:mr*kc], a, lda, ir, pc, rows, kc)
+					packA(transA, buf.a[:mr*kl], a, lda, ir, lo, rows, kl)
 					ap, rsa, csa = &buf.a[0], 1, mr
 				}
-				panelRow(rows, nc, kc, alpha, ap, rsa, csa, bp, betaEff, c[ir*ldc+jc:], ldc)
+				panelRow(rows, ncEff, kc, lo-pc, kl, alpha, ap, rsa, csa, bp, betaEff, c[ir*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// zeroProduct sets the rows×n view of C to alpha·(+0) + beta·C, what the
+// kernel stores for an all-zero product, without reading C when beta == 0.
+func zeroProduct(rows, n int, alpha, beta float32, c []float32, ldc int) {
+	var zero float32
+	for i := 0; i < rows; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			if beta == 0 {
+				row[j] = alpha * zero
+			} else {
+				row[j] = alpha*zero + beta*row[j]
 			}
 		}
 	}
 }
 
 // panelRow multiplies one 6-row A panel by every 16-column micro-panel of
-// the packed B block, updating rows×nc of C.
-func panelRow(rows, nc, kc int, alpha float32, ap *float32, rsa, csa int, bp []float32, beta float32, c []float32, ldc int) {
+// the packed B block (kc rows each), updating rows×nc of C. The kernel reads
+// kl rows of each micro-panel starting at row k0 (a sub-range for
+// triangular A; all of them otherwise).
+func panelRow(rows, nc, kc, k0, kl int, alpha float32, ap *float32, rsa, csa int, bp []float32, beta float32, c []float32, ldc int) {
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
-		bPanel := bp[jr*kc : jr*kc+nr*kc]
+		bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+kl)*nr]
 		// A last panel of at most 8 columns (n=8 for LoRA rank 8) uses the
 		// 6×8 kernel instead of wasting half of the 6×16 one.
 		width := nr
@@ -128,10 +181,10 @@ func panelRow(rows, nc, kc int, alpha float32, ap *float32, rsa, csa int, bp []f
 			// Full tile: the kernel writes C in place. The bounds check on
 			// the tile's last element guards the unsafe writes.
 			_ = c[(mr-1)*ldc+jr+width-1]
-			microKernel(width, kc, ap, rsa, csa, &bPanel[0], &c[jr], ldc, alpha, beta)
+			microKernel(width, kl, ap, rsa, csa, &bPanel[0], &c[jr], ldc, alpha, beta)
 			continue
 		}
-		edgeTile(width, kc, ap, rsa, csa, bPanel, c[jr:], ldc, rows, cols, alpha, beta)
+		edgeTile(width, kl, ap, rsa, csa, bPanel, c[jr:], ldc, rows, cols, alpha, beta)
 	}
 }
 
