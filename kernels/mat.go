@@ -38,13 +38,18 @@ type Mat struct {
 	// carries the seq of the output of the op that produced it, which fixes
 	// the order in which contributions are summed.
 	seq int64
+	// shared marks a gradient buffer that another tensor also holds (an Add
+	// passes its output gradient on to both operands instead of copying it):
+	// it may be read but never written, so sums go to a fresh buffer.
+	shared bool
 }
 
 // gradPart is one gradient contribution and the forward position of the op
 // that sent it.
 type gradPart struct {
-	seq  int64
-	data []float32
+	seq    int64
+	data   []float32
+	shared bool // data belongs to another tensor too: read only
 }
 
 // NewMat wraps data (len rows*cols, row-major) as a Mat that does not require gradients.
@@ -130,11 +135,11 @@ func (m *Mat) AccGrad(gx mat.Tensor) {
 		return
 	}
 	if g, ok := gx.(*Mat); ok && g.arena == m.arena {
-		m.parts = append(m.parts, gradPart{g.seq, src}) // adopt the step-scoped buffer, no copy
+		m.parts = append(m.parts, gradPart{g.seq, src, g.shared}) // adopt the step-scoped buffer, no copy
 	} else {
 		buf := m.arena.Get(len(src))
 		copy(buf, src)
-		m.parts = append(m.parts, gradPart{-1, buf})
+		m.parts = append(m.parts, gradPart{-1, buf, false})
 	}
 	m.hasGrad = true
 }
@@ -181,22 +186,39 @@ func (m *Mat) materialize() {
 	}
 	if m.grad != nil {
 		// Read once before every contribution arrived: fold it in first.
-		m.parts = append(m.parts, gradPart{-2, m.grad.data})
+		m.parts = append(m.parts, gradPart{-2, m.grad.data, m.grad.shared})
 	}
 	slices.SortFunc(m.parts, func(a, b gradPart) int { return cmp.Compare(a.seq, b.seq) })
-	sum := m.parts[0].data
-	for _, p := range m.parts[1:] {
+	first := m.parts[0]
+	sum, rest, shared := first.data, m.parts[1:], first.shared
+	if shared && len(rest) > 0 {
+		// Sum the first two into a fresh buffer: the same additions, in the
+		// same order, as adding the second into the first.
+		sum = m.arena.Get(len(first.data))
+		addTo(sum, first.data, rest[0].data)
+		rest, shared = rest[1:], false
+	}
+	for _, p := range rest {
 		addInto(sum, p.data)
 	}
 	m.parts = m.parts[:0]
 	m.grad = NewMat(m.rows, m.cols, sum)
 	m.grad.arena = m.arena
+	m.grad.shared = shared // a lone shared part is adopted read-only
 }
 
 func addInto(dst, src []float32) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
+	}
+}
+
+// addTo sets dst = a + b.
+func addTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
 	}
 }
 

@@ -47,6 +47,13 @@ func TestOpGradients(t *testing.T) {
 				h := c.RMSNorm(in[0], in[1], 1e-6)
 				return c.Add(c.Add(c.Linear(h, in[2]), c.Linear(h, in[3]), 1), c.Linear(h, in[4]), 1)
 			}},
+		// An Add hands its output gradient on shared (not copied); h sums two
+		// shared parts and a later one into a fresh buffer.
+		{"SharedGrad", []*Mat{randParam(rng, n, d, 1), randParam(rng, d, d, 0.5), randParam(rng, d, d, 0.5)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor {
+				h := c.Linear(in[0], in[1])
+				return c.Add(c.Add(h, h, 1), c.Linear(h, in[2]), 0.5)
+			}},
 	}
 	for _, tc := range cases {
 		for _, threads := range []int{1, 2} {
