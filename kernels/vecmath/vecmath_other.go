@@ -15,3 +15,11 @@ func expShiftAVX2(dst, src *float32, n int, negShift float32) float32 {
 func sigmoidAVX2(dst, x *float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func swigluForwardAVX2(y, gate, sig, u *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func swigluBackwardAVX2(dg, du, dy, gate, sig, u *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
