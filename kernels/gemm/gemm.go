@@ -20,7 +20,10 @@
 // of that oversubscribe the cores.
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, like cblas_sgemm
 // with CblasRowMajor. op(A) is m×k, op(B) is k×n, C is m×n. lda/ldb/ldc are row strides
@@ -45,6 +48,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		// nothing) and so both backends treat beta == 0 identically.
 		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	if statsOn.Load() {
+		defer record(2*int64(m)*int64(n)*int64(k), time.Now())
 	}
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -78,6 +84,9 @@ func SgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	if statsOn.Load() {
+		defer record(triFlops(tri, m, n, k), time.Now())
 	}
 	sgemmTri(tri, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
