@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // Mat is a row-major float32 matrix that spago's autograd uses both as a leaf
@@ -207,20 +209,11 @@ func (m *Mat) materialize() {
 	m.grad.shared = shared // a lone shared part is adopted read-only
 }
 
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
+// addInto sets dst += src (8 lanes at a time, bit-identical to the scalar sum).
+func addInto(dst, src []float32) { vecmath.AddScaled(dst, dst, src, 1) }
 
 // addTo sets dst = a + b.
-func addTo(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] + b[i]
-	}
-}
+func addTo(dst, a, b []float32) { vecmath.AddScaled(dst, a, b, 1) }
 
 // Data returns the float32 values behind a tensor without copying when it is
 // a Mat or a spago Dense.

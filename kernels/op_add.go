@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/nlpodyssey/spago/mat"
+import (
+	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
+)
 
 // Add returns a + s·b (same shape). With s = 1 it is the residual connection;
 // a LoRA linear uses it to add its scaled low-rank path.
@@ -25,10 +29,7 @@ func (f *addFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(a.rows, a.cols)
 	s := f.s
 	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
-		ad, bd, yd := a.data[lo:hi], b.data[lo:hi], y.data[lo:hi]
-		for i := range yd {
-			yd[i] = ad[i] + s*bd[i]
-		}
+		vecmath.AddScaled(y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], s)
 	})
 	f.y = y
 	return y, nil

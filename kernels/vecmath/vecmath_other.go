@@ -23,3 +23,7 @@ func swigluForwardAVX2(y, gate, sig, u *float32, n int) {
 func swigluBackwardAVX2(dg, du, dy, gate, sig, u *float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func addScaledAVX2(dst, a, b *float32, s float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
