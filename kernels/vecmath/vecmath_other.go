@@ -27,3 +27,15 @@ func swigluBackwardAVX2(dg, du, dy, gate, sig, u *float32, n int) {
 func addScaledAVX2(dst, a, b *float32, s float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func scaleMulAVX2(dst, x *float32, s float32, gain *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func addMulScaledAVX2(dst, a, b *float32, s float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func rmsNormDxAVX2(dx, dy, gain, x *float32, inv, mean float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
