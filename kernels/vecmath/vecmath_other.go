@@ -39,3 +39,7 @@ func addMulScaledAVX2(dst, a, b *float32, s float32, n int) {
 func rmsNormDxAVX2(dx, dy, gain, x *float32, inv, mean float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func adamwAVX2(w, grad, m, v *float32, c *AdamWStep, n int) {
+	panic("vecmath: AVX2 code not available")
+}
