@@ -74,7 +74,10 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // is still one accumulator summed in k order, so dropping the exact zeros at
 // either end of that order leaves it bit-identical (0·x adds +0, and +0
 // plus +0 or −0 is +0). That only holds within one k slice, so with more
-// than one slice the triangular modes compute the full product.
+// than one slice the triangular modes compute the full product. The 6×8
+// kernel sums even and odd k steps in separate registers; UpperA starts a
+// panel at k = its first row, a multiple of 6 and so even, which keeps
+// every term in the register it would have had.
 func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*packBuf)
 	defer bufPool.Put(buf)
