@@ -43,3 +43,7 @@ func rmsNormDxAVX2(dx, dy, gain, x *float32, inv, mean float32, n int) {
 func adamwAVX2(w, grad, m, v *float32, c *AdamWStep, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func rotateAVX2(dstLo, dstHi, lo, hi, cos, sin *float32, sign float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
