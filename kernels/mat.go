@@ -44,6 +44,9 @@ type Mat struct {
 	// passes its output gradient on to both operands instead of copying it):
 	// it may be read but never written, so sums go to a fresh buffer.
 	shared bool
+	// also is a second gradient contribution delivered together with this
+	// one, as a separate part with its own seq (see LoRAComposed).
+	also *Mat
 }
 
 // gradPart is one gradient contribution and the forward position of the op
@@ -121,8 +124,18 @@ func (m *Mat) GradRaw() []float32 {
 	return g.(*Mat).data
 }
 
-// AccGrad adds gx to the gradient. It is safe for concurrent use.
+// AccGrad adds gx to the gradient (and the contributions chained to it by
+// Mat.also). It is safe for concurrent use.
 func (m *Mat) AccGrad(gx mat.Tensor) {
+	m.accGrad(gx)
+	if g, ok := gx.(*Mat); ok && g.also != nil {
+		// spago counts one AccGrad per operand edge, so an op that sends one
+		// operand two contributions delivers them in one call.
+		m.accGrad(g.also)
+	}
+}
+
+func (m *Mat) accGrad(gx mat.Tensor) {
 	src := Data(gx)
 	if len(src) != len(m.data) {
 		panic(fmt.Sprintf("kernels: AccGrad %d values into %dx%d", len(src), m.rows, m.cols))

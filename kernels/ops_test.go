@@ -26,6 +26,8 @@ func TestOpGradients(t *testing.T) {
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) }},
 		{"LoRALinear", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1), randParam(rng, 3, d, 1), randParam(rng, 5, 3, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRALinear(in[0], in[1], in[2], in[3], 0.7) }},
+		{"LoRAComposed", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1), randParam(rng, 3, d, 1), randParam(rng, 5, 3, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRAComposed(in[0], in[1], in[2], in[3], 0.7) }},
 		{"Add", []*Mat{randParam(rng, n, d, 1), randParam(rng, n, d, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Add(in[0], in[1], 0.7) }},
 		{"Embedding", []*Mat{randParam(rng, vocab, d, 1)},
