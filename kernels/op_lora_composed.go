@@ -1,15 +1,21 @@
 package kernels
 
-import "github.com/nlpodyssey/spago/mat"
+import (
+	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/gemm"
+	"github.com/relorago/harness/kernels/vecmath"
+)
 
 // LoRAComposed returns y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with exactly the arithmetic of
 // the composed graph Add(Linear(x, W), Linear(Linear(x, A), B), s), the
 // ReLoRA linear the committed results were computed with, in one op.
 //
-// Forward, the low-rank product goes straight into y: the GEMM kernel
+// Forward, the low-rank product goes straight into y: the pure-Go GEMM
 // rounds s·acc and then y₁ + s·acc, which is what Linear (acc, stored) and
 // Add (y₁ + s·y₂) round, so y is bit-identical while the pass of Add and
-// the y₂ buffer go away. Backward repeats the composed ops' GEMMs one for
+// the y₂ buffer go away (with OpenBLAS, whose rounding there is its own,
+// the product is stored and added as before). Backward repeats the composed ops' GEMMs one for
 // one (the scaled gradient s·dy of the low-rank branch included) and sends
 // x its two contributions separately, under sequence numbers in the
 // composed ops' order, so x's gradient sums them in the same order as
@@ -44,7 +50,17 @@ func (f *loraComposedFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(n, out)
 	f.c.gemm(false, true, n, out, in, 1, x.data, in, w.data, in, 0, y.data, out)
 	f.c.gemm(false, true, n, r, in, 1, x.data, in, a.data, in, 0, f.h.data, r)
-	f.c.gemm(false, true, n, out, r, f.s, f.h.data, r, b.data, r, 1, y.data, out)
+	if gemm.AccumulateRoundsSeparately {
+		f.c.gemm(false, true, n, out, r, f.s, f.h.data, r, b.data, r, 1, y.data, out)
+	} else {
+		// The backend may round s·acc + y differently: store the product and
+		// add it as Add does.
+		y2 := f.c.arena.Get(n * out)
+		f.c.gemm(false, true, n, out, r, 1, f.h.data, r, b.data, r, 0, y2, out)
+		f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
+			vecmath.AddScaled(y.data[lo:hi], y.data[lo:hi], y2[lo:hi], f.s)
+		})
+	}
 	f.y = y
 	return y, nil
 }

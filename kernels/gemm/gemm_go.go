@@ -10,6 +10,12 @@ import (
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "go"
 
+// AccumulateRoundsSeparately reports that with beta = 1 each element of C
+// becomes round(C + round(alpha·acc)), acc being the float32 sum of the
+// products in k order: exactly what storing alpha·op(A)·op(B) and adding
+// it to C afterwards would give, so a caller may fuse the two.
+const AccumulateRoundsSeparately = true
+
 // Register tile of the micro-kernel: 6 rows × 16 columns = 12 YMM
 // accumulators, leaving 4 of the 16 YMM registers for two B vectors and the
 // A broadcasts. This is the standard AVX2/FMA shape (BLIS, OpenBLAS Haswell):

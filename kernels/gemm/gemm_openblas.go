@@ -21,6 +21,10 @@ import "unsafe"
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "openblas"
 
+// AccumulateRoundsSeparately is false: how OpenBLAS rounds alpha·acc + C
+// (fused or not, its k order) is its own.
+const AccumulateRoundsSeparately = false
+
 func init() {
 	// One OpenBLAS thread: callers already split work across goroutines, one
 	// per core, and OpenBLAS's own thread pool on top of that oversubscribes
