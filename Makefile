@@ -71,9 +71,22 @@ ifeq ($(HAVE_OPENBLAS),yes)
 	$(GO) test -tags openblas ./kernels/... ./train
 endif
 
+# Training-step benchmarks (tiny preset: full rank, ReLoRA at ranks 32 and 8,
+# composed and fused LoRA op; 1 and 2 threads) with each backend this machine
+# has, 5 runs each, summarised as medians by cmd/benchsummary; then a pprof
+# profile of the full-rank step on one core and its top entries. Per-shape
+# GEMM rates: `go test -bench . ./kernels/gemm`.
 bench:
-	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 20x ./train
-	$(GO) test $(TAGS) -run '^$$' -bench . ./kernels/gemm ./kernels/vecmath
+	mkdir -p bin
+	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
+ifeq ($(HAVE_OPENBLAS),yes)
+	$(GO) test -tags openblas -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-openblas.txt
+endif
+	$(GO) test -c -o bin/train.test ./train
+	cd train && ../bin/train.test -test.run '^$$' -test.bench 'TrainStep/full/threads=1$$' -test.benchtime 20x -test.cpuprofile ../bin/step.prof >/dev/null
+	$(GO) tool pprof -top bin/train.test bin/step.prof > bin/step-top.txt 2>/dev/null
+	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
+	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
 
 clean:
 	rm -rf bin

@@ -72,6 +72,17 @@ func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
 	return m
 }
 
+// sharedGrad wraps data, which the op whose forward output is y reads as
+// its output gradient, as a gradient it sends on unchanged (to one operand
+// or several). It is marked shared: receivers may read it, never write it.
+func (c *Ctx) sharedGrad(y *Mat, rows, cols int, data []float32) *Mat {
+	m := NewMat(rows, cols, data)
+	m.arena = c.arena
+	m.seq = y.seq
+	m.shared = true
+	return m
+}
+
 // run records fn in spago's graph and computes its forward pass now.
 func run(fn ag.AutoGradFunction) mat.Tensor {
 	return ag.NewOperator(fn).Run()

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // Mat is a row-major float32 matrix that spago's autograd uses both as a leaf
@@ -38,13 +40,21 @@ type Mat struct {
 	// carries the seq of the output of the op that produced it, which fixes
 	// the order in which contributions are summed.
 	seq int64
+	// shared marks a gradient buffer that another tensor also holds (an Add
+	// passes its output gradient on to both operands instead of copying it):
+	// it may be read but never written, so sums go to a fresh buffer.
+	shared bool
+	// also is a second gradient contribution delivered together with this
+	// one, as a separate part with its own seq (see LoRAComposed).
+	also *Mat
 }
 
 // gradPart is one gradient contribution and the forward position of the op
 // that sent it.
 type gradPart struct {
-	seq  int64
-	data []float32
+	seq    int64
+	data   []float32
+	shared bool // data belongs to another tensor too: read only
 }
 
 // NewMat wraps data (len rows*cols, row-major) as a Mat that does not require gradients.
@@ -114,8 +124,18 @@ func (m *Mat) GradRaw() []float32 {
 	return g.(*Mat).data
 }
 
-// AccGrad adds gx to the gradient. It is safe for concurrent use.
+// AccGrad adds gx to the gradient (and the contributions chained to it by
+// Mat.also). It is safe for concurrent use.
 func (m *Mat) AccGrad(gx mat.Tensor) {
+	m.accGrad(gx)
+	if g, ok := gx.(*Mat); ok && g.also != nil {
+		// spago counts one AccGrad per operand edge, so an op that sends one
+		// operand two contributions delivers them in one call.
+		m.accGrad(g.also)
+	}
+}
+
+func (m *Mat) accGrad(gx mat.Tensor) {
 	src := Data(gx)
 	if len(src) != len(m.data) {
 		panic(fmt.Sprintf("kernels: AccGrad %d values into %dx%d", len(src), m.rows, m.cols))
@@ -130,11 +150,11 @@ func (m *Mat) AccGrad(gx mat.Tensor) {
 		return
 	}
 	if g, ok := gx.(*Mat); ok && g.arena == m.arena {
-		m.parts = append(m.parts, gradPart{g.seq, src}) // adopt the step-scoped buffer, no copy
+		m.parts = append(m.parts, gradPart{g.seq, src, g.shared}) // adopt the step-scoped buffer, no copy
 	} else {
 		buf := m.arena.Get(len(src))
 		copy(buf, src)
-		m.parts = append(m.parts, gradPart{-1, buf})
+		m.parts = append(m.parts, gradPart{-1, buf, false})
 	}
 	m.hasGrad = true
 }
@@ -181,24 +201,32 @@ func (m *Mat) materialize() {
 	}
 	if m.grad != nil {
 		// Read once before every contribution arrived: fold it in first.
-		m.parts = append(m.parts, gradPart{-2, m.grad.data})
+		m.parts = append(m.parts, gradPart{-2, m.grad.data, m.grad.shared})
 	}
 	slices.SortFunc(m.parts, func(a, b gradPart) int { return cmp.Compare(a.seq, b.seq) })
-	sum := m.parts[0].data
-	for _, p := range m.parts[1:] {
+	first := m.parts[0]
+	sum, rest, shared := first.data, m.parts[1:], first.shared
+	if shared && len(rest) > 0 {
+		// Sum the first two into a fresh buffer: the same additions, in the
+		// same order, as adding the second into the first.
+		sum = m.arena.Get(len(first.data))
+		addTo(sum, first.data, rest[0].data)
+		rest, shared = rest[1:], false
+	}
+	for _, p := range rest {
 		addInto(sum, p.data)
 	}
 	m.parts = m.parts[:0]
 	m.grad = NewMat(m.rows, m.cols, sum)
 	m.grad.arena = m.arena
+	m.grad.shared = shared // a lone shared part is adopted read-only
 }
 
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
+// addInto sets dst += src (8 lanes at a time, bit-identical to the scalar sum).
+func addInto(dst, src []float32) { vecmath.AddScaled(dst, dst, src, 1) }
+
+// addTo sets dst = a + b.
+func addTo(dst, a, b []float32) { vecmath.AddScaled(dst, a, b, 1) }
 
 // Data returns the float32 values behind a tensor without copying when it is
 // a Mat or a spago Dense.

@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/nlpodyssey/spago/mat"
+import (
+	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
+)
 
 // Add returns a + s·b (same shape). With s = 1 it is the residual connection;
 // a LoRA linear uses it to add its scaled low-rank path.
@@ -25,26 +29,27 @@ func (f *addFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(a.rows, a.cols)
 	s := f.s
 	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
-		ad, bd, yd := a.data[lo:hi], b.data[lo:hi], y.data[lo:hi]
-		for i := range yd {
-			yd[i] = ad[i] + s*bd[i]
-		}
+		vecmath.AddScaled(y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], s)
 	})
 	f.y = y
 	return y, nil
 }
 
-// Backward: da = dy, db = s·dy. Each operand gets its own buffer because
-// AccGrad adopts (and may later add into) the buffer it is given.
+// Backward: da = dy, db = s·dy. dy itself goes to a (and to b when s = 1),
+// marked shared so that no consumer sums into it: a residual stream or a
+// LoRA branch then costs no copy of its gradient.
 func (f *addFn) Backward(gy mat.Tensor) error {
 	dy := Data(gy)
 	rows, cols := ValueOf(f.a).rows, ValueOf(f.a).cols
+	same := f.c.sharedGrad(f.y, rows, cols, dy)
 	if f.a.RequiresGrad() {
-		da := f.c.gradFrom(f.y, rows, cols)
-		copy(da.data, dy)
-		f.a.AccGrad(da)
+		f.a.AccGrad(same)
 	}
 	if f.b.RequiresGrad() {
+		if f.s == 1 {
+			f.b.AccGrad(same)
+			return nil
+		}
 		db := f.c.gradFrom(f.y, rows, cols)
 		s := f.s
 		for i, v := range dy {

@@ -15,6 +15,9 @@ import (
 // columns hold `heads` heads of size hd side by side. Heads are read as
 // strided views of the inputs, so nothing is transposed or copied; each
 // (sequence, head) pair is two small GEMMs, run in parallel across pairs.
+// The GEMMs skip the masked upper half (gemm.SgemmTri): the scores above the
+// diagonal are never computed, and products with the softmax's exact zeros
+// are left out, which leaves every computed value bit-identical.
 func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor {
 	return run(&attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen})
 }
@@ -48,9 +51,9 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 		for p := lo; p < hi; p++ {
 			off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
 			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.Sgemm(false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
+			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
 			causalSoftmax(P, T)
-			gemm.Sgemm(false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
+			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
 		}
 	})
 	f.y = y
@@ -58,20 +61,35 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 }
 
 // causalSoftmax turns each row i of the T×T scores into softmax over columns
-// 0..i and writes exact zeros above the diagonal (the causal mask).
+// 0..i and writes exact zeros above the diagonal (the causal mask): the
+// triangular GEMMs that read P rely on them, and SgemmTri(LowerC) leaves
+// some of those entries unwritten.
 func causalSoftmax(s []float32, T int) {
 	for i := 0; i < T; i++ {
 		row := s[i*T : (i+1)*T]
-		m := row[0]
-		for _, x := range row[1 : i+1] {
-			m = max(m, x)
-		}
+		m := rowMax(row[:i+1])
 		inv := 1 / vecmath.ExpShift(row[:i+1], row[:i+1], m)
 		for j := 0; j <= i; j++ {
 			row[j] *= inv
 		}
 		clear(row[i+1:])
 	}
+}
+
+// rowMax returns the largest value of x (len ≥ 1) with the builtin max's
+// rules (NaN wins, +0 over −0), which make it independent of the order of
+// comparison: four independent chains instead of one serial one.
+func rowMax(x []float32) float32 {
+	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
+	i := 1
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		m0, m1, m2, m3 = max(m0, v[0]), max(m1, v[1]), max(m2, v[2]), max(m3, v[3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
 }
 
 // Backward, per (sequence, head), with P the softmax and dO the output gradient:
@@ -90,8 +108,8 @@ func (f *attentionFn) Backward(gy mat.Tensor) error {
 		for p := lo; p < hi; p++ {
 			off := (p/f.heads)*T*d + (p%f.heads)*hd
 			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.Sgemm(true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
-			gemm.Sgemm(false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
+			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
+			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
 			for i := 0; i < T; i++ {
 				pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
 				var dot float32
@@ -103,8 +121,8 @@ func (f *attentionFn) Backward(gy mat.Tensor) error {
 				}
 				clear(dP[i*T+i+1 : (i+1)*T])
 			}
-			gemm.Sgemm(false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
-			gemm.Sgemm(true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
+			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
+			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
 		}
 	})
 	for _, g := range []struct {

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // RMSNorm returns y = x / rms(x) ⊙ g per row, rms(x) = sqrt(mean(x²) + eps)
@@ -37,15 +39,16 @@ func (f *rmsNormFn) Forward() (mat.Tensor, error) {
 			}
 			inv := float32(1 / math.Sqrt(float64(ss/float32(d)+f.eps)))
 			f.inv[r] = inv
-			for j, v := range xr {
-				yr[j] = v * inv * g.data[j]
-			}
+			vecmath.ScaleMul(yr, xr, inv, g.data)
 		}
 	})
 	f.y = y
 	return y, nil
 }
 
+// The row sums (of x², of u ⊙ x̂) are scalar, in index order; the
+// elementwise loops run 8 lanes wide with the same roundings (vecmath).
+//
 // Backward, with x̂ = x/rms and u = dy ⊙ g:
 //
 //	dx = (u − x̂ · mean(u ⊙ x̂)) / rms,   dg = Σ_rows dy ⊙ x̂.
@@ -65,9 +68,7 @@ func (f *rmsNormFn) Backward(gy mat.Tensor) error {
 			xr, dyr := x.data[r*d:(r+1)*d], dy[r*d:(r+1)*d]
 			inv := f.inv[r]
 			if needG {
-				for j := range dg {
-					dg[j] += dyr[j] * xr[j] * inv
-				}
+				vecmath.AddMulScaled(dg, dyr, xr, inv)
 			}
 			if dx == nil {
 				continue
@@ -77,10 +78,7 @@ func (f *rmsNormFn) Backward(gy mat.Tensor) error {
 				dot += dyr[j] * g.data[j] * xr[j] * inv
 			}
 			mean := dot / float32(d)
-			dxr := dx.data[r*d : (r+1)*d]
-			for j := range xr {
-				dxr[j] = (dyr[j]*g.data[j] - xr[j]*inv*mean) * inv
-			}
+			vecmath.RMSNormDx(dx.data[r*d:(r+1)*d], dyr, g.data, xr, inv, mean)
 		}
 	})
 	if dx != nil {

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/nlpodyssey/spago/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // Rotary applies rotary position embeddings (Su et al. 2021, as in LLaMA) to
@@ -81,12 +83,7 @@ func (f *rotaryFn) rotate(src, dst []float32, sign float32) {
 			for h := 0; h < f.heads; h++ {
 				s := src[r*d+h*hd : r*d+(h+1)*hd]
 				o := dst[r*d+h*hd : r*d+(h+1)*hd]
-				for i := 0; i < half; i++ {
-					a, b := s[i], s[i+half]
-					c, si := cs[i], sign*sn[i]
-					o[i] = a*c - b*si
-					o[i+half] = a*si + b*c
-				}
+				vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, sign)
 			}
 		}
 	})

@@ -25,11 +25,8 @@ func (f *swigluFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(g.rows, g.cols)
 	f.sig = f.c.arena.Get(len(y.data))
 	f.c.parallel(len(y.data), 1<<13, func(lo, hi int) {
-		sig := f.sig[lo:hi]
-		vecmath.Sigmoid(sig, g.data[lo:hi])
-		for i, si := range sig {
-			y.data[lo+i] = g.data[lo+i] * si * u.data[lo+i]
-		}
+		vecmath.Sigmoid(f.sig[lo:hi], g.data[lo:hi])
+		vecmath.SwiGLUForward(y.data[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
 	})
 	f.y = y
 	return y, nil
@@ -41,11 +38,7 @@ func (f *swigluFn) Backward(gy mat.Tensor) error {
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
 	dg, du := f.c.gradFrom(f.y, g.rows, g.cols), f.c.gradFrom(f.y, g.rows, g.cols)
 	f.c.parallel(len(dy), 1<<13, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			x, s := g.data[i], f.sig[i]
-			dg.data[i] = dy[i] * u.data[i] * s * (1 + x*(1-s))
-			du.data[i] = dy[i] * x * s
-		}
+		vecmath.SwiGLUBackward(dg.data[lo:hi], du.data[lo:hi], dy[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
 	})
 	if needG {
 		f.gate.AccGrad(dg)

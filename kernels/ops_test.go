@@ -26,6 +26,8 @@ func TestOpGradients(t *testing.T) {
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Linear(in[0], in[1]) }},
 		{"LoRALinear", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1), randParam(rng, 3, d, 1), randParam(rng, 5, 3, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRALinear(in[0], in[1], in[2], in[3], 0.7) }},
+		{"LoRAComposed", []*Mat{randParam(rng, n, d, 1), randParam(rng, 5, d, 1), randParam(rng, 3, d, 1), randParam(rng, 5, 3, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRAComposed(in[0], in[1], in[2], in[3], 0.7) }},
 		{"Add", []*Mat{randParam(rng, n, d, 1), randParam(rng, n, d, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.Add(in[0], in[1], 0.7) }},
 		{"Embedding", []*Mat{randParam(rng, vocab, d, 1)},
@@ -46,6 +48,13 @@ func TestOpGradients(t *testing.T) {
 			func(c *Ctx, in []mat.Tensor) mat.Tensor {
 				h := c.RMSNorm(in[0], in[1], 1e-6)
 				return c.Add(c.Add(c.Linear(h, in[2]), c.Linear(h, in[3]), 1), c.Linear(h, in[4]), 1)
+			}},
+		// An Add hands its output gradient on shared (not copied); h sums two
+		// shared parts and a later one into a fresh buffer.
+		{"SharedGrad", []*Mat{randParam(rng, n, d, 1), randParam(rng, d, d, 0.5), randParam(rng, d, d, 0.5)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor {
+				h := c.Linear(in[0], in[1])
+				return c.Add(c.Add(h, h, 1), c.Linear(h, in[2]), 0.5)
 			}},
 	}
 	for _, tc := range cases {

@@ -19,11 +19,12 @@ import (
 type LoRA struct {
 	W, A, B *kernels.Mat
 	Scale   float32
-	// Fused computes the layer with the single kernels.LoRALinear op instead
-	// of Linear + Linear·Linear + Add. The two agree up to float rounding;
-	// the fused op makes fewer passes over memory and keeps one activation
-	// instead of three. Off by default so that runs keep the numbers of the
-	// committed results; Table 4 measures both.
+	// Fused computes the layer with the kernels.LoRALinear op instead of
+	// kernels.LoRAComposed (the arithmetic of Linear + Linear·Linear + Add,
+	// in one op). The two agree up to float rounding; the fused op rounds
+	// and sums differently and makes fewer passes over memory. Off by
+	// default so that runs keep the numbers of the committed results;
+	// Table 4 measures both.
 	Fused bool
 }
 
@@ -61,12 +62,14 @@ func KaimingBound(fanIn int) float64 {
 }
 
 // Forward applies W and the scaled low-rank path: two thin GEMMs through the
-// rank-r bottleneck, then one add.
+// rank-r bottleneck, added into the full-rank product. The default op is
+// bit-identical to Add(Linear(x, W), Linear(Linear(x, A), B), s), the graph
+// the committed results were computed with.
 func (l *LoRA) Forward(c *kernels.Ctx, x mat.Tensor) mat.Tensor {
 	if l.Fused {
 		return c.LoRALinear(x, l.W, l.A, l.B, l.Scale)
 	}
-	return c.Add(c.Linear(x, l.W), c.Linear(c.Linear(x, l.A), l.B), l.Scale)
+	return c.LoRAComposed(x, l.W, l.A, l.B, l.Scale)
 }
 
 // Params lists the frozen weight and the two factors.

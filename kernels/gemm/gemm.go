@@ -20,7 +20,10 @@
 // of that oversubscribe the cores.
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, like cblas_sgemm
 // with CblasRowMajor. op(A) is m×k, op(B) is k×n, C is m×n. lda/ldb/ldc are row strides
@@ -46,7 +49,46 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if statsOn.Load() {
+		defer record(2*int64(m)*int64(n)*int64(k), time.Now())
+	}
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Tri tells SgemmTri which part of a product it may skip: causal attention
+// multiplies triangular matrices and wants only triangles of its results.
+type Tri int
+
+const (
+	// Full is the whole product, as Sgemm computes it.
+	Full Tri = iota
+	// LowerC: only C(i, j) with j <= i is wanted. Tiles of C wholly above
+	// the diagonal are neither computed nor written; tiles that cross it are
+	// computed whole, so some elements with j > i get values too.
+	LowerC
+	// LowerA: op(A)(i, p) is zero for p > i (the causal softmax P in P·V).
+	LowerA
+	// UpperA: op(A)(i, p) is zero for p < i (Pᵀ in Pᵀ·dO).
+	UpperA
+)
+
+// SgemmTri is Sgemm for a triangular operand or result (see Tri). With the
+// pure-Go backend the elements it computes are bit-identical to Sgemm's:
+// it only leaves out tiles nobody reads and products with an exact zero. The
+// OpenBLAS backend computes the full product.
+func SgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if statsOn.Load() {
+		defer record(triFlops(tri, m, n, k), time.Now())
+	}
+	sgemmTri(tri, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkArgs panics when the arguments do not describe valid row-major views,

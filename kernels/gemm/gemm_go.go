@@ -10,6 +10,12 @@ import (
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "go"
 
+// AccumulateRoundsSeparately reports that with beta = 1 each element of C
+// becomes round(C + round(alpha·acc)), acc being the float32 sum of the
+// products in k order: exactly what storing alpha·op(A)·op(B) and adding
+// it to C afterwards would give, so a caller may fuse the two.
+const AccumulateRoundsSeparately = true
+
 // Register tile of the micro-kernel: 6 rows × 16 columns = 12 YMM
 // accumulators, leaving 4 of the 16 YMM registers for two B vectors and the
 // A broadcasts. This is the standard AVX2/FMA shape (BLIS, OpenBLAS Haswell):
@@ -64,6 +70,21 @@ var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 // rows is packed, zero-padded, so the kernel never reads past the view.
 // Called only with m, n, k > 0 and alpha != 0.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmTri(Full, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmTri is the driver, with the work a Tri shape lets it skip left out.
+// A row panel of a triangular op(A) runs the kernel over a sub-range of the
+// k slice: the packed B micro-panels hold kc rows, and the kernel is simply
+// started further down (UpperA) or stopped earlier (LowerA). Each C element
+// is still one accumulator summed in k order, so dropping the exact zeros at
+// either end of that order leaves it bit-identical (0·x adds +0, and +0
+// plus +0 or −0 is +0). That only holds within one k slice, so with more
+// than one slice the triangular modes compute the full product. The 6×8
+// kernel sums even and odd k steps in separate registers; UpperA starts a
+// panel at k = its first row, a multiple of 6 and so even, which keeps
+// every term in the register it would have had.
+func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*packBuf)
 	defer bufPool.Put(buf)
 
@@ -75,6 +96,9 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	ncStep := roundUp((n+nb-1)/nb, nr)
 	if cap(buf.b) < kcStep*ncStep {
 		buf.b = make([]float32, kcStep*ncStep)
+	}
+	if nk > 1 && tri != LowerC {
+		tri = Full
 	}
 	for jc := 0; jc < n; jc += ncStep {
 		nc := min(ncStep, n-jc)
@@ -91,33 +115,71 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			packB(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ir := 0; ir < m; ir += mr {
 				rows := min(mr, m-ir)
+				// This panel's columns and k range.
+				ncEff, lo, hi := nc, pc, pc+kc
+				switch tri {
+				case LowerC: // columns past the panel's last row are not wanted
+					ncEff = min(nc, roundUp(ir+rows-jc, nr))
+					if ncEff <= 0 {
+						continue
+					}
+				case LowerA: // op(A)(i, p) = 0 for p > i
+					hi = min(hi, ir+rows)
+				case UpperA: // op(A)(i, p) = 0 for p < i
+					lo = max(lo, ir)
+				}
+				if lo >= hi {
+					// Every product is zero: C = alpha·0 + beta·C, as the
+					// full kernel would store.
+					zeroProduct(rows, nc, alpha, betaEff, c[ir*ldc+jc:], ldc)
+					continue
+				}
+				kl := hi - lo
 				var ap *float32
 				var rsa, csa int
 				switch {
 				case rows == mr && !transA:
-					ap, rsa, csa = &a[ir*lda+pc], lda, 1
+					ap, rsa, csa = &a[ir*lda+lo], lda, 1
 					// Guard the kernel's unsafe reads: the last element of
-					// the 6×kc view must be in bounds.
-					_ = a[(ir+mr-1)*lda+pc+kc-1]
+					// the 6×kl view must be in bounds.
+					_ = a[(ir+mr-1)*lda+hi-1]
 				case rows == mr && transA:
-					ap, rsa, csa = &a[pc*lda+ir], 1, lda
-					_ = a[(pc+kc-1)*lda+ir+mr-1]
+					ap, rsa, csa = &a[lo*lda+ir], 1, lda
+					_ = a[(hi-1)*lda+ir+mr-1]
 				default:
-					packA(transA, buf.a[:mr*kc], a, lda, ir, pc, rows, kc)
+					packA(transA, buf.a[:mr*kl], a, lda, ir, lo, rows, kl)
 					ap, rsa, csa = &buf.a[0], 1, mr
 				}
-				panelRow(rows, nc, kc, alpha, ap, rsa, csa, bp, betaEff, c[ir*ldc+jc:], ldc)
+				panelRow(rows, ncEff, kc, lo-pc, kl, alpha, ap, rsa, csa, bp, betaEff, c[ir*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// zeroProduct sets the rows×n view of C to alpha·(+0) + beta·C, what the
+// kernel stores for an all-zero product, without reading C when beta == 0.
+func zeroProduct(rows, n int, alpha, beta float32, c []float32, ldc int) {
+	var zero float32
+	for i := 0; i < rows; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			if beta == 0 {
+				row[j] = alpha * zero
+			} else {
+				row[j] = alpha*zero + beta*row[j]
 			}
 		}
 	}
 }
 
 // panelRow multiplies one 6-row A panel by every 16-column micro-panel of
-// the packed B block, updating rows×nc of C.
-func panelRow(rows, nc, kc int, alpha float32, ap *float32, rsa, csa int, bp []float32, beta float32, c []float32, ldc int) {
+// the packed B block (kc rows each), updating rows×nc of C. The kernel reads
+// kl rows of each micro-panel starting at row k0 (a sub-range for
+// triangular A; all of them otherwise).
+func panelRow(rows, nc, kc, k0, kl int, alpha float32, ap *float32, rsa, csa int, bp []float32, beta float32, c []float32, ldc int) {
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
-		bPanel := bp[jr*kc : jr*kc+nr*kc]
+		bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+kl)*nr]
 		// A last panel of at most 8 columns (n=8 for LoRA rank 8) uses the
 		// 6×8 kernel instead of wasting half of the 6×16 one.
 		width := nr
@@ -128,10 +190,10 @@ func panelRow(rows, nc, kc int, alpha float32, ap *float32, rsa, csa int, bp []f
 			// Full tile: the kernel writes C in place. The bounds check on
 			// the tile's last element guards the unsafe writes.
 			_ = c[(mr-1)*ldc+jr+width-1]
-			microKernel(width, kc, ap, rsa, csa, &bPanel[0], &c[jr], ldc, alpha, beta)
+			microKernel(width, kl, ap, rsa, csa, &bPanel[0], &c[jr], ldc, alpha, beta)
 			continue
 		}
-		edgeTile(width, kc, ap, rsa, csa, bPanel, c[jr:], ldc, rows, cols, alpha, beta)
+		edgeTile(width, kl, ap, rsa, csa, bPanel, c[jr:], ldc, rows, cols, alpha, beta)
 	}
 }
 
@@ -272,11 +334,15 @@ func packB(trans bool, dst, b []float32, ldb, pc, jc, kc, nc int) {
 			}
 			continue
 		}
-		// op(B)(p, j) = b[j*ldb + p]: scatter each stored row (one column
-		// of op(B)) with stride 16; the panel (kc×64 bytes) stays in L1.
-		if cols < nr {
-			clear(panel)
+		// op(B)(p, j) = b[j*ldb + p]: each stored row is one column of
+		// op(B).
+		if cols == nr {
+			packCols16(kc, b[(jc+jr)*ldb+pc:], ldb, panel)
+			continue
 		}
+		// Partial panel: scatter each stored row with stride 16; the panel
+		// (kc×64 bytes) stays in L1.
+		clear(panel)
 		for j := 0; j < cols; j++ {
 			src := b[(jc+jr+j)*ldb+pc:][:kc]
 			for p, v := range src {
@@ -296,6 +362,40 @@ func packRows16Go(kc int, src []float32, lds int, dst []float32) {
 		for j := range nr {
 			d[j] = s[j]
 		}
+	}
+}
+
+// packCols16 packs a kc×16 micro-panel from 16 stored rows of src (stride
+// lds), transposing: dst[p*16+j] = src[j*lds+p]. It walks k in the outer
+// loop so each store is one contiguous 64-byte row of the panel, and uses
+// unchecked loads: with a bounds check on each of the 16 strided reads it
+// ran at ~4 cycles a float, and this transposed packing is what the
+// attention GEMMs (Q·Kᵀ, dO·Vᵀ, k = 32) spend a good part of their time on.
+func packCols16(kc int, src []float32, lds int, dst []float32) {
+	// These checks make the unchecked accesses below safe.
+	_ = src[(nr-1)*lds+kc-1]
+	_ = dst[kc*nr-1]
+	base := unsafe.Pointer(&src[0])
+	st := uintptr(lds) * 4
+	for p := range kc {
+		d := (*[nr]float32)(dst[p*nr : p*nr+nr])
+		s := unsafe.Add(base, p*4)
+		d[0] = *(*float32)(s)
+		d[1] = *(*float32)(unsafe.Add(s, st))
+		d[2] = *(*float32)(unsafe.Add(s, 2*st))
+		d[3] = *(*float32)(unsafe.Add(s, 3*st))
+		d[4] = *(*float32)(unsafe.Add(s, 4*st))
+		d[5] = *(*float32)(unsafe.Add(s, 5*st))
+		d[6] = *(*float32)(unsafe.Add(s, 6*st))
+		d[7] = *(*float32)(unsafe.Add(s, 7*st))
+		d[8] = *(*float32)(unsafe.Add(s, 8*st))
+		d[9] = *(*float32)(unsafe.Add(s, 9*st))
+		d[10] = *(*float32)(unsafe.Add(s, 10*st))
+		d[11] = *(*float32)(unsafe.Add(s, 11*st))
+		d[12] = *(*float32)(unsafe.Add(s, 12*st))
+		d[13] = *(*float32)(unsafe.Add(s, 13*st))
+		d[14] = *(*float32)(unsafe.Add(s, 14*st))
+		d[15] = *(*float32)(unsafe.Add(s, 15*st))
 	}
 }
 

@@ -21,3 +21,16 @@ func TestPortableKernel(t *testing.T) {
 		checkCase(t, rng, tc)
 	}
 }
+
+// BenchmarkPackBTrans packs op(B) = Kᵀ for one attention head (K a 128×32
+// view with stride 128), the transposed packing of S = Q·Kᵀ.
+func BenchmarkPackBTrans(b *testing.B) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const T, hd, ld = 128, 32, 128
+	src := randSlice(rng, (T-1)*ld+hd)
+	dst := make([]float32, T*hd)
+	for b.Loop() {
+		packB(true, dst, src, ld, 0, 0, hd, T)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(T*hd), "ns/float")
+}

@@ -21,6 +21,10 @@ import "unsafe"
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "openblas"
 
+// AccumulateRoundsSeparately is false: how OpenBLAS rounds alpha·acc + C
+// (fused or not, its k order) is its own.
+const AccumulateRoundsSeparately = false
+
 func init() {
 	// One OpenBLAS thread: callers already split work across goroutines, one
 	// per core, and OpenBLAS's own thread pool on top of that oversubscribes
@@ -47,4 +51,10 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
 		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+}
+
+// sgemmTri computes the full product: OpenBLAS has no triangular GEMM of
+// this kind, and the skipped parts are zeros or unread.
+func sgemmTri(_ Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -15,3 +15,35 @@ func expShiftAVX2(dst, src *float32, n int, negShift float32) float32 {
 func sigmoidAVX2(dst, x *float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func swigluForwardAVX2(y, gate, sig, u *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func swigluBackwardAVX2(dg, du, dy, gate, sig, u *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func addScaledAVX2(dst, a, b *float32, s float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func scaleMulAVX2(dst, x *float32, s float32, gain *float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func addMulScaledAVX2(dst, a, b *float32, s float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func rmsNormDxAVX2(dx, dy, gain, x *float32, inv, mean float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func adamwAVX2(w, grad, m, v *float32, c *AdamWStep, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func rotateAVX2(dstLo, dstHi, lo, hi, cos, sin *float32, sign float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}

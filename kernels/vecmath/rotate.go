@@ -1,0 +1,25 @@
+package vecmath
+
+// Rotate turns the pairs (lo[i], hi[i]) by the angles whose cosines and
+// sines are cos[i] and sign·sin[i] (rotary embeddings; sign = −1 rotates
+// back, for the gradient):
+//
+//	dstLo[i] = lo[i]·c − hi[i]·s,  dstHi[i] = lo[i]·s + hi[i]·c,  s = sign·sin[i].
+//
+// The assembly rounds each product and the sum as the Go loop does, so the
+// two are bit-identical. All slices must be at least as long as dstLo.
+func Rotate(dstLo, dstHi, lo, hi, cos, sin []float32, sign float32) {
+	n := len(dstLo)
+	dstHi, lo, hi, cos, sin = dstHi[:n], lo[:n], hi[:n], cos[:n], sin[:n]
+	done := 0
+	if useAVX2 && n >= 8 {
+		done = n &^ 7
+		rotateAVX2(&dstLo[0], &dstHi[0], &lo[0], &hi[0], &cos[0], &sin[0], sign, done)
+	}
+	for i := done; i < n; i++ {
+		a, b := lo[i], hi[i]
+		c, s := cos[i], sign*sin[i]
+		dstLo[i] = a*c - b*s
+		dstHi[i] = a*s + b*c
+	}
+}
