@@ -56,7 +56,8 @@ type Table struct {
 	Memory []Measurement   `json:"memory"` // the single-core full and ReLoRA measurements
 	Ranks  []RankRow       `json:"ranks"`
 	Claims []report.Claim  `json:"claims"`
-	Raw    [][]Measurement `json:"raw"` // every probe, by setup then method
+	Raw    [][]Measurement `json:"raw"`    // the reported probes, by setup then method
+	Rounds int             `json:"rounds"` // times the plan was measured; each probe is its median round
 }
 
 // Plan returns the probe batches Build needs, in order: for each setup a

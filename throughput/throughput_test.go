@@ -51,3 +51,13 @@ func TestBuildFromPlan(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestMedianOfRoundsPicksEachProbesMedian(t *testing.T) {
+	round := func(a, b float64) [][]Measurement {
+		return [][]Measurement{{{TokensPerSec: a}}, {{TokensPerSec: b}, {TokensPerSec: b + 1}}}
+	}
+	got := MedianOfRounds([][][]Measurement{round(3, 10), round(1, 30), round(2, 20)})
+	if got[0][0].TokensPerSec != 2 || got[1][0].TokensPerSec != 20 || got[1][1].TokensPerSec != 21 {
+		t.Fatalf("medians %+v", got)
+	}
+}

@@ -51,8 +51,8 @@ func (t *Table) Markdown() string {
 			fmt.Sprintf("%.2f×", r.Immediate), f0(r.AdjustedTokS), fmt.Sprintf("%.2f×", r.AdjustedSpeed)})
 	}
 	speed.Notes = []string{
-		"Median step time over the timed steps after a warm-up; evaluation excluded. \"2 runs at once\" sums two single-threaded processes, as the runner's workers run.",
-		"The training runs compose a LoRA linear from Linear, Linear·Linear and Add (the committed results' code path); the fused row uses the single LoRALinear op, numerically the same up to float rounding.",
+		fmt.Sprintf("Median step time over the timed steps after a warm-up, and of each probe the median of %d rounds of the whole plan (probes run one after another, so rounds spread the machine's drift over both sides of a ratio); evaluation excluded. \"2 runs at once\" sums two single-threaded processes, as the runner's workers run.", max(t.Rounds, 1)),
+		"The training runs use the composed LoRA path (relora.LoRA: x·Wᵀ + s·(x·Aᵀ)·Bᵀ with the committed results' exact arithmetic); the fused row uses the single LoRALinear op, numerically the same up to float rounding.",
 		fmt.Sprintf("Warm-start-adjusted: %.0f%% of a ReLoRA run is full-rank warm start, so its throughput is 1 / (%.2f/full + %.2f/ReLoRA) (the paper's definition).", 100*WarmFraction, WarmFraction, 1-WarmFraction),
 	}
 	b.WriteString(speed.Markdown())

@@ -97,7 +97,7 @@ func throughputForReport(p experiments.Preset, results string, remeasure bool) (
 			return nil, "", err
 		}
 	}
-	t, err := measureThroughput(p, 5, 40, results)
+	t, err := measureThroughput(p, 5, 40, 3, results)
 	return t, "Measured while rendering this report.", err
 }
 

@@ -17,18 +17,19 @@ func throughputCmd(args []string) error {
 	preset := fs.String("preset", "default", "experiment preset whose model, batch and rank are measured")
 	warmup := fs.Int("warmup", 5, "untimed steps before timing")
 	steps := fs.Int("steps", 40, "timed steps (the median is reported)")
+	rounds := fs.Int("rounds", 3, "times the whole plan is measured (each probe's median round is reported)")
 	results := fs.String("results", "results", "folder for the table and figure")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *steps < 1 || *warmup < 0 {
-		return fmt.Errorf("throughput: -steps must be ≥ 1 and -warmup ≥ 0")
+	if *steps < 1 || *warmup < 0 || *rounds < 1 {
+		return fmt.Errorf("throughput: -steps and -rounds must be ≥ 1 and -warmup ≥ 0")
 	}
 	p, err := experiments.Get(*preset)
 	if err != nil {
 		return err
 	}
-	t, err := measureThroughput(p, *warmup, *steps, *results)
+	t, err := measureThroughput(p, *warmup, *steps, *rounds, *results)
 	if err != nil {
 		return err
 	}
@@ -37,25 +38,31 @@ func throughputCmd(args []string) error {
 }
 
 // measureThroughput measures Table 4 for a preset and writes its files.
-func measureThroughput(p experiments.Preset, warmup, steps int, results string) (*throughput.Table, error) {
+func measureThroughput(p experiments.Preset, warmup, steps, rounds int, results string) (*throughput.Table, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	plan := throughput.Plan(p, warmup, steps, []int{2, 4, 8, 16, 32, 64})
-	var measured [][]throughput.Measurement
-	for i, batch := range plan {
-		fmt.Fprintf(os.Stderr, "measuring %d/%d: rank %d, %d run(s) × %d thread(s)\n", i+1, len(plan), batch[0].Rank, len(batch), batch[0].Threads)
-		ms, err := throughput.RunProbes(self, batch)
-		if err != nil {
-			return nil, err
+	var all [][][]throughput.Measurement
+	for round := 1; round <= rounds; round++ {
+		var measured [][]throughput.Measurement
+		for i, batch := range plan {
+			fmt.Fprintf(os.Stderr, "round %d/%d, measuring %d/%d: rank %d, %d run(s) × %d thread(s)\n",
+				round, rounds, i+1, len(plan), batch[0].Rank, len(batch), batch[0].Threads)
+			ms, err := throughput.RunProbes(self, batch)
+			if err != nil {
+				return nil, err
+			}
+			measured = append(measured, ms)
 		}
-		measured = append(measured, ms)
+		all = append(all, measured)
 	}
-	t, err := throughput.Build(p, plan, measured)
+	t, err := throughput.Build(p, plan, throughput.MedianOfRounds(all))
 	if err != nil {
 		return nil, err
 	}
+	t.Rounds = rounds
 	return t, throughput.Write(results, t)
 }
 
