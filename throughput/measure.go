@@ -23,6 +23,11 @@ type Spec struct {
 	Warmup  int    `json:"warmup"`          // steps run before timing (arena, optimizer state, caches)
 	Steps   int    `json:"steps"`           // timed steps
 	Fused   bool   `json:"fused,omitempty"` // ReLoRA step with the fused LoRA op (relora.LoRA.Fused)
+	// Paired alternates every timed step with a full-rank step in the same
+	// process, so that the ratio of the two is measured under the same
+	// conditions: between processes the same step's speed varies by ±20% on
+	// a shared VM, within one process by a few percent.
+	Paired bool `json:"paired,omitempty"`
 }
 
 // Measurement is what one Spec measured.
@@ -39,6 +44,9 @@ type Measurement struct {
 	OptFloats      int       `json:"optimizer_floats"`
 	ArenaBytes     int       `json:"activation_bytes"` // activations and gradients of a step
 	MaxRSSBytes    int64     `json:"max_rss_bytes"`    // peak resident memory of the measuring process
+	// With Paired: the interleaved full-rank steps.
+	FullStepMillis   []float64 `json:"full_step_ms,omitempty"`
+	FullTokensPerSec float64   `json:"full_tokens_per_sec,omitempty"` // at their median step time
 }
 
 // Measure times spec's steps in this process. Run it in a fresh process
@@ -59,18 +67,39 @@ func Measure(spec Spec) (Measurement, error) {
 	if spec.Fused {
 		s.FuseLoRA()
 	}
-	for i := 0; i < spec.Warmup; i++ {
-		if err := s.Step(); err != nil {
+	var full *train.Stepper // the paired full-rank steps, if any
+	if spec.Paired {
+		if full, err = train.NewStepper(p.Base, spec.Threads, 0); err != nil {
 			return Measurement{}, err
+		}
+	}
+	for i := 0; i < spec.Warmup; i++ {
+		if _, err := timeStep(s); err != nil {
+			return Measurement{}, err
+		}
+		if full != nil {
+			if _, err := timeStep(full); err != nil {
+				return Measurement{}, err
+			}
 		}
 	}
 	m := Measurement{Spec: spec}
 	for i := 0; i < spec.Steps; i++ {
-		t0 := time.Now()
-		if err := s.Step(); err != nil {
+		if full != nil {
+			ms, err := timeStep(full)
+			if err != nil {
+				return Measurement{}, err
+			}
+			m.FullStepMillis = append(m.FullStepMillis, ms)
+		}
+		ms, err := timeStep(s)
+		if err != nil {
 			return Measurement{}, err
 		}
-		m.StepMillis = append(m.StepMillis, time.Since(t0).Seconds()*1e3)
+		m.StepMillis = append(m.StepMillis, ms)
+	}
+	if full != nil {
+		m.FullTokensPerSec = float64(full.Tokens()) / (median(m.FullStepMillis) / 1e3)
 	}
 	m.MedianMillis = median(m.StepMillis)
 	sec := m.MedianMillis / 1e3
@@ -85,6 +114,13 @@ func Measure(spec Spec) (Measurement, error) {
 		m.MaxRSSBytes = ru.Maxrss * 1024 // Linux reports kilobytes
 	}
 	return m, nil
+}
+
+// timeStep runs one step and returns its wall time in milliseconds.
+func timeStep(s *train.Stepper) (float64, error) {
+	t0 := time.Now()
+	err := s.Step()
+	return time.Since(t0).Seconds() * 1e3, err
 }
 
 func median(xs []float64) float64 {

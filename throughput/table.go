@@ -60,70 +60,80 @@ type Table struct {
 	Rounds int             `json:"rounds"` // times the plan was measured; each probe is its median round
 }
 
-// Plan returns the probe batches Build needs, in order: for each setup a
-// full-rank batch and a ReLoRA batch (Workers identical specs each, run at
-// once), a single-core ReLoRA batch with the fused LoRA op, then a
-// single-core ReLoRA batch per extra rank.
+// Plan returns the probe batches Build needs, in order:
+//   - memory: a full-rank, a ReLoRA and a fused-op ReLoRA probe, one core
+//     each, each alone in its process (so its peak RSS is its own);
+//   - speed: for each setup, Workers paired ReLoRA probes run at once (each
+//     alternates full-rank and ReLoRA steps, see Spec.Paired), then a paired
+//     fused-op probe and a paired probe per extra rank, on one core.
 func Plan(p experiments.Preset, warmup, steps int, ranks []int) [][]Spec {
 	rank := p.Base.ReLoRA.Rank
-	var plan [][]Spec
-	batch := func(r, workers, threads int) []Spec {
-		var b []Spec
-		for w := 0; w < workers; w++ {
-			b = append(b, Spec{Preset: p.Name, Rank: r, Threads: threads, Warmup: warmup, Steps: steps})
-		}
-		return b
+	spec := func(r, threads int, fused, paired bool) Spec {
+		return Spec{Preset: p.Name, Rank: r, Threads: threads, Warmup: warmup, Steps: steps, Fused: fused, Paired: paired}
 	}
+	plan := [][]Spec{{spec(0, 1, false, false)}, {spec(rank, 1, false, false)}, {spec(rank, 1, true, false)}}
 	for _, s := range Setups {
-		plan = append(plan, batch(0, s.Workers, s.Threads), batch(rank, s.Workers, s.Threads))
+		var b []Spec
+		for w := 0; w < s.Workers; w++ {
+			b = append(b, spec(rank, s.Threads, false, true))
+		}
+		plan = append(plan, b)
 	}
-	fused := batch(rank, 1, 1)
-	fused[0].Fused = true
-	plan = append(plan, fused)
+	plan = append(plan, []Spec{spec(rank, 1, true, true)})
 	for _, r := range ranks {
 		if r != rank {
-			plan = append(plan, batch(r, 1, 1))
+			plan = append(plan, []Spec{spec(r, 1, false, true)})
 		}
 	}
 	return plan
 }
 
+// memoryProbes is the number of memory batches at the head of a plan.
+const memoryProbes = 3
+
+// pairedRow compares the full-rank and ReLoRA steps of paired probes run at
+// once: throughputs are summed over the probes, as over a matrix's workers.
+func pairedRow(s Setup, ms []Measurement) Row {
+	r := Row{Setup: s}
+	for _, m := range ms {
+		perToken := m.ExamplesPerSec / m.TokensPerSec // 1 / sequence length
+		r.FullTokS += m.FullTokensPerSec
+		r.FullExS += m.FullTokensPerSec * perToken
+		r.ReLoRATokS += m.TokensPerSec
+		r.ReLoRAExS += m.ExamplesPerSec
+	}
+	r.Immediate = r.ReLoRATokS / r.FullTokS
+	r.AdjustedTokS = 1 / (WarmFraction/r.FullTokS + (1-WarmFraction)/r.ReLoRATokS)
+	r.AdjustedSpeed = r.AdjustedTokS / r.FullTokS
+	return r
+}
+
 // Build turns the measured plan into the table.
 func Build(p experiments.Preset, plan [][]Spec, measured [][]Measurement) (*Table, error) {
-	if len(plan) != len(measured) || len(plan) < 2*len(Setups)+1 {
+	speed := memoryProbes + len(Setups) // index of the fused speed probe
+	if len(plan) != len(measured) || len(plan) < speed+1 {
 		return nil, fmt.Errorf("throughput: %d batches measured for a plan of %d", len(measured), len(plan))
 	}
-	t := &Table{Preset: p.Name, Rank: p.Base.ReLoRA.Rank, Raw: measured}
-	sum := func(ms []Measurement) (tok, ex float64) {
+	for i, ms := range measured[memoryProbes:] {
 		for _, m := range ms {
-			tok += m.TokensPerSec
-			ex += m.ExamplesPerSec
+			if m.FullTokensPerSec <= 0 || m.TokensPerSec <= 0 {
+				return nil, fmt.Errorf("throughput: speed probe %d has no paired full-rank steps", memoryProbes+i)
+			}
 		}
-		return tok, ex
 	}
+	t := &Table{Preset: p.Name, Rank: p.Base.ReLoRA.Rank, Raw: measured}
+	t.Memory = []Measurement{measured[0][0], measured[1][0], measured[2][0]}
 	for i, s := range Setups {
-		full, rel := measured[2*i], measured[2*i+1]
-		r := Row{Setup: s}
-		r.FullTokS, r.FullExS = sum(full)
-		r.ReLoRATokS, r.ReLoRAExS = sum(rel)
-		r.Immediate = r.ReLoRATokS / r.FullTokS
-		r.AdjustedTokS = 1 / (WarmFraction/r.FullTokS + (1-WarmFraction)/r.ReLoRATokS)
-		r.AdjustedSpeed = r.AdjustedTokS / r.FullTokS
-		t.Rows = append(t.Rows, r)
+		t.Rows = append(t.Rows, pairedRow(s, measured[memoryProbes+i]))
 	}
-	full1, fused := measured[0][0], measured[2*len(Setups)][0]
-	t.Memory = []Measurement{full1, measured[1][0], fused}
-	t.Fused = Row{Setup: Setup{"1 core (1 run), fused LoRA op", 1, 1}, FullTokS: full1.TokensPerSec, FullExS: full1.ExamplesPerSec,
-		ReLoRATokS: fused.TokensPerSec, ReLoRAExS: fused.ExamplesPerSec}
-	t.Fused.Immediate = t.Fused.ReLoRATokS / t.Fused.FullTokS
-	t.Fused.AdjustedTokS = 1 / (WarmFraction/t.Fused.FullTokS + (1-WarmFraction)/t.Fused.ReLoRATokS)
-	t.Fused.AdjustedSpeed = t.Fused.AdjustedTokS / t.Fused.FullTokS
+	t.Fused = pairedRow(Setup{"1 core (1 run), fused LoRA op", 1, 1}, measured[speed])
+	fullFLOPs := measured[0][0].FLOPs
 	rankRow := func(m Measurement) RankRow {
-		return RankRow{Rank: m.Rank, Trainable: m.Trainable, FLOPRatio: full1.FLOPs / m.FLOPs,
-			MeasuredRatio: m.TokensPerSec / full1.TokensPerSec, ReLoRAGFLOPs: m.GFLOPs}
+		return RankRow{Rank: m.Rank, Trainable: m.Trainable, FLOPRatio: fullFLOPs / m.FLOPs,
+			MeasuredRatio: m.TokensPerSec / m.FullTokensPerSec, ReLoRAGFLOPs: m.GFLOPs}
 	}
-	t.Ranks = append(t.Ranks, rankRow(measured[1][0]))
-	for _, ms := range measured[2*len(Setups)+1:] {
+	t.Ranks = append(t.Ranks, rankRow(measured[memoryProbes][0]))
+	for _, ms := range measured[speed+1:] {
 		t.Ranks = append(t.Ranks, rankRow(ms[0]))
 	}
 	sortRanks(t.Ranks)

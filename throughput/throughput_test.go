@@ -12,8 +12,8 @@ import (
 func TestBuildFromPlan(t *testing.T) {
 	p, _ := experiments.Get("quick")
 	plan := Plan(p, 1, 3, []int{2, 4, 8})
-	// 3 setups × (full, ReLoRA) + fused + ranks other than the preset's r = 4.
-	if len(plan) != 2*len(Setups)+1+2 {
+	// 3 memory probes + 3 setups + fused + ranks other than the preset's r = 4.
+	if len(plan) != 3+len(Setups)+1+2 {
 		t.Fatalf("plan has %d batches", len(plan))
 	}
 	var measured [][]Measurement
@@ -24,7 +24,11 @@ func TestBuildFromPlan(t *testing.T) {
 			if spec.Rank > 0 {
 				tok = 1200 // every ReLoRA step 1.2x faster
 			}
-			ms = append(ms, Measurement{Spec: spec, TokensPerSec: tok, FLOPs: 1e9 / (tok / 1000)})
+			m := Measurement{Spec: spec, TokensPerSec: tok, ExamplesPerSec: tok / 100, FLOPs: 1e9 / (tok / 1000)}
+			if spec.Paired {
+				m.FullTokensPerSec = 1000
+			}
+			ms = append(ms, m)
 		}
 		measured = append(measured, ms)
 	}
@@ -32,8 +36,11 @@ func TestBuildFromPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tab.Memory[0].Rank != 0 || tab.Memory[0].Paired || tab.Memory[1].Paired || !tab.Memory[2].Fused {
+		t.Errorf("memory probes %+v must be unpaired full, ReLoRA and fused", tab.Memory)
+	}
 	two := tab.Rows[1]
-	if two.Workers != 2 || two.FullTokS != 2000 || math.Abs(two.Immediate-1.2) > 1e-12 {
+	if two.Workers != 2 || two.FullTokS != 2000 || two.FullExS != 20 || math.Abs(two.Immediate-1.2) > 1e-12 {
 		t.Errorf("2-worker row %+v: want summed throughput 2000 and speed-up 1.2", two)
 	}
 	// 1/(0.33/1000 + 0.67/1200) tokens/s.
@@ -59,5 +66,21 @@ func TestMedianOfRoundsPicksEachProbesMedian(t *testing.T) {
 	got := MedianOfRounds([][][]Measurement{round(3, 10), round(1, 30), round(2, 20)})
 	if got[0][0].TokensPerSec != 2 || got[1][0].TokensPerSec != 20 || got[1][1].TokensPerSec != 21 {
 		t.Fatalf("medians %+v", got)
+	}
+}
+
+func TestBuildRejectsUnpairedSpeedProbes(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	plan := Plan(p, 1, 3, nil)
+	var measured [][]Measurement
+	for _, batch := range plan {
+		var ms []Measurement
+		for _, spec := range batch {
+			ms = append(ms, Measurement{Spec: spec, TokensPerSec: 1000, ExamplesPerSec: 10})
+		}
+		measured = append(measured, ms)
+	}
+	if _, err := Build(p, plan, measured); err == nil {
+		t.Fatal("built a speed-up from probes without paired full-rank steps")
 	}
 }

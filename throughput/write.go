@@ -51,7 +51,7 @@ func (t *Table) Markdown() string {
 			fmt.Sprintf("%.2f×", r.Immediate), f0(r.AdjustedTokS), fmt.Sprintf("%.2f×", r.AdjustedSpeed)})
 	}
 	speed.Notes = []string{
-		fmt.Sprintf("Median step time over the timed steps after a warm-up, and of each probe the median of %d rounds of the whole plan (probes run one after another, so rounds spread the machine's drift over both sides of a ratio); evaluation excluded. \"2 runs at once\" sums two single-threaded processes, as the runner's workers run.", max(t.Rounds, 1)),
+		fmt.Sprintf("Each ReLoRA probe alternates its steps with full-rank steps in the same process, and both are timed: the speed-up is measured under the same conditions (between processes the same step's speed varies by ±20%% on this shared VM). Tokens/s at the median step time after a warm-up; of each probe the median of %d rounds of the whole plan; evaluation excluded. \"2 runs at once\" sums two single-threaded processes, as the runner's workers run.", max(t.Rounds, 1)),
 		"The training runs use the composed LoRA path (relora.LoRA: x·Wᵀ + s·(x·Aᵀ)·Bᵀ with the committed results' exact arithmetic); the fused row uses the single LoRALinear op, numerically the same up to float rounding.",
 		fmt.Sprintf("Warm-start-adjusted: %.0f%% of a ReLoRA run is full-rank warm start, so its throughput is 1 / (%.2f/full + %.2f/ReLoRA) (the paper's definition).", 100*WarmFraction, WarmFraction, 1-WarmFraction),
 	}
