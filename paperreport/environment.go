@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -94,8 +95,19 @@ func cpuModel() string {
 	return runtime.GOOS + "/" + runtime.GOARCH
 }
 
-// commit is the VCS revision the Go toolchain stamped into the binary.
+// commit names the harness code: the last commit that changed anything but
+// the results (so committing a report does not change the next rendering of
+// it), from git when it is at hand, else the revision Go stamped into the
+// binary.
 func commit() string {
+	outside := []string{"--", ".", ":(exclude)results", ":(exclude)runs", ":(exclude)bin"}
+	if out, err := exec.Command("git", append([]string{"log", "-1", "--format=%h"}, outside...)...).Output(); err == nil && len(out) > 0 {
+		rev := strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", append([]string{"status", "--porcelain"}, outside...)...).Output(); err == nil && len(st) > 0 {
+			rev += " + uncommitted changes"
+		}
+		return rev
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
