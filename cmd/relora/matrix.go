@@ -70,10 +70,7 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 		return nil, p, fmt.Errorf("%s: -seeds must be ≥ 0, got %d", name, m.seeds)
 	}
 	if m.seeds > 0 {
-		p.Seeds = nil
-		for s := 1; s <= m.seeds; s++ {
-			p.Seeds = append(p.Seeds, uint64(s))
-		}
+		p.Seeds = seedsUpTo(m.seeds)
 	}
 	return m, p, nil
 }
@@ -87,4 +84,13 @@ func printClaims(claims []report.Claim) {
 		}
 		fmt.Printf("  %s: %s — %s\n", c.Statement, verdict, c.Evidence)
 	}
+}
+
+// seedsUpTo returns the seeds 1, 2, ..., n.
+func seedsUpTo(n int) []uint64 {
+	seeds := make([]uint64, n)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	return seeds
 }

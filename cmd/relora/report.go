@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/paperreport"
 	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/scaling"
+	"github.com/relorago/harness/spectra"
 	"github.com/relorago/harness/throughput"
 )
 
@@ -30,10 +33,7 @@ func reportCmd(args []string) error {
 	}
 	ablationPreset := p
 	if m.seeds == 0 && len(p.Seeds) < reportSeeds {
-		ablationPreset.Seeds = nil
-		for s := 1; s <= reportSeeds; s++ {
-			ablationPreset.Seeds = append(ablationPreset.Seeds, uint64(s))
-		}
+		ablationPreset.Seeds = seedsUpTo(reportSeeds)
 	}
 	if m.commands {
 		return printReportCommands(m, p, ablationPreset)
@@ -45,7 +45,7 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("table 1: %w", err)
 	}
-	sections = append(sections, paperreport.Section{Name: "Table 1 — ablation", File: "ablation.md",
+	sections = append(sections, paperreport.Section{Name: "Table 1 — ablation", File: ablation.MarkdownFile,
 		Markdown: at.Markdown(), Claims: at.Claims, Runs: aRuns, Outcomes: aOuts})
 
 	fmt.Fprintln(os.Stderr, "Tables 2 and 3 (scaling):")
@@ -53,7 +53,7 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("tables 2 and 3: %w", err)
 	}
-	sections = append(sections, paperreport.Section{Name: "Tables 2 and 3 — scaling", File: "scaling.md",
+	sections = append(sections, paperreport.Section{Name: "Tables 2 and 3 — scaling", File: scaling.MarkdownFile,
 		Markdown: st.Markdown(), Claims: st.Claims, Runs: sRuns, Outcomes: sOuts})
 
 	fmt.Fprintln(os.Stderr, "Table 4 (throughput):")
@@ -69,7 +69,7 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("fig. 5: %w", err)
 	}
-	sections = append(sections, paperreport.Section{Name: "Fig. 5 — spectra", File: "spectra.md",
+	sections = append(sections, paperreport.Section{Name: "Fig. 5 — spectra", File: spectra.MarkdownFile,
 		Markdown: sp.Markdown(), Claims: sp.Claims, Runs: spRuns, Outcomes: spOuts})
 
 	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections}

@@ -38,15 +38,7 @@ import (
 // sizes, too-small strides or too-short slices, like gonum's BLAS.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		// op(A)*op(B) contributes nothing: C = beta*C. Handled here so that
-		// neither backend sees degenerate inputs (OpenBLAS would print an
-		// xerbla error for lda=0 with k=0, and the Go kernels would pack
-		// nothing) and so both backends treat beta == 0 identically.
-		scaleC(m, n, beta, c, ldc)
+	if degenerate(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	if statsOn.Load() {
@@ -78,17 +70,29 @@ const (
 // OpenBLAS backend computes the full product.
 func SgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if degenerate(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	if statsOn.Load() {
 		defer record(triFlops(tri, m, n, k), time.Now())
 	}
 	sgemmTri(tri, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// degenerate handles the products that need no kernel and reports whether
+// it did: an empty C, or op(A)*op(B) contributing nothing (C = beta*C).
+// Handled here so that neither backend sees degenerate inputs (OpenBLAS
+// would print an xerbla error for lda=0 with k=0, and the Go kernels would
+// pack nothing) and so both backends treat beta == 0 identically.
+func degenerate(m, n, k int, alpha, beta float32, c []float32, ldc int) bool {
+	if m == 0 || n == 0 {
+		return true
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return true
+	}
+	return false
 }
 
 // checkArgs panics when the arguments do not describe valid row-major views,
