@@ -17,6 +17,19 @@ type Arena struct {
 	// that reads a buffer before writing it cannot pass by luck of fresh
 	// (zeroed) memory.
 	poison bool
+	// split runs body over [0, n) on the cores of the Ctx that owns the
+	// arena (elementwise work: the cut does not change the result). Nil
+	// for an arena without one: the work then runs on the caller.
+	split func(n int, body func(lo, hi int))
+}
+
+// each runs body over [0, n), on the owning Ctx's cores when there is one.
+func (a *Arena) each(n int, body func(lo, hi int)) {
+	if a.split == nil {
+		body(0, n)
+		return
+	}
+	a.split(n, body)
 }
 
 // NewArena returns an empty arena.

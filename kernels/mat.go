@@ -210,11 +210,18 @@ func (m *Mat) materialize() {
 		// Sum the first two into a fresh buffer: the same additions, in the
 		// same order, as adding the second into the first.
 		sum = m.arena.Get(len(first.data))
-		addTo(sum, first.data, rest[0].data)
+		a, b := first.data, rest[0].data
+		m.arena.each(len(sum), func(lo, hi int) { addTo(sum[lo:hi], a[lo:hi], b[lo:hi]) })
 		rest, shared = rest[1:], false
 	}
-	for _, p := range rest {
-		addInto(sum, p.data)
+	if len(rest) > 0 {
+		// Element by element, the same additions in the same order, each
+		// chunk on whichever core is free.
+		m.arena.each(len(sum), func(lo, hi int) {
+			for _, p := range rest {
+				addInto(sum[lo:hi], p.data[lo:hi])
+			}
+		})
 	}
 	m.parts = m.parts[:0]
 	m.grad = NewMat(m.rows, m.cols, sum)

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 
+	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/kernels/vecmath"
 	"github.com/relorago/harness/model"
 )
@@ -43,8 +44,17 @@ func NewAdamW(cfg AdamWConfig) *AdamW {
 //	p ← p·(1 − lr·λ) − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
 //
 // (PyTorch's AdamW: decoupled weight decay applied before the Adam step.)
-func (o *AdamW) Step(params []model.Param, lr float64) {
-	c := o.Config
+//
+// The update is elementwise, so it runs on c's cores span by span.
+func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) {
+	cfg := o.Config
+	type update struct {
+		p, g []float32
+		st   *AdamState
+		step vecmath.AdamWStep
+	}
+	var updates []update
+	var lengths []int
 	for _, p := range params {
 		g := p.GradRaw()
 		if g == nil {
@@ -56,16 +66,21 @@ func (o *AdamW) Step(params []model.Param, lr float64) {
 			o.States[p.Name] = st
 		}
 		st.Step++
-		bc1 := 1 - math.Pow(c.Beta1, float64(st.Step))
-		bc2 := 1 - math.Pow(c.Beta2, float64(st.Step))
+		bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
+		bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
+		updates = append(updates, update{p.Raw(), g, st, vecmath.AdamWStep{
+			B1: float32(cfg.Beta1), B2: float32(cfg.Beta2),
+			StepSize: float32(lr / bc1), InvBc2: float32(1 / math.Sqrt(bc2)),
+			Eps: float32(cfg.Eps), Decay: float32(1 - lr*cfg.WeightDecay),
+		}})
+		lengths = append(lengths, len(g))
+	}
+	eachSpan(c, lengths, func(i, lo, hi int) {
+		u := updates[i]
 		// In place over the flat slices, 8 lanes at a time (vecmath.AdamW
 		// rounds exactly as the scalar formula above).
-		vecmath.AdamW(p.Raw(), g, st.M, st.V, vecmath.AdamWStep{
-			B1: float32(c.Beta1), B2: float32(c.Beta2),
-			StepSize: float32(lr / bc1), InvBc2: float32(1 / math.Sqrt(bc2)),
-			Eps: float32(c.Eps), Decay: float32(1 - lr*c.WeightDecay),
-		})
-	}
+		vecmath.AdamW(u.p[lo:hi], u.g[lo:hi], u.st.M[lo:hi], u.st.V[lo:hi], u.step)
+	})
 }
 
 // Floats returns the number of floats of optimizer state held.
@@ -78,23 +93,29 @@ func (o *AdamW) Floats() int {
 }
 
 // ClipGradNorm scales all gradients so their global L2 norm is at most
-// maxNorm (when maxNorm > 0) and returns the norm before clipping.
-func ClipGradNorm(params []model.Param, maxNorm float64) float64 {
+// maxNorm (when maxNorm > 0) and returns the norm before clipping. The sum
+// of squares runs in one fixed order (float64, parameter by parameter); the
+// scaling, elementwise, on c's cores.
+func ClipGradNorm(c *kernels.Ctx, params []model.Param, maxNorm float64) float64 {
 	var ss float64
-	for _, p := range params {
-		for _, g := range p.GradRaw() {
+	grads := make([][]float32, len(params))
+	lengths := make([]int, len(params))
+	for i, p := range params {
+		grads[i] = p.GradRaw()
+		lengths[i] = len(grads[i])
+		for _, g := range grads[i] {
 			ss += float64(g) * float64(g)
 		}
 	}
 	norm := math.Sqrt(ss)
 	if maxNorm > 0 && norm > maxNorm {
 		s := float32(maxNorm / (norm + 1e-6))
-		for _, p := range params {
-			g := p.GradRaw()
-			for i := range g {
-				g[i] *= s
+		eachSpan(c, lengths, func(i, lo, hi int) {
+			g := grads[i][lo:hi]
+			for j := range g {
+				g[j] *= s
 			}
-		}
+		})
 	}
 	return norm
 }

@@ -442,11 +442,11 @@ func Step(c *kernels.Ctx, m *model.Model, opt *AdamW, inputs, targets []int32, l
 	if err := ag.Backward(lossNode); err != nil {
 		return 0, 0, err
 	}
-	norm = ClipGradNorm(trainable, clip)
+	norm = ClipGradNorm(c, trainable, clip)
 	if bad(norm) {
 		return loss, norm, nil
 	}
-	opt.Step(trainable, lr)
+	opt.Step(c, trainable, lr)
 	return loss, norm, nil
 }
 
