@@ -25,7 +25,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench vet clean ablation spectra throughput scaling report
+.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling report
 
 all: build
 
@@ -87,6 +87,13 @@ endif
 	$(GO) tool pprof -top bin/train.test bin/step.prof > bin/step-top.txt 2>/dev/null
 	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
+
+# The same tiny step in PyTorch (Debian: python3-torch, 1.13 as in the
+# performance issue), alternated with the Go benchmark round by round; prints
+# each round's ratio and the medians. ROUNDS rounds per thread count.
+ROUNDS ?= 5
+bench-pytorch:
+	bench/compare_pytorch.sh $(ROUNDS) 1 2
 
 clean:
 	rm -rf bin
