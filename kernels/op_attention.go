@@ -67,29 +67,11 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 func causalSoftmax(s []float32, T int) {
 	for i := 0; i < T; i++ {
 		row := s[i*T : (i+1)*T]
-		m := rowMax(row[:i+1])
+		m := vecmath.Max(row[:i+1])
 		inv := 1 / vecmath.ExpShift(row[:i+1], row[:i+1], m)
-		for j := 0; j <= i; j++ {
-			row[j] *= inv
-		}
+		vecmath.Scale(row[:i+1], row[:i+1], inv)
 		clear(row[i+1:])
 	}
-}
-
-// rowMax returns the largest value of x (len ≥ 1) with the builtin max's
-// rules (NaN wins, +0 over −0), which make it independent of the order of
-// comparison: four independent chains instead of one serial one.
-func rowMax(x []float32) float32 {
-	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
-	i := 1
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		m0, m1, m2, m3 = max(m0, v[0]), max(m1, v[1]), max(m2, v[2]), max(m3, v[3])
-	}
-	for ; i < len(x); i++ {
-		m0 = max(m0, x[i])
-	}
-	return max(max(m0, m1), max(m2, m3))
 }
 
 // Backward, per (sequence, head), with P the softmax and dO the output gradient:
@@ -112,13 +94,13 @@ func (f *attentionFn) Backward(gy mat.Tensor) error {
 			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
 			for i := 0; i < T; i++ {
 				pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
+				// The dot product stays one serial sum: its order is the
+				// result's rounding.
 				var dot float32
 				for j, pv := range pr {
 					dot += pv * gr[j]
 				}
-				for j, pv := range pr {
-					gr[j] = pv * (gr[j] - dot)
-				}
+				vecmath.SoftmaxGrad(gr, pr, dot)
 				clear(dP[i*T+i+1 : (i+1)*T])
 			}
 			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)

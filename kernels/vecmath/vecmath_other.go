@@ -47,3 +47,15 @@ func adamwAVX2(w, grad, m, v *float32, c *AdamWStep, n int) {
 func rotateAVX2(dstLo, dstHi, lo, hi, cos, sin *float32, sign float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func maxAVX2(x *float32, n int) (float32, bool) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func scaleAVX2(dst, x *float32, s float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func softmaxGradAVX2(grad, p *float32, dot float32, n int) {
+	panic("vecmath: AVX2 code not available")
+}
