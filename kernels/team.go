@@ -58,7 +58,11 @@ func (c *Ctx) forEach(tasks int, task func(i int)) {
 	t.jobs = append(t.jobs, j)
 	t.njobs.Store(int32(len(t.jobs)))
 	t.mu.Unlock()
-	for n := t.alive.Load(); n < int32(c.threads-1); n = t.alive.Load() {
+	// One helper per other core the Go scheduler runs: with more threads
+	// than that, extra spinning helpers would only take turns on the cores
+	// with the workers.
+	helpers := int32(min(c.threads, runtime.GOMAXPROCS(0)) - 1)
+	for n := t.alive.Load(); n < helpers; n = t.alive.Load() {
 		if t.alive.CompareAndSwap(n, n+1) {
 			go c.helper()
 		}
