@@ -98,10 +98,6 @@ func run(fn ag.AutoGradFunction) mat.Tensor {
 // give bit-identical results with 1 or 2 threads.
 const maxChunks = 8
 
-// Parallel runs body over [0, n) cut into chunks of at least minChunk
-// items, on the context's cores. The cut depends only on n and minChunk.
-func (c *Ctx) Parallel(n, minChunk int, body func(lo, hi int)) { c.parallel(n, minChunk, body) }
-
 // ForEach runs task(0) … task(tasks-1) on the context's cores and returns
 // when all are done. Tasks must be independent of each other.
 func (c *Ctx) ForEach(tasks int, task func(i int)) { c.forEach(tasks, task) }
