@@ -21,6 +21,18 @@ type Checkpoint struct {
 	Extra  map[string]float64    // method counters (merges, resets, ...)
 	Evals  []Eval                // evaluations so far
 	Resets []Reset               // optimizer resets so far
+
+	// Config is the JSON of the config that wrote the checkpoint (the
+	// fields that determine the numbers): a run folder refuses to resume
+	// under a different one.
+	Config []byte
+	// RecentLoss holds the last training losses (at most lossWindow), so
+	// that final_train_loss is the same after a resume.
+	RecentLoss []float64
+	// TrainSeconds and WallSeconds are the training-step and wall time
+	// spent up to this checkpoint, summed over every process that worked
+	// on the run.
+	TrainSeconds, WallSeconds float64
 }
 
 // Snapshot captures the model and optimizer (copies, so training may go on).
