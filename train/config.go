@@ -41,6 +41,13 @@ type Config struct {
 	// With the same seed and settings the run is identical either way.
 	WarmStartFrom string `json:"-"`
 
+	// Fresh deletes what a run folder holds from an earlier run before
+	// training; without it a folder of another config is refused.
+	Fresh bool `json:"-"`
+	// WaitForLock makes Run wait while another process trains the same
+	// folder (the runner's matrices), instead of failing with ErrLocked.
+	WaitForLock bool `json:"-"`
+
 	Threads int    `json:"-"` // cores the kernels use (results do not depend on it)
 	Quiet   bool   `json:"-"` // no progress bar
 	OutDir  string `json:"-"` // where config.json, metrics.jsonl, result.json and the checkpoint go
@@ -66,13 +73,22 @@ func Default(preset string) (Config, error) {
 		Batch: 16, Steps: 2000, LR: 1e-3, Warmup: 50, MinLRRatio: 0.1, GradClip: 1,
 		Adam:      AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		ReLoRA:    relora.Default(),
-		EvalEvery: 200, Seed: 1, Threads: 1,
+		EvalEvery: 200, CheckpointEvery: 200, Seed: 1, Threads: 1,
 	}, nil
 }
 
 // Validate names the first field that makes the config unusable.
 func (c Config) Validate() error {
 	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	if !finite(c.ValFrac, c.LR, c.MinLRRatio, c.GradClip, c.Adam.Beta1, c.Adam.Beta2, c.Adam.Eps, c.Adam.WeightDecay,
+		c.ReLoRA.Alpha, c.ReLoRA.LR, c.ReLoRA.PruneRatio) {
+		return fmt.Errorf("config: every rate, ratio and coefficient must be a finite number (val_frac %g, lr %g, min_lr_ratio %g, "+
+			"grad_clip %g, adam %+v, relora alpha %g, lr %g, prune_ratio %g)", c.ValFrac, c.LR, c.MinLRRatio, c.GradClip, c.Adam,
+			c.ReLoRA.Alpha, c.ReLoRA.LR, c.ReLoRA.PruneRatio)
+	}
+	if err := c.checkRank(); err != nil {
 		return err
 	}
 	switch {
@@ -112,4 +128,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: warm_start_from needs warm_start > 0 (the step the checkpoint was taken at)")
 	}
 	return c.ReLoRA.Validate(c.Steps)
+}
+
+// checkRank refuses a LoRA rank that is not low: at r ≥ d/2 the factors of a
+// d×d projection hold as many numbers as the weight they adapt (r·2d ≥ d²),
+// so the run would train more parameters than full-rank training, and a
+// huge r would allocate gigabytes.
+func (c Config) checkRank() error {
+	r := c.ReLoRA
+	if r.Method == relora.MethodFull || (r.Method == relora.MethodControl && r.ControlTarget > 0) {
+		return nil
+	}
+	if r.Rank >= c.Model.Dim/2 || r.Rank < 1 {
+		return fmt.Errorf("config: relora rank %d must be in [1, d_model/2 = %d): a rank that is not low trains as many parameters as the full model",
+			r.Rank, c.Model.Dim/2)
+	}
+	return nil
 }

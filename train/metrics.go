@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 )
 
@@ -63,9 +64,12 @@ func (w *jsonlWriter) Close() error {
 }
 
 // truncateJSONL keeps the lines of a JSONL file whose "step" is ≤ lastStep:
-// on resume, the steps after the checkpoint are re-run and logged again.
-func truncateJSONL(path string, lastStep int) error {
-	kept, err := linesUpTo(path, lastStep)
+// on resume, the steps after the checkpoint are run and logged again. With
+// complete, the kept lines must be steps 1, 2, ..., lastStep exactly (a torn
+// or missing line among them is an error naming it); a torn line after
+// lastStep is what a killed process leaves and is dropped.
+func truncateJSONL(path string, lastStep int, complete bool) error {
+	kept, err := linesUpTo(path, lastStep, complete)
 	if err != nil || kept == nil {
 		return err
 	}
@@ -73,28 +77,56 @@ func truncateJSONL(path string, lastStep int) error {
 }
 
 // linesUpTo returns the leading lines of a JSONL file whose "step" is ≤
-// lastStep (stopping at a torn line), or nil if the file does not exist.
-func linesUpTo(path string, lastStep int) ([]byte, error) {
+// lastStep, or nil if the file does not exist. Without complete it stops at
+// the first line that does not parse.
+func linesUpTo(path string, lastStep int, complete bool) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
+		if complete && lastStep > 0 {
+			return nil, fmt.Errorf("%s is missing, but the checkpoint is at step %d: the run's log is lost (use --fresh to start over)", path, lastStep)
+		}
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	out := []byte{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var head struct {
-			Step int `json:"step"`
-		}
-		if json.Unmarshal(sc.Bytes(), &head) != nil || head.Step > lastStep {
+	want := 1
+	for i, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(line) == 0 {
 			break
 		}
-		out = append(append(out, sc.Bytes()...), '\n')
+		var head struct {
+			Step *int `json:"step"`
+		}
+		torn := line[len(line)-1] != '\n' || json.Unmarshal(line, &head) != nil || head.Step == nil
+		switch {
+		case torn && want > lastStep:
+			return out, nil // the last, half-written line of a killed process
+		case torn && complete:
+			return nil, fmt.Errorf("%s line %d is torn (%q) but the checkpoint is at step %d: the run's log is damaged (use --fresh to start over)",
+				path, i+1, clip(line), lastStep)
+		case torn:
+			return out, nil
+		case *head.Step > lastStep:
+			return out, nil
+		case complete && *head.Step != want:
+			return nil, fmt.Errorf("%s line %d is step %d, want step %d: the run's log is damaged (use --fresh to start over)", path, i+1, *head.Step, want)
+		}
+		out = append(out, line...)
+		want++
+	}
+	if complete && want <= lastStep {
+		return nil, fmt.Errorf("%s ends at step %d, but the checkpoint is at step %d: the run's log is damaged (use --fresh to start over)", path, want-1, lastStep)
 	}
 	return out, nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 60 {
+		return string(b[:60]) + "…"
+	}
+	return string(b)
 }
 
 // ReadMetrics loads a metrics.jsonl file.
@@ -120,7 +152,7 @@ func ReadMetrics(path string) ([]StepMetrics, error) {
 // warm start's metrics, when a run starts from another run's checkpoint). A
 // missing src is not an error: curves then start at the switch.
 func copyJSONL(src, dst string, lastStep int) error {
-	kept, err := linesUpTo(src, lastStep)
+	kept, err := linesUpTo(src, lastStep, false)
 	if err != nil || kept == nil {
 		return err
 	}

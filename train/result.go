@@ -35,6 +35,8 @@ type Result struct {
 	WallSeconds    float64 `json:"wall_seconds"`
 	Threads        int     `json:"threads"`
 	GemmBackend    string  `json:"gemm_backend"`
+	CPU            string  `json:"cpu,omitempty"`         // model name of the machine that finished the run
+	FinishedAt     string  `json:"finished_at,omitempty"` // UTC, RFC 3339
 
 	Model model.Config `json:"model"` // the shape trained (the control's is smaller)
 	// Corpus identifies the data: gostd is the Go toolchain's own source, so

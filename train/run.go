@@ -37,12 +37,20 @@ const (
 // result.json there, and resumes from a checkpoint it finds. A diverged run
 // (NaN/Inf loss, or a final validation loss above the initial one) is a
 // Result with Status "diverged", not an error.
+//
+// A finished run folder is not trained again: Run returns its result. A run
+// folder that holds another config's files is refused (Fresh deletes them
+// first), and one process at a time trains a folder (WaitForLock waits for
+// the other one, else Run fails with ErrLocked).
 func Run(cfg Config) (*Result, error) {
 	r, err := newRun(cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
+	if r.done != nil {
+		return r.done, nil
+	}
 	if err := r.resume(); err != nil {
 		return nil, err
 	}
@@ -70,10 +78,15 @@ type run struct {
 	corpus          Corpus
 	start, merges   int
 	metrics, timing *jsonlWriter
-	trainTime       time.Duration
-	recentLoss      []float64
-	wallStart       time.Time
-	killed          bool
+	lock            *folderLock
+	done            *Result // the folder's result, when the run was already finished
+
+	// Training-step and wall time of earlier processes (from the
+	// checkpoint) and of this one.
+	trainTime, wallBefore time.Duration
+	wallStart             time.Time
+	recentLoss            []float64
+	killed                bool
 }
 
 func newRun(cfg Config) (*run, error) {
@@ -81,14 +94,6 @@ func newRun(cfg Config) (*run, error) {
 		return nil, err
 	}
 	r := &run{cfg: cfg, method: cfg.ReLoRA, wallStart: time.Now()}
-	if cfg.OutDir != "" {
-		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-			return nil, err
-		}
-		if err := writeJSON(cfg.OutDir, ConfigFile, cfg); err != nil {
-			return nil, err
-		}
-	}
 
 	// Data: byte tokens; validation is the last ValFrac of the corpus.
 	corpus, err := data.Load(cfg.Data)
@@ -123,7 +128,38 @@ func newRun(cfg Config) (*run, error) {
 	}
 	r.c = kernels.NewCtx(cfg.Threads)
 	r.res = &Result{Status: StatusOK, Threads: r.c.Threads(), GemmBackend: kernels.GemmBackend, Model: shape, Corpus: r.corpus}
+	// The folder is touched only once the config, data and model are known
+	// to be good, so a bad run leaves no stray files behind.
+	if err := r.openFolder(); err != nil {
+		r.close()
+		return nil, err
+	}
 	return r, nil
+}
+
+// openFolder creates and locks the run folder, clears it for a fresh start,
+// and either finds the run finished or writes its config.json.
+func (r *run) openFolder() error {
+	cfg := r.cfg
+	if cfg.OutDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	if r.lock, err = lockFolder(cfg.OutDir, cfg.WaitForLock); err != nil {
+		return err
+	}
+	if cfg.Fresh {
+		if err := clearRun(cfg.OutDir); err != nil {
+			return err
+		}
+	}
+	if r.done, err = finishedResult(cfg.OutDir, cfg); err != nil || r.done != nil {
+		return err
+	}
+	return writeJSON(cfg.OutDir, ConfigFile, cfg)
 }
 
 // controlShape sizes the control model: total parameters ≈ the trainable
@@ -144,6 +180,14 @@ func (r *run) resume() error {
 	if err != nil {
 		return err
 	}
+	if ck != nil && from != cfg.WarmStartFrom && len(ck.Config) > 0 {
+		if err := checkSameConfig(cfg.OutDir, cfg, ck.Config, CheckpointFile); err != nil {
+			return err
+		}
+	}
+	if ck != nil && ck.Step > cfg.Steps {
+		return fmt.Errorf("%s is at step %d, beyond the run's %d steps", from, ck.Step, cfg.Steps)
+	}
 	if ck != nil {
 		// Checkpoints are taken between steps, and the switch happens at the
 		// top of step WarmStartSteps, so one at that step is still full-rank.
@@ -153,15 +197,22 @@ func (r *run) resume() error {
 		if err := ck.Restore(r.m, r.opt); err != nil {
 			return fmt.Errorf("resume from %s: %w", from, err)
 		}
-		r.start, r.res.Evals = ck.Step, ck.Evals
+		r.start, r.res.Evals, r.res.Steps = ck.Step, ck.Evals, ck.Step
 		r.merges = int(ck.Extra["merges"])
 		r.res.Resets = ck.Resets
+		r.recentLoss = ck.RecentLoss
+		r.trainTime = time.Duration(ck.TrainSeconds * float64(time.Second))
+		r.wallBefore = time.Duration(ck.WallSeconds * float64(time.Second))
 	}
 	if cfg.OutDir != "" {
-		for _, f := range []string{MetricsFile, TimingFile} {
-			if err := truncateJSONL(filepath.Join(cfg.OutDir, f), r.start); err != nil {
-				return err
-			}
+		// metrics.jsonl must hold every step up to the checkpoint: a resumed
+		// run that silently lost steps would not be the run its config says.
+		ownCheckpoint := from != cfg.WarmStartFrom || from == ""
+		if err := truncateJSONL(filepath.Join(cfg.OutDir, MetricsFile), r.start, ownCheckpoint); err != nil {
+			return err
+		}
+		if err := truncateJSONL(filepath.Join(cfg.OutDir, TimingFile), r.start, false); err != nil {
+			return err
 		}
 		if from == cfg.WarmStartFrom && from != "" {
 			// Carry the warm start's logged steps over, so curves are whole.
@@ -242,8 +293,8 @@ func (r *run) loop() error {
 		if err != nil {
 			return err
 		}
-		if bad(loss) || bad(norm) {
-			r.res.diverge(fmt.Sprintf("training loss %v, gradient norm %v at step %d", loss, norm, step+1))
+		if reason := r.diverged(step, loss, norm); reason != "" {
+			r.res.diverge(reason)
 			return nil
 		}
 
@@ -324,7 +375,7 @@ func (r *run) log(step int, loss, lr, norm float64, event string, dt time.Durati
 		return err
 	}
 	r.recentLoss = append(r.recentLoss, loss)
-	if len(r.recentLoss) > 50 {
+	if len(r.recentLoss) > lossWindow {
 		r.recentLoss = r.recentLoss[1:]
 	}
 	r.res.Steps = step + 1
@@ -362,8 +413,14 @@ func (r *run) checkpoint(done int) error {
 func (r *run) snapshot(done int) *Checkpoint {
 	ck := Snapshot(done, r.m, r.opt, map[string]float64{"merges": float64(r.merges)}, r.res.Evals)
 	ck.Resets = r.res.Resets
+	ck.Config = configJSON(r.cfg)
+	ck.RecentLoss = slices.Clone(r.recentLoss)
+	ck.TrainSeconds, ck.WallSeconds = r.trainTime.Seconds(), r.wall().Seconds()
 	return ck
 }
+
+// wall is the run's wall time so far, over every process that worked on it.
+func (r *run) wall() time.Duration { return r.wallBefore + time.Since(r.wallStart) }
 
 // KeptCheckpoint names the checkpoint kept after a step (SaveAt, warm start).
 func KeptCheckpoint(step int) string { return fmt.Sprintf("ckpt-%d.gob", step) }
@@ -380,13 +437,19 @@ func (r *run) finish() (*Result, error) {
 	res.OptimizerFloats = r.opt.Floats()
 	res.Merges = r.merges
 	if r.trainTime > 0 {
-		steps := float64(res.Steps - r.start)
+		// Every step trained, over every process that worked on the run.
+		steps := float64(res.Steps)
 		res.TrainSeconds = r.trainTime.Seconds()
 		res.TokensPerSec = steps * float64(cfg.Batch*cfg.Model.SeqLen) / r.trainTime.Seconds()
 		res.ExamplesPerSec = steps * float64(cfg.Batch) / r.trainTime.Seconds()
 	}
-	res.WallSeconds = time.Since(r.wallStart).Seconds()
+	res.WallSeconds = r.wall().Seconds()
+	res.FinishedAt = time.Now().UTC().Format(time.RFC3339)
+	res.CPU = CPUModel()
 	if cfg.OutDir != "" {
+		// The final checkpoint goes first: a crash before result.json leaves
+		// a checkpoint at the last step, from which Run finishes the run
+		// again without training.
 		if err := r.snapshot(res.Steps).Save(filepath.Join(cfg.OutDir, CheckpointFile)); err != nil {
 			return nil, err
 		}
@@ -395,6 +458,7 @@ func (r *run) finish() (*Result, error) {
 }
 
 func (r *run) close() {
+	defer r.lock.Close()
 	if r.metrics != nil {
 		r.metrics.Close()
 	}
