@@ -18,6 +18,10 @@ type Preset struct {
 	Base  train.Config // full-rank settings; ReLoRA fields hold the low-rank phase's
 	Seeds []uint64
 	About string // why these numbers (shown in reports)
+	// ResultsDir is where the preset's tables, figures and run records go by
+	// default: the committed results/ for the default preset, a subfolder
+	// for the others (results/quick, the smoke test's, is git-ignored).
+	ResultsDir string
 }
 
 // presets maps a name to its constructor.
@@ -63,7 +67,7 @@ func defaultPreset() (Preset, error) {
 	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 600, 600, 10
 	// One seed by default: a seed's 8 runs take ~20 minutes on 2 cores, so
 	// three (the seed spread) take about an hour; ask for them with -seeds 3.
-	return Preset{Name: "default", Base: cfg, Seeds: []uint64{1},
+	return Preset{Name: "default", Base: cfg, Seeds: []uint64{1}, ResultsDir: "results",
 		About: "small64 (d 64, 4 layers, 4 heads, ffn 176) on gostd, batch 16 × 128 tokens, 2,400 steps, " +
 			"lr 1e-3 full-rank / 2e-3 LoRA, r 8, alpha 8, warm start 600, restarts every 600, re-warm 10, " +
 			"random pruning 0.999, 2,000 validation windows"}, nil
@@ -83,7 +87,7 @@ func tinyPreset() (Preset, error) {
 	r := &cfg.ReLoRA
 	r.Rank, r.Alpha, r.LR = 32, 32, 2e-3
 	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 500, 500, 10
-	return Preset{Name: "tiny", Base: cfg, Seeds: []uint64{1},
+	return Preset{Name: "tiny", Base: cfg, Seeds: []uint64{1}, ResultsDir: "results/tiny",
 		About: "tiny (d 128, 4 layers, 4 heads, ffn 352) on opticks, batch 16 × 128 tokens, 2,000 steps, " +
 			"lr 1e-3 full-rank / 2e-3 LoRA, r 32, alpha 32, warm start 500, restarts every 500, re-warm 10, random pruning 0.999"}, nil
 }
@@ -101,7 +105,7 @@ func quickPreset() (Preset, error) {
 	r := &cfg.ReLoRA
 	r.Rank, r.Alpha, r.LR = 4, 4, 4e-3
 	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 75, 75, 5
-	return Preset{Name: "quick", Base: cfg, Seeds: []uint64{1},
+	return Preset{Name: "quick", Base: cfg, Seeds: []uint64{1}, ResultsDir: "results/quick",
 		About: "nano (d 32, 2 layers) on opticks, 300 steps: a smoke test, not a result"}, nil
 }
 
@@ -147,4 +151,53 @@ func withMethod(base train.Config, method string, r, o, j, ws bool) train.Config
 		}
 	}
 	return cfg
+}
+
+// WithSeeds returns runs together with the same runs at every other seed
+// that seedsOf lists for them, grouped by row (and size) in their first
+// order, seeds ascending within a group.
+func WithSeeds(runs []Run, seedsOf func(train.Config) []uint64) []Run {
+	type group struct{ row, size string }
+	have := map[group]map[uint64]bool{}
+	for _, r := range runs {
+		g := group{r.Row, r.Size}
+		if have[g] == nil {
+			have[g] = map[uint64]bool{}
+		}
+		have[g][r.Seed] = true
+	}
+	out := append([]Run(nil), runs...)
+	done := map[group]bool{}
+	for _, r := range runs {
+		g := group{r.Row, r.Size}
+		if done[g] {
+			continue
+		}
+		done[g] = true
+		for _, s := range seedsOf(r.Config) {
+			if have[g][s] {
+				continue
+			}
+			have[g][s] = true
+			extra := r
+			extra.Seed, extra.Config.Seed = s, s
+			out = append(out, extra)
+		}
+	}
+	// Each group's seeds in ascending order, groups in their first order,
+	// so a table lists seeds the same way however they were asked for.
+	order := map[group]int{}
+	for _, r := range runs {
+		if _, ok := order[group{r.Row, r.Size}]; !ok {
+			order[group{r.Row, r.Size}] = len(order)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		gi, gj := order[group{out[i].Row, out[i].Size}], order[group{out[j].Row, out[j].Size}]
+		if gi != gj {
+			return gi < gj
+		}
+		return out[i].Seed < out[j].Seed
+	})
+	return out
 }

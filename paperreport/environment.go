@@ -1,27 +1,22 @@
 package paperreport
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/runner"
 )
 
 // Environment is where the report's numbers come from. Everything in it is
-// read from the binary and the run cache, not the clock, so that rendering
-// twice gives the same file.
+// read from the binary, git and the runs' results, not the clock nor the
+// machine rendering it, so that rendering twice — here or on a fresh clone
+// from the committed run records — gives the same file.
 type Environment struct {
-	CPU       string // model name of the machine rendering the report
-	Cores     int
 	GoVersion string // of the rendering binary
 	Backend   string // GEMM backend compiled into the rendering binary
 	Commit    string // harness commit the binary was built from ("+ changes" if the tree was dirty)
@@ -30,40 +25,40 @@ type Environment struct {
 	// trained elsewhere, e.g. on a cluster.
 	RunGoVersions []string
 	RunBackends   []string
-	RunsFinished  string // date of the newest result.json
+	RunCPUs       []string // machines the runs were trained on
+	RunsFinished  string   // date the newest run finished
 }
 
 // ReadEnvironment describes this machine and binary, and the runs of the
 // sections.
 func ReadEnvironment(sections []Section) Environment {
-	e := Environment{CPU: cpuModel(), Cores: runtime.NumCPU(), GoVersion: runtime.Version(),
-		Backend: gemm.Backend, Commit: commit()}
-	goVersions, backends := map[string]bool{}, map[string]bool{}
-	var newest time.Time
+	e := Environment{GoVersion: runtime.Version(), Backend: gemm.Backend, Commit: commit()}
+	goVersions, backends, cpus := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	newest := ""
 	for _, o := range uniqueOutcomes(sections) {
 		if o.Result == nil {
 			continue
 		}
 		goVersions[o.Result.Corpus.GoVersion] = true
 		backends[o.Result.GemmBackend] = true
-		if fi, err := os.Stat(filepath.Join(o.Dir, "result.json")); err == nil && fi.ModTime().After(newest) {
-			newest = fi.ModTime()
+		if o.Result.CPU != "" {
+			cpus[o.Result.CPU] = true
 		}
+		newest = max(newest, o.Result.FinishedAt)
 	}
-	e.RunGoVersions, e.RunBackends = sortedKeys(goVersions), sortedKeys(backends)
-	if !newest.IsZero() {
-		e.RunsFinished = newest.UTC().Format("2006-01-02")
+	e.RunGoVersions, e.RunBackends, e.RunCPUs = sortedKeys(goVersions), sortedKeys(backends), sortedKeys(cpus)
+	if len(newest) >= len("2006-01-02") {
+		e.RunsFinished = newest[:len("2006-01-02")]
 	}
 	return e
 }
 
 func (r *Report) writeEnvironment(b *strings.Builder) {
 	b.WriteString("## Environment\n\n")
-	fmt.Fprintf(b, "- **Machine:** %s, %d cores (the machine that rendered this report).\n", r.Env.CPU, r.Env.Cores)
-	fmt.Fprintf(b, "- **Harness:** commit `%s`, built with %s, GEMM backend `%s`.\n", r.Env.Commit, r.Env.GoVersion, r.Env.Backend)
+	fmt.Fprintf(b, "- **Harness:** commit `%s`, rendered with %s, GEMM backend `%s`.\n", r.Env.Commit, r.Env.GoVersion, r.Env.Backend)
 	if len(r.Env.RunGoVersions) > 0 {
-		fmt.Fprintf(b, "- **Runs:** trained with %s (GEMM backend %s); the newest finished on %s.\n",
-			strings.Join(r.Env.RunGoVersions, ", "), strings.Join(r.Env.RunBackends, ", "), r.Env.RunsFinished)
+		fmt.Fprintf(b, "- **Runs:** trained with %s (GEMM backend %s) on %s, one core per run; the newest finished on %s.\n",
+			strings.Join(r.Env.RunGoVersions, ", "), strings.Join(r.Env.RunBackends, ", "), orUnknown(r.Env.RunCPUs), r.Env.RunsFinished)
 	}
 	fmt.Fprintf(b, "- **Preset %q:** %s.\n\n", r.Preset, r.PresetAbout)
 	b.WriteString("Compute behind each table (sum over its distinct runs; training steps only, then including evaluation and checkpoints):\n\n")
@@ -78,21 +73,11 @@ func (r *Report) writeEnvironment(b *strings.Builder) {
 	b.WriteString("\n")
 }
 
-// cpuModel reads the CPU's name on Linux; elsewhere it names the
-// architecture.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOOS + "/" + runtime.GOARCH
+func orUnknown(xs []string) string {
+	if len(xs) == 0 {
+		return "an unrecorded machine"
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOOS + "/" + runtime.GOARCH
+	return strings.Join(xs, ", ")
 }
 
 // commit names the harness code: the last commit that changed anything but

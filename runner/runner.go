@@ -47,6 +47,12 @@ type Options struct {
 	Jobs    int       // parallel single-threaded runs (default 1)
 	Log     io.Writer // progress and one line per finished run (nil = stderr)
 	Quiet   bool      // no progress bar
+
+	// RecordsDir holds committed run records (see Record): a run the cache
+	// lacks but a record has is read from the record, not trained, unless
+	// Verify says to train it again (and Record then compares the two).
+	RecordsDir string
+	Verify     func(train.Config) bool
 }
 
 // Outcome is one run of a matrix after Execute.
@@ -83,6 +89,12 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			out[i].Result, out[i].Cached = res, true
 			continue
 		}
+		if rec := RecordDir(opt.RecordsDir, cfg); opt.RecordsDir != "" && (opt.Verify == nil || !opt.Verify(cfg)) {
+			if res, err := train.ReadResult(rec); err == nil {
+				out[i].Dir, out[i].Result, out[i].Cached = rec, res, true
+				continue
+			}
+		}
 		if seen[dir] {
 			continue // the same run twice in a matrix: train it once
 		}
@@ -102,6 +114,9 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			for i := range jobs {
 				cfg := out[i].Config
 				cfg.OutDir, cfg.Threads, cfg.Quiet = out[i].Dir, 1, true
+				// Another matrix training the same run: wait for it, then
+				// take its result instead of training the run twice.
+				cfg.WaitForLock = true
 				cfg.OnStep = func(int) { bar.Add(1) }
 				res, err := runSafely(cfg)
 				out[i].Result, out[i].Err = res, err

@@ -36,9 +36,11 @@ func ablationCmd(args []string) error {
 // makeAblation trains (or reuses) Table 1's runs and writes its files. The
 // table is nil when -print-commands only printed the run list.
 func makeAblation(m *matrixFlags, p experiments.Preset, rows []experiments.AblationRow) (*ablation.Table, []experiments.Run, []runner.Outcome, error) {
-	runs := experiments.AblationOf(p, rows)
-	outs, done, err := m.execute(runs)
+	runs, outs, done, err := m.executeAllSeeds(experiments.AblationOf(p, rows))
 	if err != nil || !done {
+		return nil, nil, nil, err
+	}
+	if err := m.record(outs); err != nil {
 		return nil, nil, nil, err
 	}
 	t, err := ablation.Build(p, runs, outs)

@@ -4,11 +4,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/train"
 )
 
 // matrixFlags are the flags every table command shares.
@@ -18,8 +23,11 @@ type matrixFlags struct {
 	runsDir  string
 	results  string
 	commands bool
-	seeds    int
+	seeds    string
 	rows     string
+	verify   bool
+
+	requested map[string]bool // hashes of the runs the command was asked for (-verify trains these)
 }
 
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
@@ -27,9 +35,10 @@ func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
 	fs.StringVar(&m.preset, "preset", "default", "experiment preset: default or quick")
 	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
 	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
-	fs.StringVar(&m.results, "results", "results", "folder for tables and figures")
+	fs.StringVar(&m.results, "results", "", "folder for tables, figures and run records (default: the preset's, e.g. results/ for default, results/quick/ for quick)")
 	fs.StringVar(&m.rows, "rows", "", "ablation: only these comma-separated Table 1 rows (e.g. \"LoRA,+R+O\")")
-	fs.IntVar(&m.seeds, "seeds", 0, "number of seeds (1, 2, 3, ...; 0 = the preset's)")
+	fs.StringVar(&m.seeds, "seeds", "", "seeds to train: a count n (seeds 1..n) or a list like 4,5,6 (default: the preset's); tables also use every other seed already trained")
+	fs.BoolVar(&m.verify, "verify", false, "train the asked-for runs even when the results folder has their records, and check the numbers against the records")
 	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit")
 	return m
 }
@@ -42,12 +51,44 @@ func (m *matrixFlags) execute(runs []experiments.Run) (outs []runner.Outcome, do
 		self, _ := os.Executable()
 		return nil, false, runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
 	}
-	outs, err = runner.Execute(configs, runner.Options{RunsDir: m.runsDir, Jobs: m.jobs})
+	if m.requested == nil {
+		m.requested = map[string]bool{}
+	}
+	for _, c := range configs {
+		m.requested[runner.Hash(c)] = true
+	}
+	outs, err = runner.Execute(configs, runner.Options{RunsDir: m.runsDir, Jobs: m.jobs, RecordsDir: m.recordsDir(),
+		Verify: func(c train.Config) bool { return m.verify && m.requested[runner.Hash(c)] }})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relora: some runs failed:", err)
 	}
 	return outs, true, nil
 }
+
+// executeAllSeeds is execute over runs and every other seed of them that
+// the run cache or the records hold, so that a table shows every seed
+// trained so far (asking for seed 1 does not shrink a 3-seed table). The
+// extra seeds follow the asked-for ones, row by row in seed order.
+func (m *matrixFlags) executeAllSeeds(runs []experiments.Run) ([]experiments.Run, []runner.Outcome, bool, error) {
+	if !m.commands {
+		runs = experiments.WithSeeds(runs, runner.IndexSeeds(m.runsDir, m.recordsDir()).Seeds)
+	}
+	outs, done, err := m.execute(runs)
+	return runs, outs, done, err
+}
+
+// record writes or checks the run records of outs (see runner.Record) and
+// points outs at them; it says on stderr how reruns compare with records.
+func (m *matrixFlags) record(outs []runner.Outcome) error {
+	checks, err := runner.Record(outs, m.recordsDir())
+	if s := runner.Summary(checks); s != "" {
+		fmt.Fprintln(os.Stderr, "records:", s)
+	}
+	return err
+}
+
+// recordsDir is where the run records of the results folder live.
+func (m *matrixFlags) recordsDir() string { return filepath.Join(m.results, "runs") }
 
 // parseMatrix parses a table command's flags; extra binds the command's own.
 func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*matrixFlags, experiments.Preset, error) {
@@ -66,11 +107,13 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	if err != nil {
 		return nil, p, err
 	}
-	if m.seeds < 0 {
-		return nil, p, fmt.Errorf("%s: -seeds must be ≥ 0, got %d", name, m.seeds)
+	if m.results == "" {
+		m.results = p.ResultsDir
 	}
-	if m.seeds > 0 {
-		p.Seeds = seedsUpTo(m.seeds)
+	if m.seeds != "" {
+		if p.Seeds, err = parseSeeds(m.seeds); err != nil {
+			return nil, p, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return m, p, nil
 }
@@ -84,6 +127,28 @@ func printClaims(claims []report.Claim) {
 		}
 		fmt.Printf("  %s: %s — %s\n", c.Statement, verdict, c.Evidence)
 	}
+}
+
+// parseSeeds reads -seeds: a count n (seeds 1..n) or a comma-separated list.
+func parseSeeds(v string) ([]uint64, error) {
+	if !strings.Contains(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-seeds %q: want a count ≥ 1 or a list like 4,5,6", v)
+		}
+		return seedsUpTo(n), nil
+	}
+	var seeds []uint64
+	for _, f := range strings.Split(v, ",") {
+		s, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("-seeds %q: %q is not a seed number", v, f)
+		}
+		if !slices.Contains(seeds, s) {
+			seeds = append(seeds, s)
+		}
+	}
+	return seeds, nil
 }
 
 // seedsUpTo returns the seeds 1, 2, ..., n.

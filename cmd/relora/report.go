@@ -32,7 +32,7 @@ func reportCmd(args []string) error {
 		return err
 	}
 	ablationPreset := p
-	if m.seeds == 0 && len(p.Seeds) < reportSeeds {
+	if m.seeds == "" && len(p.Seeds) < reportSeeds {
 		ablationPreset.Seeds = seedsUpTo(reportSeeds)
 	}
 	if m.commands {

@@ -30,8 +30,11 @@ func makeScaling(m *matrixFlags, p experiments.Preset) (*scaling.Table, []experi
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	outs, done, err := m.execute(runs)
+	runs, outs, done, err := m.executeAllSeeds(runs)
 	if err != nil || !done {
+		return nil, nil, nil, err
+	}
+	if err := m.record(outs); err != nil {
 		return nil, nil, nil, err
 	}
 	t, err := scaling.Build(p, runs, outs)

@@ -18,7 +18,7 @@ func throughputCmd(args []string) error {
 	warmup := fs.Int("warmup", 5, "untimed steps before timing")
 	steps := fs.Int("steps", 40, "timed steps (the median is reported)")
 	rounds := fs.Int("rounds", 3, "times the whole plan is measured (each probe's median round is reported)")
-	results := fs.String("results", "results", "folder for the table and figure")
+	results := fs.String("results", "", "folder for the table and figure (default: the preset's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,6 +28,9 @@ func throughputCmd(args []string) error {
 	p, err := experiments.Get(*preset)
 	if err != nil {
 		return err
+	}
+	if *results == "" {
+		*results = p.ResultsDir
 	}
 	t, err := measureThroughput(p, *warmup, *steps, *rounds, *results)
 	if err != nil {

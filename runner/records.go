@@ -1,0 +1,256 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/relorago/harness/atomicfile"
+	"github.com/relorago/harness/train"
+)
+
+// A run record is the small part of a finished run (config.json,
+// result.json, metrics.jsonl and the analyses listed in RecordExtras, never
+// weights) kept under results/ beside the tables it backs, in a folder named
+// by the run's hash like the cache's. Tables render from records where the
+// local run cache lacks a run, so a fresh clone re-renders every table
+// without training; a run trained again is checked against its record.
+
+// RecordFiles are copied into every record.
+var RecordFiles = []string{train.ConfigFile, train.ResultFile, train.MetricsFile}
+
+// RecordExtras are small per-run analyses copied into the record when the
+// run folder has them (the spectra of the run's weight updates).
+var RecordExtras []string
+
+// RecordDir returns the record folder of cfg under recordsDir.
+func RecordDir(recordsDir string, cfg train.Config) string {
+	return filepath.Join(recordsDir, Hash(cfg))
+}
+
+// Verdict is what recording a run found.
+type Verdict int
+
+// Verdicts of Record, per run.
+const (
+	FromRecord  Verdict = iota // the run came from its record (not trained here)
+	NewRecord                  // no record existed: one was written
+	Reproduced                 // trained here, same numbers as its record to the last digit
+	Differs                    // trained here, numbers differ from the record (the record was updated)
+)
+
+// RecordCheck is one run's verdict.
+type RecordCheck struct {
+	Dir     string // the record folder
+	Verdict Verdict
+	Detail  string // for Differs: what differs
+}
+
+// Record writes a record for every finished run of outs that came from the
+// run cache, checks runs that already had one, and points every outcome at
+// its record folder, so tables render from the same files whether the cache
+// is there or not. Runs that differ from their record are re-recorded with
+// the new numbers (git shows the change) and reported.
+func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
+	var checks []RecordCheck
+	seen := map[string]bool{}
+	var errs []error
+	for i := range outs {
+		o := &outs[i]
+		if o.Result == nil {
+			continue
+		}
+		rec := RecordDir(recordsDir, o.Config)
+		if o.Dir == rec {
+			if !seen[rec] {
+				checks = append(checks, RecordCheck{Dir: rec, Verdict: FromRecord})
+			}
+			seen[rec] = true
+			continue
+		}
+		c := RecordCheck{Dir: rec}
+		if seen[rec] {
+			o.Dir = rec
+			continue
+		}
+		seen[rec] = true
+		var err error
+		c.Verdict, c.Detail, err = record(o.Dir, rec)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res, err := train.ReadResult(rec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("record %s: %w", rec, err))
+			continue
+		}
+		o.Dir, o.Result = rec, res
+		checks = append(checks, c)
+	}
+	// Duplicates of a run in one matrix point at its record too.
+	for i := range outs {
+		if rec := RecordDir(recordsDir, outs[i].Config); outs[i].Result != nil && seen[rec] && outs[i].Dir != rec {
+			if res, err := train.ReadResult(rec); err == nil {
+				outs[i].Dir, outs[i].Result = rec, res
+			}
+		}
+	}
+	return checks, errors.Join(errs...)
+}
+
+// record copies run folder src into record folder dst, or compares them
+// when dst exists.
+func record(src, dst string) (Verdict, string, error) {
+	_, err := os.Stat(filepath.Join(dst, train.ResultFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return NewRecord, "", copyRecord(src, dst)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	detail, err := compareRecord(src, dst)
+	if err != nil {
+		return 0, "", err
+	}
+	if detail == "" {
+		// Same numbers: the committed record stays as it is (its timings
+		// included); only analyses it lacks are added.
+		return Reproduced, "", copyExtras(src, dst, false)
+	}
+	return Differs, detail, copyRecord(src, dst)
+}
+
+func copyRecord(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, name := range RecordFiles {
+		if err := copyFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
+			return fmt.Errorf("record %s: %w", dst, err)
+		}
+	}
+	return copyExtras(src, dst, true)
+}
+
+// copyExtras copies the analyses src has; without overwrite only those dst
+// lacks.
+func copyExtras(src, dst string, overwrite bool) error {
+	for _, name := range RecordExtras {
+		from, to := filepath.Join(src, name), filepath.Join(dst, name)
+		if _, err := os.Stat(from); err != nil {
+			continue
+		}
+		if _, err := os.Stat(to); err == nil && !overwrite {
+			continue
+		}
+		if err := copyFile(from, to); err != nil {
+			return fmt.Errorf("record %s: %w", dst, err)
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(dst, b)
+}
+
+// compareRecord says how a run folder's numbers differ from a record's, or
+// "" when every logged number and every result field but the wall-clock ones
+// are the same.
+func compareRecord(run, rec string) (string, error) {
+	var diffs []string
+	a, err := os.ReadFile(filepath.Join(run, train.MetricsFile))
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(rec, train.MetricsFile))
+	if err != nil {
+		return "", fmt.Errorf("record %s: %w", rec, err)
+	}
+	if !bytes.Equal(a, b) {
+		diffs = append(diffs, firstDifferentLine(a, b))
+	}
+	ra, err := train.ReadResult(run)
+	if err != nil {
+		return "", err
+	}
+	rb, err := train.ReadResult(rec)
+	if err != nil {
+		return "", fmt.Errorf("record %s: %w", rec, err)
+	}
+	ja, jb := resultNumbers(*ra), resultNumbers(*rb)
+	if !bytes.Equal(ja, jb) {
+		diffs = append(diffs, fmt.Sprintf("final validation loss %.17g, recorded %.17g", ra.FinalVal.Loss, rb.FinalVal.Loss))
+	}
+	return strings.Join(diffs, "; "), nil
+}
+
+// resultNumbers is the result without what no rerun repeats: timings and
+// the machine.
+func resultNumbers(r train.Result) []byte {
+	r.TokensPerSec, r.ExamplesPerSec, r.TrainSeconds, r.WallSeconds = 0, 0, 0, 0
+	r.Threads, r.CPU, r.FinishedAt = 0, "", ""
+	b, _ := json.Marshal(r)
+	return b
+}
+
+func firstDifferentLine(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := range max(len(la), len(lb)) {
+		if i >= len(la) || i >= len(lb) || !bytes.Equal(la[i], lb[i]) {
+			return fmt.Sprintf("metrics.jsonl differs from line %d", i+1)
+		}
+	}
+	return "metrics.jsonl differs"
+}
+
+// Summary says in one line how the runs trained here compare with their
+// records, e.g. "8/8 runs trained here reproduce their committed records to
+// the last digit"; "" when no run was both trained and recorded.
+func Summary(checks []RecordCheck) string {
+	var same, differ, added, from int
+	var details []string
+	for _, c := range checks {
+		switch c.Verdict {
+		case Reproduced:
+			same++
+		case Differs:
+			differ++
+			details = append(details, fmt.Sprintf("%s: %s", c.Dir, c.Detail))
+		case NewRecord:
+			added++
+		case FromRecord:
+			from++
+		}
+	}
+	var parts []string
+	if same+differ > 0 {
+		s := fmt.Sprintf("%d/%d runs trained here reproduce their committed records to the last digit", same, same+differ)
+		if differ > 0 {
+			s += fmt.Sprintf("; %d differ (records updated): %s", differ, strings.Join(details, "; "))
+		}
+		parts = append(parts, s)
+	}
+	if added > 0 {
+		parts = append(parts, fmt.Sprintf("%d new run records", added))
+	}
+	if from > 0 {
+		parts = append(parts, fmt.Sprintf("%d runs read from their records (not trained here; -verify trains them again)", from))
+	}
+	return strings.Join(parts, "; ")
+}
