@@ -38,10 +38,10 @@ type Verdict int
 
 // Verdicts of Record, per run.
 const (
-	FromRecord  Verdict = iota // the run came from its record (not trained here)
-	NewRecord                  // no record existed: one was written
-	Reproduced                 // trained here, same numbers as its record to the last digit
-	Differs                    // trained here, numbers differ from the record (the record was updated)
+	FromRecord Verdict = iota // the run came from its record (not trained here)
+	NewRecord                 // no record existed: one was written
+	Reproduced                // trained here, same numbers as its record to the last digit
+	Differs                   // trained here, numbers differ from the record (the record was updated)
 )
 
 // RecordCheck is one run's verdict.
