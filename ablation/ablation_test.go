@@ -108,3 +108,41 @@ func TestSubsetOfRowsBuildsAPartialTable(t *testing.T) {
 		t.Fatalf("unknown row: %v", err)
 	}
 }
+
+// A row that diverged before its first evaluation (so it has no validation
+// point, and here no logged step at all) still renders: the table says
+// "diverged" and the figures keep it in the legend.
+func TestRowDivergedBeforeItsFirstEvaluationRenders(t *testing.T) {
+	p, err := experiments.Get("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiments.Ablation(p)
+	loss := map[string]float64{experiments.RowFull: 3.0, experiments.RowReLoRA: 3.1, experiments.RowLoRAWS: 3.2,
+		"+R+O+J": 3.3, "LoRA": 3.4, "+R+J": 3.45, "+R": 3.45, "+R+O": 3.5}
+	outs := fakeOutcomes(t, runs, loss, "LoRA")
+	for i, r := range runs {
+		if r.Row == "LoRA" {
+			if err := os.WriteFile(filepath.Join(outs[i].Dir, train.MetricsFile), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// Its last finite evaluation is the untrained model's.
+			outs[i].Result.FinalVal = train.Eval{Loss: math.Log(256), Perplexity: 256}
+		}
+	}
+	tab, err := Build(p, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab, runs, outs); err != nil {
+		t.Fatalf("a row diverged before its first evaluation stops the table: %v", err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "diverged") {
+		t.Errorf("ablation.md does not say the row diverged:\n%s", md)
+	}
+}

@@ -141,7 +141,7 @@ func (t *Table) Report() report.Table {
 	rt.Notes = []string{
 		fmt.Sprintf("Preset %q: %s. Mean ± std over %d seed(s).", t.Preset, t.About, len(t.Rows[0].Seeds)),
 		"R = restarts (merge-and-reinit), O = optimizer reset (prune LoRA Adam moments), J = jagged LR schedule, WS = full-rank warm start. " +
-			"\"Diverged\" = NaN/Inf loss or a final validation loss above the initial one.",
+			"\"Diverged\" = a NaN/Inf loss, a training loss over 3× the untrained model's (blew up), an exactly zero gradient (collapsed), or a final validation loss above the initial one.",
 		"Paper: 130M LLaMA on C4 (Lialin et al., Table 1); absolute perplexities are not comparable across scales, orderings are.",
 	}
 	return rt

@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // VocabSize is the number of distinct tokens: one per byte value. Models
@@ -366,7 +367,33 @@ func loadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := checkText(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return b, nil
+}
+
+// checkText refuses a file that is not text: a byte-level language model
+// would train on it without complaint and report a meaningless loss. Text
+// has no NUL bytes and is (almost all) valid UTF-8; the check reads the
+// first 64 KiB.
+func checkText(b []byte) error {
+	head := b[:min(len(b), 64<<10)]
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return fmt.Errorf("looks binary (a NUL byte at offset %d), not text: give a text, JSON Lines or gzip file", i)
+	}
+	bad := 0
+	for len(head) > 0 {
+		r, n := utf8.DecodeRune(head)
+		if r == utf8.RuneError && n == 1 && len(head) >= utf8.UTFMax {
+			bad++
+		}
+		head = head[n:]
+	}
+	if bad*100 > min(len(b), 64<<10) {
+		return fmt.Errorf("looks binary (%d invalid UTF-8 bytes in its first %d), not text", bad, min(len(b), 64<<10))
+	}
+	return nil
 }
 
 // readJSONL extracts the "text" field of every line. Blank lines are

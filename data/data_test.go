@@ -296,3 +296,27 @@ func TestLoadErrors(t *testing.T) {
 		t.Error(`Load("") succeeded`)
 	}
 }
+
+// A binary file is refused with its name, not trained on as if it were text.
+func TestBinaryFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{
+		"nul.bin":    append([]byte("some text"), 0, 1, 2, 3),
+		"latin1.bin": bytes.Repeat([]byte{0xff, 0xfe, 'a', 0xc3}, 200),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "binary") {
+			t.Errorf("%s: got %v, want an error naming it as binary", name, err)
+		}
+	}
+	text := filepath.Join(dir, "ok.txt")
+	if err := os.WriteFile(text, []byte("Ünïcode text is fine.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(text); err != nil {
+		t.Errorf("UTF-8 text refused: %v", err)
+	}
+}

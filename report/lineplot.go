@@ -74,6 +74,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 	}
 
 	clean := make([]plotter.XYs, len(p.Series))
+	drawn := 0
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for i, s := range p.Series {
@@ -85,10 +86,17 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), toPlot(xys[j].Y, p.LogY)
 		}
 		clean[i] = xys
+		if len(xys) > 0 {
+			drawn++
+		}
 		for _, q := range xys {
 			xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
 			ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
 		}
+	}
+
+	if drawn == 0 {
+		return nil, errors.New("no series has a finite point")
 	}
 
 	plt := newPlot(p.Title, p.XLabel, p.YLabel)
@@ -106,6 +114,11 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 		xys := clean[i]
 		var entry legendEntry
 		entry.name = s.Name
+		if len(xys) == 0 {
+			// A run that diverged before its first logged point keeps its
+			// place in the legend, so the reader sees it was there.
+			entry.name += " (diverged: no finite points)"
+		}
 		if len(xys) > 1 {
 			line, err := plotter.NewLine(xys)
 			if err != nil {
@@ -117,7 +130,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 			lg.lines = append(lg.lines, xys)
 		}
 		// A single point has no line to show, so it always gets a marker.
-		if s.Points || len(xys) == 1 {
+		if (s.Points && len(xys) > 0) || len(xys) == 1 {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
@@ -149,13 +162,11 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 
 // cleanSeries drops non-finite points (diverged runs log NaN losses, and a
 // plot should still show the finite part) and checks what a log axis needs.
+// A series may end up empty (a run that diverged before its first point).
 func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
 	name := seriesLabel(i, s.Name)
 	if len(s.X) != len(s.Y) {
 		return nil, fmt.Errorf("%s: len(X) = %d but len(Y) = %d", name, len(s.X), len(s.Y))
-	}
-	if len(s.X) == 0 {
-		return nil, fmt.Errorf("%s: no points", name)
 	}
 	xys := make(plotter.XYs, 0, len(s.X))
 	for j := range s.X {
@@ -170,9 +181,6 @@ func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
 			return nil, fmt.Errorf("%s: LogY needs Y > 0, got Y[%d] = %g", name, j, y)
 		}
 		xys = append(xys, plotter.XY{X: x, Y: y})
-	}
-	if len(xys) == 0 {
-		return nil, fmt.Errorf("%s: no finite points (all %d are NaN or Inf)", name, len(s.X))
 	}
 	return xys, nil
 }

@@ -330,8 +330,8 @@ func TestErrors(t *testing.T) {
 	}{
 		{"no series", LinePlot{}, 4, 3, "no series"},
 		{"length mismatch", LinePlot{Series: []Series{{Name: "bad", X: good, Y: good[:2]}}}, 4, 3, `("bad"): len(X) = 3 but len(Y) = 2`},
-		{"empty series", LinePlot{Series: []Series{{Name: "empty"}}}, 4, 3, `("empty"): no points`},
-		{"all NaN", LinePlot{Series: []Series{{Name: "ok", X: good, Y: good}, {Name: "diverged", X: good, Y: []float64{nan, math.Inf(1), nan}}}}, 4, 3, `("diverged"): no finite points`},
+		{"only an empty series", LinePlot{Series: []Series{{Name: "empty"}}}, 4, 3, "no series has a finite point"},
+		{"only NaN", LinePlot{Series: []Series{{Name: "diverged", X: good, Y: []float64{nan, math.Inf(1), nan}}}}, 4, 3, "no series has a finite point"},
 		{"log Y non-positive", LinePlot{LogY: true, Series: []Series{{Name: "zero", X: good, Y: []float64{1, 0, 2}}}}, 4, 3, `("zero"): LogY needs Y > 0`},
 		{"log X non-positive", LinePlot{LogX: true, Series: []Series{{Name: "negx", X: []float64{-1, 1, 2}, Y: good}}}, 4, 3, `("negx"): LogX needs X > 0`},
 		{"inverted Y range", LinePlot{YMin: 3, YMax: 1, Series: []Series{{X: good, Y: good}}}, 4, 3, "YMin (3) must be below YMax (1)"},
