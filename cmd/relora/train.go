@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relorago/harness/relora"
 	"github.com/relorago/harness/train"
@@ -18,11 +19,15 @@ func trainCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	started := time.Now().UTC().Format(time.RFC3339)
 	res, err := train.Run(cfg)
 	if err != nil {
 		return err
 	}
 	fmt.Println(summary(cfg, res))
+	if res.FinishedAt != "" && res.FinishedAt < started {
+		fmt.Printf("(finished on %s: nothing trained; --fresh trains it again)\n", res.FinishedAt)
+	}
 	return nil
 }
 
@@ -115,7 +120,8 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the init and the batch order")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "cores the kernels use")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress bar")
-	fs.StringVar(&c.OutDir, "out", c.OutDir, "run folder (config, metrics, checkpoint, result); resumes if it holds a checkpoint")
+	fs.StringVar(&c.OutDir, "out", c.OutDir, "run folder (config, metrics, checkpoint, result); resumes if it holds a checkpoint of this config, returns at once if the run is finished")
+	fs.BoolVar(&c.Fresh, "fresh", false, "delete what --out holds from an earlier run and start over")
 }
 
 // bindMethodFlags binds the ReLoRA fields; --mode is applied after parsing.
@@ -135,7 +141,7 @@ func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
 	fs.Float64Var(&r.PruneRatio, "prune-ratio", r.PruneRatio, "fraction of moments zeroed (random, magnitude)")
 	fs.IntVar(&r.ControlTarget, "control-target", r.ControlTarget, "control: parameter count to match (0 = ReLoRA's trainable count at --rank)")
 	fs.StringVar(&c.WarmStartFrom, "warm-start-from", c.WarmStartFrom, "start the LoRA phase from this full-rank checkpoint (taken at step --warm-start)")
-	fs.Func("save-at", "comma-separated steps after which to keep a checkpoint (ckpt-<step>.gob)", func(v string) error {
+	fs.Func("save-at", "comma-separated steps after which to keep a checkpoint (ckpt-<step>.safetensors)", func(v string) error {
 		c.SaveAt = nil
 		for _, f := range strings.Split(v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
