@@ -1,13 +1,10 @@
 package train
 
 import (
-	"github.com/relorago/harness/atomicfile"
-
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"os"
 
+	"github.com/relorago/harness/atomicfile"
 	"github.com/relorago/harness/model"
 )
 
@@ -68,28 +65,38 @@ func (ck *Checkpoint) Restore(m *model.Model, opt *AdamW) error {
 	return nil
 }
 
-// Save writes the checkpoint to path atomically (temp file, then rename), so
-// an interrupted save never leaves a half-written checkpoint behind.
+// Save writes the checkpoint to path as a safetensors file (the layout is
+// described in checkpoint_format.go) atomically (temp file, then rename), so
+// an interrupted save never leaves a half-written checkpoint behind. A
+// checkpoint that LoadCheckpoint would refuse (a negative step, moments
+// of the wrong length, ...) is not written.
 func (ck *Checkpoint) Save(path string) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(ck); err != nil {
+	b, err := ck.encode()
+	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return WriteFileAtomic(path, b)
 }
 
-// LoadCheckpoint reads a checkpoint written by Save.
+// LoadCheckpoint reads a checkpoint written by Save. A missing file gives an
+// error wrapping os.ErrNotExist; any other bad file an error
+// "checkpoint <path>: <what is wrong>". Decoding allocates at most a small
+// multiple of the file's size, whatever the file holds.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("checkpoint %s: not a regular file", path)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var ck Checkpoint
-	if err := gob.NewDecoder(f).Decode(&ck); err != nil {
-		return nil, fmt.Errorf("checkpoint %s is corrupt: %w", path, err)
+	ck, err := decodeCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return &ck, nil
+	return ck, nil
 }
 
 // WriteFileAtomic writes data so that readers see the old file or the new

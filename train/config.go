@@ -34,7 +34,7 @@ type Config struct {
 	EvalEvery       int    `json:"eval_every"`        // steps between validation evaluations
 	CheckpointEvery int    `json:"checkpoint_every"`  // steps between checkpoints (0 = only at the end)
 	Seed            uint64 `json:"seed"`              // model init and batch order
-	SaveAt          []int  `json:"save_at,omitempty"` // also keep the checkpoint after these steps (ckpt-<step>.gob)
+	SaveAt          []int  `json:"save_at,omitempty"` // also keep the checkpoint after these steps (ckpt-<step>.safetensors)
 
 	// WarmStartFrom is a full-rank run's checkpoint at step ReLoRA.WarmStartSteps
 	// to start the LoRA phase from instead of training the warm start again.

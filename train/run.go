@@ -29,7 +29,7 @@ const (
 	MetricsFile    = "metrics.jsonl"
 	TimingFile     = "timing.jsonl"
 	ResultFile     = "result.json"
-	CheckpointFile = "checkpoint.gob"
+	CheckpointFile = "checkpoint.safetensors"
 )
 
 // Run trains one model as cfg says and returns its result. With an OutDir it
@@ -423,7 +423,7 @@ func (r *run) snapshot(done int) *Checkpoint {
 func (r *run) wall() time.Duration { return r.wallBefore + time.Since(r.wallStart) }
 
 // KeptCheckpoint names the checkpoint kept after a step (SaveAt, warm start).
-func KeptCheckpoint(step int) string { return fmt.Sprintf("ckpt-%d.gob", step) }
+func KeptCheckpoint(step int) string { return fmt.Sprintf("ckpt-%d.safetensors", step) }
 
 // finish summarises the run, saves the final checkpoint and result.json.
 func (r *run) finish() (*Result, error) {
