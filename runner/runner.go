@@ -23,7 +23,7 @@ import (
 
 // schema is mixed into every hash. Bump it when a code change alters the
 // numbers a config produces, so cached runs are not mistaken for new ones.
-const schema = "relora-harness/1"
+const schema = "relora-harness/2" // 2: the fused LoRA op trains every low-rank run
 
 // Hash returns the run's cache key: a hash of its full config (the fields
 // that determine the numbers; threads and output paths are not among them).

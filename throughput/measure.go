@@ -64,9 +64,7 @@ func Measure(spec Spec) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
-	if spec.Fused {
-		s.FuseLoRA()
-	}
+	s.SetLoRAFused(spec.Fused)
 	var full *train.Stepper // the paired full-rank steps, if any
 	if spec.Paired {
 		if full, err = train.NewStepper(p.Base, spec.Threads, 0); err != nil {

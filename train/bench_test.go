@@ -50,9 +50,7 @@ func benchStep(b *testing.B, preset string, threads, rank int, fused bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if fused {
-		s.FuseLoRA()
-	}
+	s.SetLoRAFused(fused)
 	prev := runtime.GOMAXPROCS(threads)
 	defer runtime.GOMAXPROCS(prev)
 	if err := s.Step(); err != nil { // warm the arena and the optimizer state

@@ -74,9 +74,10 @@ func (s *Stepper) Counts() (total, trainable, optimizerFloats int) {
 // ArenaBytes returns the activation and gradient memory of a step.
 func (s *Stepper) ArenaBytes() int { return s.c.Arena().Bytes() }
 
-// FuseLoRA switches every LoRA linear to the fused kernel (see relora.LoRA.Fused).
-func (s *Stepper) FuseLoRA() {
+// SetLoRAFused chooses the LoRA linears' op: fused (what training runs use)
+// or composed (see relora.LoRA.Fused), so Table 4 can measure both.
+func (s *Stepper) SetLoRAFused(fused bool) {
 	for _, l := range relora.LoRAs(s.m) {
-		l.Fused = true
+		l.Fused = fused
 	}
 }
