@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The smoke test and other presets never write over the committed results:
+// each preset has its own folder, and the smoke test's is git-ignored.
+func TestPresetsWriteToTheirOwnResultsFolder(t *testing.T) {
+	for preset, want := range map[string]string{"default": "results", "tiny": "results/tiny", "quick": "results/quick"} {
+		m, _, err := parseMatrix("ablation", []string{"-preset", preset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.results != want {
+			t.Errorf("preset %s writes to %s, want %s", preset, m.results, want)
+		}
+	}
+	m, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-results", "elsewhere"})
+	if err != nil || m.results != "elsewhere" || m.recordsDir() != filepath.Join("elsewhere", "runs") {
+		t.Fatalf("-results elsewhere: %+v, %v", m, err)
+	}
+	ignore, err := os.ReadFile("../../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Fields(string(ignore)), "/results/quick/") {
+		t.Errorf(".gitignore does not ignore results/quick/:\n%s", ignore)
+	}
+}
+
+func TestSeedsTakeACountOrAList(t *testing.T) {
+	for in, want := range map[string][]uint64{"3": {1, 2, 3}, "4,5,6": {4, 5, 6}, "2, 2,7": {2, 7}} {
+		_, p, err := parseMatrix("ablation", []string{"-seeds", in})
+		if err != nil || !slices.Equal(p.Seeds, want) {
+			t.Errorf("-seeds %q: %v, %v; want %v", in, p.Seeds, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "a", "1,x"} {
+		if _, _, err := parseMatrix("ablation", []string{"-seeds", bad}); err == nil {
+			t.Errorf("-seeds %q accepted", bad)
+		}
+	}
+}
+
+// A hand run resumes from a checkpoint every 200 steps, as the README says.
+func TestHandRunsCheckpointEvery200Steps(t *testing.T) {
+	cfg, err := parseTrainArgs([]string{"--preset", "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CheckpointEvery != 200 {
+		t.Fatalf("checkpoint_every %d, want 200", cfg.CheckpointEvery)
+	}
+}
