@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -84,12 +85,32 @@ func TestResumeMatchesUninterruptedRun(t *testing.T) {
 	}
 }
 
+// A diverged run is a result, and its reason names what happened: without
+// clipping, lr 50 takes the loss from ln 256 to ~3e4 at step 2 (a blow-up,
+// loss > 3× the untrained validation loss), lr 1e30 makes the step-2 loss
+// NaN (not finite). Each must be reported as that reason, not another.
 func TestDivergenceIsAResultNotAnError(t *testing.T) {
-	cfg := nanoConfig(t, 20)
-	cfg.LR, cfg.GradClip, cfg.Warmup = 50, 0, 0
-	res := runIn(t, cfg, t.TempDir())
-	if res.Status != StatusDiverged || res.DivergedReason == "" {
-		t.Fatalf("lr 50 without clipping: status %q (%q), want diverged", res.Status, res.DivergedReason)
+	for _, tc := range []struct {
+		lr   float64
+		want []string // substrings of the reason, in order
+	}{
+		{50, []string{"training loss ", " at step 2 is over 3× the untrained model's validation loss ", "the run blew up"}},
+		{1e30, []string{"training loss NaN, gradient norm NaN at step 2"}},
+	} {
+		cfg := nanoConfig(t, 20)
+		cfg.LR, cfg.GradClip, cfg.Warmup = tc.lr, 0, 0
+		res := runIn(t, cfg, t.TempDir())
+		if res.Status != StatusDiverged {
+			t.Fatalf("lr %g without clipping: status %q (%q), want diverged", tc.lr, res.Status, res.DivergedReason)
+		}
+		rest := res.DivergedReason
+		for _, w := range tc.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Fatalf("lr %g: diverged for the reason %q, want one containing %q", tc.lr, res.DivergedReason, strings.Join(tc.want, "…"))
+			}
+			rest = rest[i+len(w):]
+		}
 	}
 }
 
