@@ -67,7 +67,7 @@ VERIFY    ?=
 report: build
 	bin/relora report $(MATRIX) $(if $(REMEASURE),-remeasure,) $(if $(VERIFY),-verify,)
 
-# DESIGN.md's reference run: tiny preset, opticks, 2,000 steps, full rank.
+# The reference run: tiny preset, opticks, 2,000 steps, full rank.
 train: build
 	bin/relora train --preset tiny --steps 2000 --lr 1e-3 --threads $(THREADS) --out $(RUNS)/tiny-full
 
@@ -99,8 +99,7 @@ endif
 	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
 
-# The same tiny step in PyTorch (Debian: python3-torch, 1.13 as in the
-# performance issue), alternated with the Go benchmark round by round; prints
+# The same tiny step in PyTorch (Debian: python3-torch, 1.13), alternated with the Go benchmark round by round; prints
 # each round's ratio and the medians. ROUNDS rounds per thread count.
 ROUNDS ?= 5
 bench-pytorch:

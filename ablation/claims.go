@@ -62,7 +62,7 @@ func (t *Table) claims() []report.Claim {
 }
 
 // roDiverges checks "R+O diverges". At small scale the run may only degrade
-// (DESIGN.md): it counts as reproduced when a seed diverged, or when R+O is
+// rather than blow up: it counts as reproduced when a seed diverged, or when R+O is
 // the worst row by more than 5% perplexity.
 func (t *Table) roDiverges() *report.Claim {
 	ro := t.row("+R+O")

@@ -138,7 +138,7 @@ func (c *Corpus) Split(valFrac float64) (train, val []byte) {
 // -trimpath) or stale (a binary copied to another machine), so the go
 // command is asked when it does not point at an existing src directory.
 func goroot() (string, error) {
-	//lint:ignore SA1019 the brief asks for runtime.GOROOT first; `go env` is the fallback.
+	//lint:ignore SA1019 the running toolchain's root is the cheapest answer; `go env` is the fallback.
 	if r := runtime.GOROOT(); r != "" {
 		if fi, err := os.Stat(filepath.Join(r, "src")); err == nil && fi.IsDir() {
 			return r, nil

@@ -50,7 +50,7 @@ func Get(name string) (Preset, error) {
 	return mk()
 }
 
-// defaultPreset is DESIGN.md's measured setting where the paper's orderings
+// defaultPreset is the measured setting where the paper's orderings
 // appear: a d=64 model on the Go standard library (71 MB, so no window
 // repeats), ~21 training tokens per parameter, rank 8 = d/8 (the paper uses
 // r = d/6 at d = 768), warm start and restarts every quarter of the run.
@@ -73,11 +73,11 @@ func defaultPreset() (Preset, error) {
 			"random pruning 0.999, 2,000 validation windows"}, nil
 }
 
-// tinyPreset is DESIGN.md's reference experiment: the tiny model on opticks
+// tinyPreset is the reference experiment: the tiny model on opticks
 // for 2,000 steps, r 32 of d 128. It is data-limited (the ~0.54 MB corpus is
-// seen ~7.6 times) and r = d/4 hardly binds, so DESIGN.md expects every row
-// but R+O within ~4% of each other: the regime where ReLoRA's effects do
-// not show, kept to document that.
+// seen ~7.6 times) and r = d/4 hardly binds, so every row but R+O lands
+// within ~4% of the others: the regime where ReLoRA's effects do not show,
+// kept to document that.
 func tinyPreset() (Preset, error) {
 	cfg, err := train.Default("tiny")
 	if err != nil {

@@ -50,10 +50,10 @@ func (c Config) NumParams() int {
 	return 2*c.Vocab*c.Dim + c.Layers*perLayer + c.Dim
 }
 
-// presets are named shapes. tiny is the reference experiment of DESIGN.md.
+// presets are named shapes. tiny is the reference experiment (d 128 on Opticks).
 var presets = map[string]Config{
 	"tiny": {Vocab: 256, Dim: 128, Layers: 4, Heads: 4, FFN: 352, SeqLen: 128},
-	// small64 is the d=64 shape DESIGN.md found to show the paper's orderings on gostd.
+	// small64 is the d=64 shape at which the paper's orderings show on gostd (the default preset).
 	"small64": {Vocab: 256, Dim: 64, Layers: 4, Heads: 4, FFN: 176, SeqLen: 128},
 	// nano is for tests and smoke runs.
 	"nano": {Vocab: 256, Dim: 32, Layers: 2, Heads: 2, FFN: 88, SeqLen: 32},

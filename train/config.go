@@ -59,7 +59,7 @@ type Config struct {
 	stopAfter int // tests: return after this step as if the process were killed
 }
 
-// Default returns the reference experiment of DESIGN.md for a model preset:
+// Default returns the reference experiment for a model preset:
 // AdamW (0.9, 0.999, 1e-8, no weight decay), clip 1.0, 2,000 steps, warmup
 // 50, cosine to 0.1 of lr 1e-3, batch 16 on opticks.
 func Default(preset string) (Config, error) {
