@@ -35,7 +35,7 @@ const (
 // Run trains one model as cfg says and returns its result. With an OutDir it
 // writes config.json, metrics.jsonl, timing.jsonl, checkpoints and
 // result.json there, and resumes from a checkpoint it finds. A diverged run
-// (NaN/Inf loss, or a final validation loss above the initial one) is a
+// (see diverged and finish for the rules) is a
 // Result with Status "diverged", not an error.
 //
 // A finished run folder is not trained again: Run returns its result. A run
