@@ -1,16 +1,20 @@
 // Package spectra regenerates the paper's Fig. 5 (singular values of the
 // weight update ΔW of full-rank training, LoRA and ReLoRA) from finished
 // runs, adds scale-free rank measures and ReLoRA's rank growth merge by
-// merge, checks the claim that ReLoRA's update is high-rank like full
-// training, and exports the effective weights as safetensors.
+// merge, and checks the claim that ReLoRA's update is high-rank like full
+// training.
+//
+// It works in two stages. AnalyzeRun (stage 1) reads one run's checkpoints,
+// exports its effective weights as safetensors and writes the singular
+// values of its ΔW into the run folder (RunFile, small enough to keep with
+// the run's records). Build (stage 2) makes the table from those files
+// alone, so it needs no weights and has no side effects.
 package spectra
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
-	"strconv"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/model"
@@ -68,8 +72,8 @@ type Row struct {
 	Layers []LayerSpectrum `json:"layers"`
 }
 
-// RunFiles says which run folder a method's numbers come from and where its
-// effective weights were exported.
+// RunFiles says which run folder a method's numbers come from and where
+// AnalyzeRun exported its effective weights.
 type RunFiles struct {
 	Method     string `json:"method"`
 	Dir        string `json:"run_dir"`
@@ -114,158 +118,107 @@ type Table struct {
 	sigma map[string]map[string][]float64
 }
 
-// method is one method's run while Build works on it.
-type method struct {
-	name   string
-	run    experiments.Run
-	dir    string
-	scale  float64
-	delta  weights
-	files  RunFiles
-	growth []weights // ReLoRA only: W_eff after each merge − W_warm
+// picked is the run a method's numbers come from.
+type picked struct {
+	cfg train.Config
+	dir string
 }
 
-// Build reads the three runs of experiments.Spectra (full-rank, LoRA+WS,
-// ReLoRA; extra runs are ignored, the first of each row is used), computes
-// ΔW and its spectrum for every layer and projection, and exports every
-// method's effective weights at the warm start and the end as
-// <run dir>/effective-<step>.safetensors (Build's only side effect). Errors
-// name the missing run or checkpoint file.
-func Build(runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
-	t, ms, err := collect(runs, outs)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.spectra(ms); err != nil {
-		return nil, err
-	}
-	if err := t.rankGrowth(ms); err != nil {
-		return nil, err
-	}
-	t.Claims = []report.Claim{t.highRankClaim()}
-	return t, nil
-}
-
-// collect finds the three methods' runs, reads their checkpoints, exports
-// the effective weights and computes every ΔW (by method name).
-func collect(runs []experiments.Run, outs []runner.Outcome) (*Table, map[string]*method, error) {
+// pick finds the runs of Fig. 5's methods (the first run of each row, extra
+// runs ignored) and checks that they can be compared: one model shape, and
+// a warm start in the ReLoRA run, whose step (returned) is W_warm for all.
+func pick(runs []experiments.Run, outs []runner.Outcome) (map[string]picked, int, error) {
 	if len(runs) != len(outs) {
-		return nil, nil, fmt.Errorf("spectra: %d runs but %d outcomes", len(runs), len(outs))
+		return nil, 0, fmt.Errorf("spectra: %d runs but %d outcomes", len(runs), len(outs))
 	}
-	ms := map[string]*method{}
+	ps := map[string]picked{}
 	for _, name := range Methods {
+		found := false
 		for i, r := range runs {
 			if r.Row != name {
 				continue
 			}
 			if outs[i].Err != nil {
-				return nil, nil, fmt.Errorf("spectra: run %s (%s) failed: %w", name, outs[i].Dir, outs[i].Err)
+				return nil, 0, fmt.Errorf("spectra: run %s (%s) failed: %w", name, outs[i].Dir, outs[i].Err)
 			}
-			ms[name] = &method{name: name, run: r, dir: outs[i].Dir,
-				scale: loraScale(r.Config.ReLoRA.Alpha, r.Config.ReLoRA.Rank)}
+			ps[name], found = picked{cfg: r.Config, dir: outs[i].Dir}, true
 			break
 		}
-		if ms[name] == nil {
-			return nil, nil, fmt.Errorf("spectra: no run for row %q among the %d runs", name, len(runs))
+		if !found {
+			return nil, 0, fmt.Errorf("spectra: no run for row %q among the %d runs", name, len(runs))
 		}
 	}
-	re := ms[experiments.RowReLoRA].run.Config
+	re := ps[experiments.RowReLoRA].cfg
 	ws := re.ReLoRA.WarmStartSteps
 	if ws < 1 {
-		return nil, nil, fmt.Errorf("spectra: the ReLoRA run has no warm start, so there is no W_warm to measure ΔW from")
+		return nil, 0, fmt.Errorf("spectra: the ReLoRA run has no warm start, so there is no W_warm to measure ΔW from")
 	}
-	mc := re.Model
-	for _, m := range ms {
-		if m.run.Config.Model != mc {
-			return nil, nil, fmt.Errorf("spectra: run %s has model %+v, ReLoRA's is %+v", m.name, m.run.Config.Model, mc)
+	for _, name := range Methods {
+		if mc := ps[name].cfg.Model; mc != re.Model {
+			return nil, 0, fmt.Errorf("spectra: run %s has model %+v, ReLoRA's is %+v", name, mc, re.Model)
 		}
 	}
-	t := &Table{Preset: re.Preset, Model: mc, Steps: re.Steps, WarmStart: ws, Rank: re.ReLoRA.Rank, Alpha: re.ReLoRA.Alpha,
+	return ps, ws, nil
+}
+
+// Build is stage 2: it makes the table from the RunFile of the three runs
+// of experiments.Spectra (full-rank, LoRA+WS, ReLoRA; extra runs are
+// ignored, the first of each row is used), which AnalyzeRun wrote from
+// their checkpoints. It reads nothing else (no checkpoint) and writes
+// nothing, so a table built from copies of the RunFiles is the same as one
+// built right after the analysis. Errors name the run whose RunFile is
+// missing or was made for another run.
+func Build(runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
+	t, rs, err := collect(runs, outs)
+	if err != nil {
+		return nil, err
+	}
+	t.spectra(rs)
+	t.rankGrowth(rs)
+	t.Claims = []report.Claim{t.highRankClaim()}
+	return t, nil
+}
+
+// ExportsIn points the table's export paths at other run folders: cacheDir
+// gives a method's run folder in the run cache. AnalyzeRun exports the
+// effective weights into the folder it analyses, which holds the
+// checkpoints, while Build may have read the RunFiles from the runs'
+// records, which never hold weights.
+func (t *Table) ExportsIn(cacheDir func(method string) string) {
+	for i := range t.Runs {
+		r := &t.Runs[i]
+		d := cacheDir(r.Method)
+		r.WarmExport, r.EndExport = filepath.Join(d, ExportFile(r.WarmStep)), filepath.Join(d, ExportFile(r.EndStep))
+	}
+}
+
+// collect finds the three methods' runs and reads their RunFiles (by
+// method name).
+func collect(runs []experiments.Run, outs []runner.Outcome) (*Table, map[string]*RunSpectra, error) {
+	ps, ws, err := pick(runs, outs)
+	if err != nil {
+		return nil, nil, err
+	}
+	re := ps[experiments.RowReLoRA].cfg
+	t := &Table{Preset: re.Preset, Model: re.Model, Steps: re.Steps, WarmStart: ws, Rank: re.ReLoRA.Rank, Alpha: re.ReLoRA.Alpha,
 		Merges: re.ReLoRA.MergeSteps(re.Steps)}
+	rs := map[string]*RunSpectra{}
 	for _, name := range Methods {
-		if err := t.load(ms[name]); err != nil {
+		p := ps[name]
+		if rs[name], err = readRunFor(p.dir, p.cfg, name, ws); err != nil {
 			return nil, nil, err
 		}
-		t.Runs = append(t.Runs, ms[name].files)
+		warm, end := rs[name].WarmCheckpointStep, rs[name].EndCheckpointStep
+		t.Runs = append(t.Runs, RunFiles{Method: name, Dir: p.dir, WarmStep: warm, EndStep: end,
+			WarmExport: filepath.Join(p.dir, ExportFile(warm)), EndExport: filepath.Join(p.dir, ExportFile(end))})
 	}
-	return t, ms, nil
+	t.LoRAFrozenDrift = *rs[experiments.RowLoRAWS].LoRAFrozenDrift
+	return t, rs, nil
 }
 
-// load reads a method's warm-start and final checkpoints, exports its
-// effective weights and computes its ΔW; for ReLoRA it also reads the
-// checkpoints kept after each merge.
-func (t *Table) load(m *method) error {
-	warmCk, err := loadCheckpoint(m.dir, train.KeptCheckpoint(t.WarmStart), m.name+" weights at the warm start (W_warm)")
-	if err != nil {
-		return err
-	}
-	warm, err := warmCk.effective(t.Model, m.scale)
-	if err != nil {
-		return err
-	}
-	endCk, err := loadCheckpoint(m.dir, train.CheckpointFile, m.name+" final weights")
-	if err != nil {
-		return err
-	}
-	end, err := endCk.effective(t.Model, m.scale)
-	if err != nil {
-		return err
-	}
-	m.files = RunFiles{Method: m.name, Dir: m.dir, WarmStep: warmCk.Step, EndStep: endCk.Step}
-	for _, e := range []struct {
-		w     weights
-		step  int
-		stage string
-		path  *string
-	}{{warm, warmCk.Step, "warm_start", &m.files.WarmExport}, {end, endCk.Step, "end", &m.files.EndExport}} {
-		*e.path = filepath.Join(m.dir, ExportFile(e.step))
-		meta := map[string]string{"method": m.name, "step": strconv.Itoa(e.step), "stage": e.stage,
-			"format": "effective weight W + (alpha/r)·B·A of each projection, [out, in]"}
-		if err := export(*e.path, e.w, meta); err != nil {
-			return fmt.Errorf("spectra: exporting %s: %w", *e.path, err)
-		}
-	}
-
-	switch m.name {
-	case experiments.RowLoRAWS:
-		// The paper's notebook: LoRA's update is the adapter alone.
-		if m.delta, err = endCk.lowRankUpdates(t.Model, m.scale); err != nil {
-			return err
-		}
-		frozen, err := endCk.stored(t.Model)
-		if err != nil {
-			return err
-		}
-		t.LoRAFrozenDrift = maxAbsDiff(frozen, warm)
-	default:
-		m.delta = sub(end, warm)
-	}
-	if m.name != experiments.RowReLoRA {
-		return nil
-	}
-	for _, step := range t.Merges {
-		ck, err := loadCheckpoint(m.dir, train.KeptCheckpoint(step+1), fmt.Sprintf("ReLoRA weights after the merge at step %d", step))
-		if errors.Is(err, errMissing) {
-			t.Growth.Skipped = fmt.Sprintf("the ReLoRA run has no %s (it was trained by a binary that did not keep "+
-				"the checkpoints after merges; retrain it to get the figure), so the rank-growth figure is skipped", train.KeptCheckpoint(step+1))
-			m.growth = nil
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		w, err := ck.effective(t.Model, m.scale)
-		if err != nil {
-			return err
-		}
-		m.growth = append(m.growth, sub(w, warm))
-		t.Growth.Steps = append(t.Growth.Steps, ck.Step)
-	}
-	return nil
-}
-
-// spectra fills the rows and Fig. 5's data from each method's ΔW.
-func (t *Table) spectra(ms map[string]*method) error {
+// spectra fills the rows and Fig. 5's data from each method's singular
+// values.
+func (t *Table) spectra(rs map[string]*RunSpectra) {
 	t.sigma = map[string]map[string][]float64{}
 	for _, name := range Methods {
 		t.sigma[name] = map[string][]float64{}
@@ -276,10 +229,7 @@ func (t *Table) spectra(ms map[string]*method) error {
 			row := Row{Proj: p, Method: name, Size: min(out, in), LoRARank: t.Rank}
 			var belowAbs, belowRel, eff, stable, num, smax []float64
 			for l := range t.Model.Layers {
-				sigma, err := SingularValues(ms[name].delta[tensorName(l, p)])
-				if err != nil {
-					return fmt.Errorf("%w (%s, %s)", err, name, tensorName(l, p))
-				}
+				sigma := rs[name].Sigma[p][l]
 				t.sigma[name][p] = append(t.sigma[name][p], sigma...)
 				s := Analyze(sigma)
 				row.Layers = append(row.Layers, LayerSpectrum{Layer: l, Spectrum: s})
@@ -293,24 +243,20 @@ func (t *Table) spectra(ms map[string]*method) error {
 			t.Rows = append(t.Rows, row)
 		}
 	}
-	return nil
 }
 
-// meanEffRank is the effective rank of ws' projection p, averaged over layers.
-func meanEffRank(w weights, layers int, p string) (float64, error) {
+// meanEffRank is the effective rank of one projection's matrices (their
+// singular values by layer), averaged over layers.
+func meanEffRank(byLayer [][]float64) float64 {
 	s := 0.0
-	for l := range layers {
-		sigma, err := SingularValues(w[tensorName(l, p)])
-		if err != nil {
-			return 0, err
-		}
+	for _, sigma := range byLayer {
 		s += EffectiveRank(sigma)
 	}
-	return s / float64(layers), nil
+	return s / float64(len(byLayer))
 }
 
 // rankGrowth measures ReLoRA's update after each merge.
-func (t *Table) rankGrowth(ms map[string]*method) error {
+func (t *Table) rankGrowth(rs map[string]*RunSpectra) {
 	g := &t.Growth
 	g.MergeSteps = t.Merges
 	g.EffRank, g.Full, g.LoRA = map[string][]float64{}, map[string]float64{}, map[string]float64{}
@@ -318,31 +264,28 @@ func (t *Table) rankGrowth(ms map[string]*method) error {
 		g.Full[p] = t.row(p, experiments.RowFull).EffRank.Mean
 		g.LoRA[p] = t.row(p, experiments.RowLoRAWS).EffRank.Mean
 	}
-	if g.Skipped != "" {
-		g.Steps = nil
-		return nil
+	re := rs[experiments.RowReLoRA]
+	if re.MissingMerge != "" {
+		g.Skipped = fmt.Sprintf("the ReLoRA run has no %s (it was trained by a binary that did not keep "+
+			"the checkpoints after merges; retrain it to get the figure), so the rank-growth figure is skipped", re.MissingMerge)
+		return
 	}
 	if len(t.Merges) == 0 {
 		g.Skipped = "the ReLoRA run never merged (no restart before its last step), so there is no rank growth to show"
-		return nil
+		return
 	}
-	re := ms[experiments.RowReLoRA]
-	for _, w := range re.growth {
+	for _, m := range re.Merges {
+		g.Steps = append(g.Steps, m.Step)
 		for _, p := range Fig5Projections {
-			e, err := meanEffRank(w, t.Model.Layers, p)
-			if err != nil {
-				return err
-			}
-			g.EffRank[p] = append(g.EffRank[p], e)
+			g.EffRank[p] = append(g.EffRank[p], meanEffRank(m.Sigma[p]))
 		}
 	}
 	// The last point is the end of training: every merge plus the
 	// current, not yet merged s·B·A (the Row's value, same definition).
-	g.Steps = append(g.Steps, re.files.EndStep)
+	g.Steps = append(g.Steps, re.EndCheckpointStep)
 	for _, p := range Fig5Projections {
 		g.EffRank[p] = append(g.EffRank[p], t.row(p, experiments.RowReLoRA).EffRank.Mean)
 	}
-	return nil
 }
 
 // row returns the row of a projection and method.
