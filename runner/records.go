@@ -120,8 +120,10 @@ func record(src, dst string) (Verdict, string, error) {
 	}
 	if detail == "" {
 		// Same numbers: the committed record stays as it is (its timings
-		// included); only analyses it lacks are added.
-		return Reproduced, "", copyExtras(src, dst, false)
+		// included); analyses are brought up to date (they are functions
+		// of the run, so a reproduced run changes them only when their
+		// format changed).
+		return Reproduced, "", copyExtras(src, dst)
 	}
 	return Differs, detail, copyRecord(src, dst)
 }
@@ -135,21 +137,22 @@ func copyRecord(src, dst string) error {
 			return fmt.Errorf("record %s: %w", dst, err)
 		}
 	}
-	return copyExtras(src, dst, true)
+	return copyExtras(src, dst)
 }
 
-// copyExtras copies the analyses src has; without overwrite only those dst
-// lacks.
-func copyExtras(src, dst string, overwrite bool) error {
+// copyExtras copies the analyses src has into dst where dst lacks them or
+// holds other bytes (a file that is the same is not rewritten).
+func copyExtras(src, dst string) error {
 	for _, name := range RecordExtras {
 		from, to := filepath.Join(src, name), filepath.Join(dst, name)
-		if _, err := os.Stat(from); err != nil {
+		b, err := os.ReadFile(from)
+		if err != nil {
 			continue
 		}
-		if _, err := os.Stat(to); err == nil && !overwrite {
+		if old, err := os.ReadFile(to); err == nil && bytes.Equal(old, b) {
 			continue
 		}
-		if err := copyFile(from, to); err != nil {
+		if err := atomicfile.Write(to, b); err != nil {
 			return fmt.Errorf("record %s: %w", dst, err)
 		}
 	}

@@ -134,7 +134,7 @@ func runFiles(dir string) ([]string, error) {
 	}
 	// Kept checkpoints and what analyses derived from the weights (effective
 	// weight exports, spectra): stale once the run is trained again.
-	for _, pattern := range []string{"ckpt-*", "effective-*", "spectra.json", ".*.tmp*"} {
+	for _, pattern := range []string{"ckpt-*", "effective-*", "spectra-run.json", ".*.tmp*"} {
 		m, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return nil, err
