@@ -27,7 +27,7 @@ type Ctx struct {
 	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
 
 	ropeMu sync.Mutex
-	rope   map[[3]int]*ropeTable
+	rope   map[ropeKey]*ropeTable
 }
 
 // NewCtx returns a context whose kernels use up to threads cores.
@@ -39,7 +39,7 @@ func NewCtx(threads int) *Ctx {
 		threads: threads,
 		arena:   NewArena(),
 		slots:   make(chan struct{}, threads),
-		rope:    map[[3]int]*ropeTable{},
+		rope:    map[ropeKey]*ropeTable{},
 	}
 	// Gradient contributions are summed on the step's cores (Mat.materialize).
 	c.arena.split = func(n int, body func(lo, hi int)) { c.parallel(n, 1<<14, body) }

@@ -86,13 +86,9 @@ func TestAttentionScaleAndMask(t *testing.T) {
 	}
 }
 
-// One Ctx running Rotary with two bases must use each base's own angles.
-// KNOWN BUG (not fixed here: non-test code): kernels/op_rotary.go keys its
-// table cache by int(base), so base 10.9 after 10.2 on one Ctx reuses 10.2's
-// table. No run is affected today (a run has one model, one base, one Ctx);
-// remove the Skip when the key holds the exact base.
+// One Ctx running Rotary with two bases must use each base's own angles
+// (the table cache once keyed bases by their integer part).
 func TestRotaryTableCacheKeepsBasesApart(t *testing.T) {
-	t.Skip("known bug: kernels/op_rotary.go ropeTable keys the cache by int(base)")
 	const T, d = 4, 8
 	x := kernels.NewMat(T, d, make([]float32, T*d))
 	for r := 0; r < T; r++ {

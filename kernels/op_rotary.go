@@ -27,10 +27,17 @@ type rotaryFn struct {
 
 type ropeTable struct{ cos, sin []float32 } // [seqLen × hd/2]
 
+type ropeKey struct {
+	seqLen, hd int
+	base       uint64
+}
+
 func (c *Ctx) ropeTable(seqLen, hd int, base float64) *ropeTable {
 	c.ropeMu.Lock()
 	defer c.ropeMu.Unlock()
-	key := [3]int{seqLen, hd, int(base)}
+	// The base's exact bits: two bases with one integer part (10.2, 10.9)
+	// must not share a table.
+	key := ropeKey{seqLen, hd, math.Float64bits(base)}
 	if t, ok := c.rope[key]; ok {
 		return t
 	}
