@@ -67,24 +67,19 @@ func (r *Report) Markdown() string {
 // writeGlance lists every claim with its verdict, first, so that a reader
 // sees in ten lines what reproduced.
 func (r *Report) writeGlance(b *strings.Builder) {
-	total, ok := 0, 0
+	total, count := 0, map[report.Verdict]int{}
 	for _, s := range r.Sections {
 		for _, c := range s.Claims {
 			total++
-			if c.Reproduced {
-				ok++
-			}
+			count[c.Verdict]++
 		}
 	}
-	fmt.Fprintf(b, "## The paper's claims at a glance: %d of %d reproduced\n\n", ok, total)
+	fmt.Fprintf(b, "## The paper's claims at a glance: of %d, %d reproduced, %d inconclusive, %d not reproduced\n\n",
+		total, count[report.Reproduced], count[report.Inconclusive], count[report.NotReproduced])
 	t := report.Table{Header: []string{"Source", "Claim", "Verdict", "Evidence"}, Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft}}
 	for _, s := range r.Sections {
 		for _, c := range s.Claims {
-			verdict := "❌ not reproduced"
-			if c.Reproduced {
-				verdict = "✅ reproduced"
-			}
-			t.Rows = append(t.Rows, []string{s.Name, c.Statement, verdict, c.Evidence})
+			t.Rows = append(t.Rows, []string{s.Name, c.Statement, c.Verdict.Mark(), c.Evidence})
 		}
 	}
 	b.WriteString(t.Markdown())
@@ -96,7 +91,7 @@ func writeHowToRead(b *strings.Builder) {
 
 - **Orderings, not absolute numbers.** The paper trains 60M–1.3B-parameter LLaMAs on C4 (a 32k-token vocabulary) for up to 30K steps; these runs train models of the same shape thousands of times smaller, on bytes (vocabulary 256; the preset under Environment says which model, corpus and steps). Perplexity per byte and per token are on different scales: compare which method beats which, and by how much relative to the gap to full-rank training.
 - **Loss** is validation cross-entropy in nats per byte; **perplexity** is exp(loss). Lower is better. "±" is the standard deviation over seeds; "better in k/n seeds" counts seeds in which the ordering held.
-- **A claim is "reproduced"** when our numbers show the paper's ordering (the rule for each claim is in its evidence). A claim that does not reproduce is reported as such, with the numbers; nothing is tuned to force a verdict.
+- **Verdicts are three-valued and judged against the seed noise.** A claim that one method beats another is judged on the per-seed differences (same seed, so the same data order and initialisation), by their 95% paired Student-t interval: **reproduced** when the whole interval lies on the paper's side, **not reproduced** when it lies wholly on the other side, **inconclusive** when it contains zero (the margin is within the noise) or when there is only one seed (no noise estimate). A trend (the gap shrinking with size) is judged the same way on the 95% interval of its least-squares slope. The interval is in each claim's evidence as "mean [low, high]". Nothing is tuned to force a verdict.
 - Every number comes from a training run or a measurement on this machine; run folders (config, metrics, checkpoints, result) are listed at the end.
 
 `)

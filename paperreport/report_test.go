@@ -27,9 +27,9 @@ func fixture(t *testing.T) *Report {
 	runs := []experiments.Run{{Row: "ReLoRA", Seed: 1}, {Row: "ReLoRA", Seed: 1}, {Row: "LoRA", Size: "0.1M", Seed: 2}}
 	sections := []Section{
 		{Name: "Table 1", File: "ablation.md", Markdown: "### Table 1\n", Runs: runs, Outcomes: outs,
-			Claims: []report.Claim{{Statement: "A beats B", Reproduced: true, Evidence: "1 vs 2"}, {Statement: "C beats D", Evidence: "3 vs 2"}}},
+			Claims: []report.Claim{{Statement: "A beats B", Verdict: report.Reproduced, Evidence: "1 vs 2"}, {Statement: "C beats D", Verdict: report.NotReproduced, Evidence: "3 vs 2"}}},
 		{Name: "Table 4", File: "throughput.md", Markdown: "### Table 4\n", Note: "Measured elsewhere.",
-			Claims: []report.Claim{{Statement: "faster", Reproduced: true, Evidence: "1.2x"}}},
+			Claims: []report.Claim{{Statement: "faster", Verdict: report.Inconclusive, Evidence: "1.2x"}}},
 	}
 	r := &Report{Preset: "quick", PresetAbout: "nano", Sections: sections}
 	r.Env = ReadEnvironment(sections)
@@ -39,7 +39,7 @@ func fixture(t *testing.T) *Report {
 func TestMarkdownCountsClaimsAndIndexesRuns(t *testing.T) {
 	md := fixture(t).Markdown()
 	for _, want := range []string{
-		"2 of 3 reproduced",
+		"of 3, 1 reproduced, 1 inconclusive, 1 not reproduced", "❔ inconclusive",
 		"| Table 1 ", "A beats B", "❌ not reproduced", "3 vs 2",
 		"### Table 1", "### Table 4", "Measured elsewhere.", "[ablation.md](ablation.md)",
 		"abc123", "1.2345", "failed: ", // the run index, with the failed run named

@@ -12,6 +12,8 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/relorago/harness/stats"
 )
 
 // mdTableLines returns the lines of the Markdown output that belong to the
@@ -490,5 +492,34 @@ func TestTickLabelsOfWholeSteps(t *testing.T) {
 				t.Errorf("range %g–%g: label %q has a useless %q", tc.lo, tc.hi, tk.Label, tc.bad)
 			}
 		}
+	}
+}
+
+// The verdict rule on hand-made per-seed differences (method − baseline
+// perplexity, lower is better): a clear win, a clear loss, a tie within
+// the noise, and one seed, which gives no noise estimate.
+func TestVerdictsFromPerSeedDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		diff []float64
+		want Verdict
+	}{
+		{"clear win", []float64{-0.020, -0.025, -0.018}, Reproduced},
+		{"clear loss", []float64{0.030, 0.041, 0.035}, NotReproduced},
+		{"tie within noise", []float64{-0.015, 0.010, -0.030}, Inconclusive},
+		// Better in 3 of 3 seeds, but the spread is as large as the mean:
+		// with 2 degrees of freedom the interval still contains 0.
+		{"3 of 3 better but noisy", []float64{-0.004, -0.009, -0.003}, Inconclusive},
+		{"one seed", []float64{-0.5}, Inconclusive},
+	} {
+		if got := JudgeBelow(stats.MeanInterval(tc.diff), 0); got != tc.want {
+			t.Errorf("%s %v: %s, want %s (interval %s)", tc.name, tc.diff, got, tc.want, stats.MeanInterval(tc.diff).Format(4))
+		}
+	}
+	if got := JudgeAll([]Verdict{Reproduced, Inconclusive, Reproduced}); got != Inconclusive {
+		t.Errorf("all with one inconclusive: %s", got)
+	}
+	if got := JudgeAll([]Verdict{Reproduced, NotReproduced, Inconclusive}); got != NotReproduced {
+		t.Errorf("all with one not reproduced: %s", got)
 	}
 }

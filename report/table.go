@@ -16,6 +16,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/relorago/harness/stats"
 )
 
 // Align is the horizontal alignment of a table column.
@@ -207,20 +209,81 @@ func (t Table) Text() string {
 
 // Claim is one statement of the paper checked against this harness' numbers.
 type Claim struct {
-	Statement  string `json:"statement"`  // what the paper says, e.g. "ReLoRA beats LoRA+WS"
-	Reproduced bool   `json:"reproduced"` // whether our numbers show it
-	Evidence   string `json:"evidence"`   // the numbers behind the verdict
+	Statement string  `json:"statement"` // what the paper says, e.g. "ReLoRA beats LoRA+WS"
+	Verdict   Verdict `json:"verdict"`   // what our numbers say of it
+	Evidence  string  `json:"evidence"`  // the numbers behind the verdict, with their interval
+}
+
+// Verdict is a claim's outcome. A claim is judged on an interval over seeds
+// (see stats.Interval): only a margin outside the seed noise decides it.
+type Verdict string
+
+// The three verdicts.
+const (
+	Reproduced    Verdict = "reproduced"     // the paper's direction, outside the noise
+	NotReproduced Verdict = "not reproduced" // the opposite direction, outside the noise
+	Inconclusive  Verdict = "inconclusive"   // the margin is inside the noise (or one seed gives none)
+)
+
+// Verdicts lists the verdicts in the order reports count them.
+var Verdicts = []Verdict{Reproduced, Inconclusive, NotReproduced}
+
+// Mark is the verdict with its sign for Markdown.
+func (v Verdict) Mark() string {
+	switch v {
+	case Reproduced:
+		return "✅ reproduced"
+	case NotReproduced:
+		return "❌ not reproduced"
+	}
+	return "❔ inconclusive"
+}
+
+// JudgeBelow judges a claim that a quantity lies below bound (e.g. "ReLoRA
+// beats LoRA": the per-seed perplexity difference is below 0) on the
+// quantity's interval.
+func JudgeBelow(iv stats.Interval, bound float64) Verdict {
+	switch {
+	case iv.Below(bound):
+		return Reproduced
+	case iv.Above(bound):
+		return NotReproduced
+	}
+	return Inconclusive
+}
+
+// JudgeAbove judges a claim that a quantity lies above bound.
+func JudgeAbove(iv stats.Interval, bound float64) Verdict {
+	switch {
+	case iv.Above(bound):
+		return Reproduced
+	case iv.Below(bound):
+		return NotReproduced
+	}
+	return Inconclusive
+}
+
+// JudgeAll combines verdicts that must all hold (e.g. "at every size"):
+// reproduced if every one is, not reproduced if any is not, else
+// inconclusive.
+func JudgeAll(vs []Verdict) Verdict {
+	out := Reproduced
+	for _, v := range vs {
+		switch v {
+		case NotReproduced:
+			return NotReproduced
+		case Inconclusive:
+			out = Inconclusive
+		}
+	}
+	return out
 }
 
 // ClaimsMarkdown renders claims as a Markdown list with a verdict each.
 func ClaimsMarkdown(claims []Claim) string {
 	var b strings.Builder
 	for _, c := range claims {
-		verdict := "❌ not reproduced"
-		if c.Reproduced {
-			verdict = "✅ reproduced"
-		}
-		fmt.Fprintf(&b, "- **%s** — %s: %s\n", c.Statement, verdict, c.Evidence)
+		fmt.Fprintf(&b, "- **%s** — %s: %s\n", c.Statement, c.Verdict.Mark(), c.Evidence)
 	}
 	return b.String()
 }

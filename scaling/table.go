@@ -18,6 +18,7 @@ import (
 
 // Cell is one method at one size, over seeds.
 type Cell struct {
+	Seeds     []uint64  `json:"seeds"` // the seeds of PPLs, in order
 	PPLs      []float64 `json:"perplexities"`
 	MeanPPL   float64   `json:"mean_perplexity"`
 	StdPPL    float64   `json:"std_perplexity"`
@@ -65,7 +66,7 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			c.Diverged++
 		}
 		if ppl := float64(res.FinalVal.Perplexity); !math.IsInf(ppl, 0) && !math.IsNaN(ppl) {
-			c.PPLs = append(c.PPLs, ppl)
+			c.PPLs, c.Seeds = append(c.PPLs, ppl), append(c.Seeds, r.Seed)
 		}
 		for _, ev := range res.Evals {
 			evals[c][ev.Step] = append(evals[c][ev.Step], float64(ev.Perplexity))
@@ -87,22 +88,27 @@ func (t *Table) cell(method, size string) *Cell { return t.Cells[method][size] }
 
 func (t *Table) claims() []report.Claim {
 	var claims []report.Claim
+	// "A beats B at every size": each size judged on its per-seed
+	// differences (paired by seed), all of them together by JudgeAll.
 	beatsEverywhere := func(a, b string) {
-		ok, n := true, 0
+		var verdicts []report.Verdict
 		var ev []string
 		for _, s := range t.Sizes {
 			ca, cb := t.cell(a, s.Name), t.cell(b, s.Name)
 			if ca == nil || cb == nil {
 				continue
 			}
-			n++
-			if !(ca.MeanPPL < cb.MeanPPL) || ca.Diverged > 0 {
-				ok = false
+			iv := stats.MeanInterval(pairedDiffs(ca, cb))
+			v := report.JudgeBelow(iv, 0)
+			if ca.Diverged > 0 {
+				v = report.NotReproduced
 			}
-			ev = append(ev, fmt.Sprintf("%s %.2f vs %.2f", s.Name, ca.MeanPPL, cb.MeanPPL))
+			verdicts = append(verdicts, v)
+			ev = append(ev, fmt.Sprintf("%s %.2f vs %.2f, Δ %s", s.Name, ca.MeanPPL, cb.MeanPPL, iv.Format(3)))
 		}
-		if n > 0 {
-			claims = append(claims, report.Claim{Statement: fmt.Sprintf("%s beats %s at every size", a, b), Reproduced: ok, Evidence: strings.Join(ev, "; ")})
+		if len(verdicts) > 0 {
+			claims = append(claims, report.Claim{Statement: fmt.Sprintf("%s beats %s at every size", a, b),
+				Verdict: report.JudgeAll(verdicts), Evidence: strings.Join(ev, "; ")})
 		}
 	}
 	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingControl)
@@ -124,21 +130,30 @@ var paperParams = []float64{60e6, 130e6, 250e6, 350e6, 1.3e9}
 // monotone sequence: the paper's own gaps (1.9%, 5.9%, 0.4%, 3.5%, 2.6%)
 // are not monotone either, and the evidence shows its slope for comparison.
 func (t *Table) gapClaim() (report.Claim, bool) {
-	var logN, gaps []float64
+	var logN, gaps []float64 // one point per (size, seed)
 	var ev []string
+	sizes := 0
 	for _, s := range t.Sizes {
 		r, f := t.cell(experiments.RowScalingReLoRA, s.Name), t.cell(experiments.RowScalingFull, s.Name)
 		if r == nil || f == nil || f.Total == 0 {
 			continue
 		}
-		g := 100 * (r.MeanPPL - f.MeanPPL) / f.MeanPPL
-		logN, gaps = append(logN, math.Log10(float64(f.Total))), append(gaps, g)
-		ev = append(ev, fmt.Sprintf("%s %+.2f%%", s.Name, g))
+		sizes++
+		fullOf := map[uint64]float64{}
+		for i, seed := range f.Seeds {
+			fullOf[seed] = f.PPLs[i]
+		}
+		for i, seed := range r.Seeds {
+			if fp, ok := fullOf[seed]; ok {
+				logN, gaps = append(logN, math.Log10(float64(f.Total))), append(gaps, 100*(r.PPLs[i]-fp)/fp)
+			}
+		}
+		ev = append(ev, fmt.Sprintf("%s %+.2f%%", s.Name, 100*(r.MeanPPL-f.MeanPPL)/f.MeanPPL))
 	}
-	if len(gaps) < 2 {
+	if sizes < 2 {
 		return report.Claim{}, false
 	}
-	_, slope := stat.LinearRegression(logN, gaps, nil, false)
+	slope := stats.SlopeInterval(logN, gaps)
 	var paperLogN, paperGaps []float64
 	full, relora := experiments.ScalingMethods[0].Paper, experiments.ScalingMethods[4].Paper
 	for i := range paperParams {
@@ -148,8 +163,24 @@ func (t *Table) gapClaim() (report.Claim, bool) {
 	_, paperSlope := stat.LinearRegression(paperLogN, paperGaps, nil, false)
 	return report.Claim{
 		Statement:  "The gap between ReLoRA and full training shrinks with size",
-		Reproduced: slope < 0,
-		Evidence: fmt.Sprintf("ReLoRA − full, relative perplexity gap: %s; least-squares slope %+.2f points per 10× parameters (needs < 0; the paper's Table 2: %+.2f)",
-			strings.Join(ev, "; "), slope, paperSlope),
+		Verdict:   report.JudgeBelow(slope, 0),
+		Evidence: fmt.Sprintf("ReLoRA − full, relative perplexity gap: %s; least-squares slope over every (size, seed) %s points per 10× parameters "+
+			"(95%% interval; needs < 0; the paper's Table 2: %+.2f)",
+			strings.Join(ev, "; "), slope.Format(2), paperSlope),
 	}, true
+}
+
+// pairedDiffs is a's perplexity minus b's for every seed both cells have.
+func pairedDiffs(a, b *Cell) []float64 {
+	bySeed := map[uint64]float64{}
+	for i, s := range b.Seeds {
+		bySeed[s] = b.PPLs[i]
+	}
+	var d []float64
+	for i, s := range a.Seeds {
+		if pb, ok := bySeed[s]; ok {
+			d = append(d, a.PPLs[i]-pb)
+		}
+	}
+	return d
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
 )
 
 func TestBuildFromPlan(t *testing.T) {
@@ -47,7 +48,7 @@ func TestBuildFromPlan(t *testing.T) {
 	if want := 1 / (0.33/1000 + 0.67/1200.0); math.Abs(tab.Rows[0].AdjustedTokS-want) > 1e-9 {
 		t.Errorf("warm-start-adjusted %v, want %v", tab.Rows[0].AdjustedTokS, want)
 	}
-	if len(tab.Ranks) != 3 || tab.Ranks[0].Rank != 2 || !tab.Claims[0].Reproduced {
+	if len(tab.Ranks) != 3 || tab.Ranks[0].Rank != 2 || tab.Claims[0].Verdict != report.Reproduced {
 		t.Errorf("ranks %+v, claim %+v", tab.Ranks, tab.Claims[0])
 	}
 	dir := t.TempDir()

@@ -121,11 +121,7 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 // printClaims lists the paper's claims with their verdicts on the terminal.
 func printClaims(claims []report.Claim) {
 	for _, c := range claims {
-		verdict := "NOT reproduced"
-		if c.Reproduced {
-			verdict = "reproduced"
-		}
-		fmt.Printf("  %s: %s — %s\n", c.Statement, verdict, c.Evidence)
+		fmt.Printf("  %s: %s — %s\n", c.Statement, strings.ToUpper(string(c.Verdict)), c.Evidence)
 	}
 }
 

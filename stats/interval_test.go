@@ -1,0 +1,31 @@
+package stats
+
+import (
+	"math"
+	"testing"
+)
+
+// A hand-computed paired interval: differences 1, 2, 3 have mean 2, sample
+// std 1, n 3, t(0.975, 2) = 4.302653, so the half-width is 4.302653/√3 =
+// 2.484138.
+func TestMeanIntervalByHand(t *testing.T) {
+	iv := MeanInterval([]float64{1, 2, 3})
+	if iv.Mean != 2 || math.Abs(iv.Lo-(2-2.484138)) > 1e-5 || math.Abs(iv.Hi-(2+2.484138)) > 1e-5 {
+		t.Fatalf("interval %+v, want 2 ± 2.484138", iv)
+	}
+	if one := MeanInterval([]float64{5}); !math.IsNaN(one.Lo) || one.Below(10) || one.Above(0) {
+		t.Fatalf("one value has no interval: %+v", one)
+	}
+}
+
+// The slope of y = 2x + noise at five points: slope 2 by hand, and its
+// standard error from the residuals. x 0..4 (mean 2, Sxx 10); y 0.1, 1.9,
+// 4.1, 5.9, 8.0: Sxy = 19.8, slope 1.98, intercept 0.04; residuals 0.06,
+// -0.12, 0.10, -0.08, 0.04, RSS 0.036; se = √(0.036/3/10) = 0.034641;
+// t(0.975, 3) = 3.182446, half-width 0.110243.
+func TestSlopeIntervalByHand(t *testing.T) {
+	iv := SlopeInterval([]float64{0, 1, 2, 3, 4}, []float64{0.1, 1.9, 4.1, 5.9, 8.0})
+	if math.Abs(iv.Mean-1.98) > 1e-12 || math.Abs(iv.Hi-iv.Mean-0.110243) > 1e-5 {
+		t.Fatalf("slope %+v, want 1.98 ± 0.110243", iv)
+	}
+}
