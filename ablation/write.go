@@ -2,7 +2,9 @@ package ablation
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/relorago/harness/experiments"
@@ -40,49 +42,94 @@ func (t *Table) Markdown() string {
 	return b.String()
 }
 
-// curve is a row's metrics averaged over seeds.
+// curve is a row's metrics over seeds: the mean, the min–max band, and
+// the seeds that stray from the others (drawn on their own).
 type curve struct {
-	valX, valY, trainX, trainY, lrX, lrY []float64
+	valX, valY, valLo, valHi         []float64
+	trainX, trainY, trainLo, trainHi []float64
+	lrX, lrY                         []float64
+	strays                           map[uint64][]float64 // seed → smoothed training loss
 }
+
+// strayFraction: a seed whose smoothed training loss leaves the row's
+// median by more than this fraction at some step is drawn as its own thin
+// line (an optimizer reset that blows one seed up, say), so a mean never
+// hides one bad seed.
+const strayFraction = 0.05
 
 func rowCurves(runs []experiments.Run, outs []runner.Outcome) (map[string]curve, error) {
 	perRow := map[string][][]train.StepMetrics{}
+	seedsOf := map[string][]uint64{}
 	for i, r := range runs {
 		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
 		if err != nil {
 			return nil, fmt.Errorf("ablation: curves of %s: %w", r.Row, err)
 		}
 		perRow[r.Row] = append(perRow[r.Row], ms)
+		seedsOf[r.Row] = append(seedsOf[r.Row], r.Seed)
 	}
 	out := map[string]curve{}
 	for row, seeds := range perRow {
-		var c curve
+		c := curve{strays: map[uint64][]float64{}}
 		n := len(seeds[0])
 		for _, s := range seeds {
 			n = min(n, len(s)) // a diverged seed stops early
 		}
-		train := make([]float64, n)
+		smoothed := make([][]float64, len(seeds))
+		for k, s := range seeds {
+			loss := make([]float64, n)
+			for i := range n {
+				loss[i] = s[i].Loss
+			}
+			smoothed[k] = stats.MovingAverage(loss, 50)
+		}
 		for i := 0; i < n; i++ {
-			var loss []float64
-			var val []float64
-			for _, s := range seeds {
-				loss = append(loss, s[i].Loss)
+			var val, tr []float64
+			for k, s := range seeds {
+				tr = append(tr, smoothed[k][i])
 				if s[i].ValLoss != nil {
 					val = append(val, *s[i].ValLoss)
 				}
 			}
-			train[i] = stats.Mean(loss)
 			step := float64(seeds[0][i].Step)
 			c.trainX = append(c.trainX, step)
+			c.trainY, c.trainLo, c.trainHi = append(c.trainY, stats.Mean(tr)), append(c.trainLo, slices.Min(tr)), append(c.trainHi, slices.Max(tr))
 			c.lrX, c.lrY = append(c.lrX, step), append(c.lrY, seeds[0][i].LR)
 			if len(val) == len(seeds) {
 				c.valX, c.valY = append(c.valX, step), append(c.valY, stats.Mean(val))
+				c.valLo, c.valHi = append(c.valLo, slices.Min(val)), append(c.valHi, slices.Max(val))
 			}
 		}
-		c.trainY = stats.MovingAverage(train, 50)
+		if len(seeds) > 1 {
+			for k := range seeds {
+				if strays(smoothed, k, n) {
+					c.strays[seedsOf[row][k]] = smoothed[k][:n]
+				}
+			}
+		}
 		out[row] = c
 	}
 	return out, nil
+}
+
+// strays says whether seed k's curve leaves the median of the row's seeds
+// by more than strayFraction at some step.
+func strays(curves [][]float64, k, n int) bool {
+	for i := range n {
+		col := make([]float64, len(curves))
+		for j := range curves {
+			col[j] = curves[j][i]
+		}
+		slices.Sort(col)
+		med := col[len(col)/2]
+		if len(col)%2 == 0 {
+			med = (col[len(col)/2-1] + col[len(col)/2]) / 2
+		}
+		if math.Abs(curves[k][i]-med) > strayFraction*math.Abs(med) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) error {
@@ -90,16 +137,25 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 	if err != nil {
 		return err
 	}
-	var val, tr []report.Series
+	var val, tr, strayLines []report.Series
 	for i, row := range experiments.AblationRows {
 		c, ok := curves[row.Name]
 		if !ok {
 			continue // not part of this matrix (-rows)
 		}
 		dashed := i%2 == 1
-		val = append(val, report.Series{Name: row.Name, X: c.valX, Y: c.valY, Dashed: dashed, Points: true})
-		tr = append(tr, report.Series{Name: row.Name, X: c.trainX, Y: c.trainY, Dashed: dashed})
+		val = append(val, report.Series{Name: row.Name, X: c.valX, Y: c.valY, Lo: c.valLo, Hi: c.valHi, Dashed: dashed, Points: true})
+		tr = append(tr, report.Series{Name: row.Name, X: c.trainX, Y: c.trainY, Lo: c.trainLo, Hi: c.trainHi, Dashed: dashed})
+		seeds := make([]uint64, 0, len(c.strays))
+		for s := range c.strays {
+			seeds = append(seeds, s)
+		}
+		slices.Sort(seeds)
+		for _, s := range seeds {
+			strayLines = append(strayLines, report.Series{Of: row.Name, X: c.trainX, Y: c.strays[s]})
+		}
 	}
+	tr = append(tr, strayLines...)
 	cfg := runs[0].Config.ReLoRA
 	var restarts []float64
 	for _, s := range cfg.MergeSteps(runs[0].Config.Steps) {
@@ -109,8 +165,8 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 		p    report.LinePlot
 		path string
 	}{
-		{report.LinePlot{Title: "Table 1 runs: validation loss (mean over seeds)", XLabel: "step", YLabel: "validation loss (nats/byte)", Series: val}, ValFigure},
-		{report.LinePlot{Title: "Table 1 runs: training loss (50-step moving average)", XLabel: "step", YLabel: "training loss (nats/byte)", Series: tr, VLines: restarts}, TrainFigure},
+		{report.LinePlot{Title: "Table 1: validation loss (mean over seeds; band: min–max)", XLabel: "step", YLabel: "validation loss (nats/byte)", Series: val}, ValFigure},
+		{report.LinePlot{Title: "Table 1: training loss (50-step mean; band: seed min–max; thin: a straying seed)", XLabel: "step", YLabel: "training loss (nats/byte)", Series: tr, VLines: restarts}, TrainFigure},
 	}
 	if relora, ok := curves[experiments.RowReLoRA]; ok {
 		plots = append(plots, struct {

@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -19,6 +20,12 @@ type Series struct {
 	X, Y   []float64
 	Dashed bool
 	Points bool // draw markers too
+	// Lo and Hi, when set (same length as X), are a band around the line
+	// (e.g. the min–max over seeds), filled in the series' colour.
+	Lo, Hi []float64
+	// Of names another series: this one is a detail of it (one seed's
+	// curve), drawn as a thin line in its colour and left out of the legend.
+	Of string
 }
 
 // LinePlot is a single-panel line plot (loss curves, learning-rate
@@ -109,9 +116,48 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 		}
 		plt.Add(vlines{xs: xs})
 	}
+	colourOf := map[string]int{}
+	for i, s := range p.Series {
+		if _, ok := colourOf[s.Name]; !ok && s.Of == "" {
+			colourOf[s.Name] = i
+		}
+	}
+	for i, s := range p.Series {
+		if len(s.Lo) > 0 {
+			band, err := bandPolygon(s, p.LogX, p.LogY, SeriesColor(i))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+			}
+			if band != nil {
+				plt.Add(band)
+				for _, pts := range band.XYs {
+					for _, q := range pts {
+						ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+					}
+				}
+			}
+		}
+	}
 	lg := &legend{}
 	for i, s := range p.Series {
 		xys := clean[i]
+		if s.Of != "" {
+			c, ok := colourOf[s.Of]
+			if !ok {
+				return nil, fmt.Errorf("%s: Of names no series %q", seriesLabel(i, s.Name), s.Of)
+			}
+			if len(xys) > 1 {
+				line, err := plotter.NewLine(xys)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+				}
+				line.LineStyle = seriesLine(c, false)
+				line.LineStyle.Width = vg.Points(thinWidth)
+				line.LineStyle.Dashes = nil
+				plt.Add(line)
+			}
+			continue
+		}
 		var entry legendEntry
 		entry.name = s.Name
 		if len(xys) == 0 {
@@ -183,4 +229,39 @@ func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
 		xys = append(xys, plotter.XY{X: x, Y: y})
 	}
 	return xys, nil
+}
+
+// thinWidth is the width of per-seed detail lines, in points.
+const thinWidth = 0.5
+
+// bandPolygon is the filled area between s.Lo and s.Hi (non-finite points
+// dropped), translucent in colour c; nil when no point is finite.
+func bandPolygon(s Series, logX, logY bool, c color.NRGBA) (*plotter.Polygon, error) {
+	if len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X) {
+		return nil, fmt.Errorf("band: len(Lo) = %d, len(Hi) = %d, want len(X) = %d", len(s.Lo), len(s.Hi), len(s.X))
+	}
+	var upper, lower plotter.XYs
+	for j := range s.X {
+		x, lo, hi := s.X[j], s.Lo[j], s.Hi[j]
+		if !finite(x) || !finite(lo) || !finite(hi) || (logX && x <= 0) || (logY && lo <= 0) {
+			continue
+		}
+		upper = append(upper, plotter.XY{X: toPlot(x, logX), Y: toPlot(hi, logY)})
+		lower = append(lower, plotter.XY{X: toPlot(x, logX), Y: toPlot(lo, logY)})
+	}
+	if len(upper) < 2 {
+		return nil, nil
+	}
+	ring := append(plotter.XYs{}, upper...)
+	for j := len(lower) - 1; j >= 0; j-- {
+		ring = append(ring, lower[j])
+	}
+	poly, err := plotter.NewPolygon(ring)
+	if err != nil {
+		return nil, err
+	}
+	c.A = 0x38
+	poly.Color = c
+	poly.LineStyle.Width = 0
+	return poly, nil
 }
