@@ -3,6 +3,7 @@ package scaling
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,18 +23,19 @@ const (
 func Write(dir string, t *Table) error {
 	var series []report.Series
 	for _, m := range t.Methods {
-		var x, y []float64
+		var x, y, lo, hi []float64
 		for _, s := range t.Sizes {
 			if c := t.cell(m, s.Name); c != nil && len(c.PPLs) > 0 {
 				x = append(x, float64(c.Total))
 				y = append(y, c.MeanPPL)
+				lo, hi = append(lo, slices.Min(c.PPLs)), append(hi, slices.Max(c.PPLs))
 			}
 		}
 		if len(x) > 0 {
-			series = append(series, report.Series{Name: m, X: x, Y: y, Points: true})
+			series = append(series, report.Series{Name: m, X: x, Y: y, Lo: lo, Hi: hi, Points: true})
 		}
 	}
-	plot := report.LinePlot{Title: "Table 2 — validation perplexity vs model size", XLabel: "total parameters", YLabel: "validation perplexity", LogX: true, Series: series}
+	plot := report.LinePlot{Title: "Table 2 — validation perplexity vs model size (band: seed min–max)", XLabel: "total parameters", YLabel: "validation perplexity", LogX: true, Series: series}
 	if err := plot.Save(filepath.Join(dir, Figure), 7, 4.5); err != nil {
 		return err
 	}
