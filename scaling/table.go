@@ -162,7 +162,7 @@ func (t *Table) gapClaim() (report.Claim, bool) {
 	}
 	_, paperSlope := stat.LinearRegression(paperLogN, paperGaps, nil, false)
 	return report.Claim{
-		Statement:  "The gap between ReLoRA and full training shrinks with size",
+		Statement: "The gap between ReLoRA and full training shrinks with size",
 		Verdict:   report.JudgeBelow(slope, 0),
 		Evidence: fmt.Sprintf("ReLoRA − full, relative perplexity gap: %s; least-squares slope over every (size, seed) %s points per 10× parameters "+
 			"(95%% interval; needs < 0; the paper's Table 2: %+.2f)",
