@@ -28,7 +28,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling report
+.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling sweep report
 
 all: build
 
@@ -55,6 +55,12 @@ throughput: build
 # Tables 2 and 3: methods across model sizes (long: see README for the cost).
 scaling: build
 	bin/relora scaling $(MATRIX) -verify
+
+# Sensitivity sweeps: reset interval, rank and pruning ratio around the
+# preset, ReLoRA against its baselines over 3 seeds (unless SEEDS is set);
+# 60 runs beyond Table 1's (about 3.5 hours on 2 cores).
+sweep: build
+	bin/relora sweep -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 
 # Everything in one document, results/REPORT.md: Tables 1–4 and Figs. 4–5
 # with every claim's verdict. Renders from the run cache and the committed

@@ -36,6 +36,9 @@ type LinePlot struct {
 	LogX, LogY            bool
 	YMin, YMax            float64   // both 0 = automatic; otherwise both are used as given
 	VLines                []float64 // vertical guide lines (e.g. restart steps), thin grey dashed
+	// ZeroLine draws a horizontal reference at y = 0 (figures of a
+	// difference), keeping 0 inside the Y range.
+	ZeroLine bool
 }
 
 // yPad is the fraction of the Y span added above and below automatic ranges
@@ -105,6 +108,9 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 	if drawn == 0 {
 		return nil, errors.New("no series has a finite point")
 	}
+	if p.ZeroLine && !p.LogY {
+		ymin, ymax = math.Min(ymin, 0), math.Max(ymax, 0)
+	}
 
 	plt := newPlot(p.Title, p.XLabel, p.YLabel)
 	axisScale(&plt.X, p.LogX, width)
@@ -115,6 +121,9 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
 			xs[i] = toPlot(x, p.LogX)
 		}
 		plt.Add(vlines{xs: xs})
+	}
+	if p.ZeroLine && !p.LogY {
+		plt.Add(hline{y: 0})
 	}
 	colourOf := map[string]int{}
 	for i, s := range p.Series {

@@ -165,6 +165,21 @@ func (v vlines) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
+// hline draws a thin grey line across the data area at y (e.g. a zero
+// difference); it has no DataRange, but build keeps y inside the Y range.
+type hline struct{ y float64 }
+
+// Plot implements plot.Plotter.
+func (h hline) Plot(c draw.Canvas, p *plot.Plot) {
+	_, trY := p.Transforms(&c)
+	if h.y < p.Y.Min || h.y > p.Y.Max {
+		return
+	}
+	ls := draw.LineStyle{Color: color.Gray{Y: 0x66}, Width: vg.Points(0.8)}
+	py := trY(h.y)
+	c.StrokeLine2(ls, c.Min.X, py, c.Max.X, py)
+}
+
 // seriesLabel names a series in error messages by index and name, because
 // names may be empty or repeated.
 func seriesLabel(i int, name string) string {

@@ -52,3 +52,25 @@ func seedless(cfg train.Config) string {
 	cfg.Seed = 0
 	return Hash(cfg)
 }
+
+// Missing counts the configs that neither the run cache nor the records
+// have finished (distinct runs), so a caller can tell a long matrix that was
+// never run from one that only needs rendering.
+func Missing(configs []train.Config, runsDir, recordsDir string) int {
+	seen, n := map[string]bool{}, 0
+	for _, cfg := range configs {
+		h := Hash(cfg)
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if _, err := os.Stat(filepath.Join(runsDir, h, train.ResultFile)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(recordsDir, h, train.ResultFile)); err == nil {
+			continue
+		}
+		n++
+	}
+	return n
+}

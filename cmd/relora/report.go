@@ -14,6 +14,7 @@ import (
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/scaling"
 	"github.com/relorago/harness/spectra"
+	"github.com/relorago/harness/sweep"
 	"github.com/relorago/harness/throughput"
 )
 
@@ -72,6 +73,12 @@ func reportCmd(args []string) error {
 	sections = append(sections, paperreport.Section{Name: "Fig. 5 — spectra", File: spectra.MarkdownFile,
 		Markdown: sp.Markdown(), Claims: sp.Claims, Runs: spRuns, Outcomes: spOuts})
 
+	sw, err := sweepForReport(m, p)
+	if err != nil {
+		return fmt.Errorf("sweeps: %w", err)
+	}
+	sections = append(sections, sw)
+
 	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections}
 	r.Env = paperreport.ReadEnvironment(sections)
 	if err := paperreport.Write(m.results, r); err != nil {
@@ -112,4 +119,35 @@ func printReportCommands(m *matrixFlags, p, ablationPreset experiments.Preset) e
 	configs = append(configs, experiments.Configs(scalingRuns)...)
 	self, _ := os.Executable()
 	return runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
+}
+
+// sweepSeeds is the sweeps' seed count when -seeds is not given: each point
+// is a difference judged on its spread over seeds.
+const sweepSeeds = 3
+
+// sweepForReport renders the sensitivity sweeps when their runs exist (in
+// the cache or the records) and otherwise says how to run them: they are
+// some sixty runs beyond the tables (hours on 2 cores), so the report does
+// not start them on its own.
+func sweepForReport(m *matrixFlags, p experiments.Preset) (paperreport.Section, error) {
+	sec := paperreport.Section{Name: "Sensitivity sweeps", File: sweep.MarkdownFile}
+	sp := p
+	if m.seeds == "" {
+		sp.Seeds = seedsUpTo(sweepSeeds)
+	}
+	_, runs, err := experiments.Sweeps(sp)
+	if err != nil {
+		return sec, err
+	}
+	if n := runner.Missing(experiments.Configs(runs), m.runsDir, m.recordsDir()); n > 0 && !m.verify {
+		sec.Note = fmt.Sprintf("Not run yet: %d of the sweeps' runs are neither in the run cache nor in the records; `make sweep` trains them.", n)
+		fmt.Fprintf(os.Stderr, "  %d sweep runs missing: skipped (make sweep trains them)\n", n)
+		return sec, nil
+	}
+	t, sRuns, sOuts, err := makeSweep(m, sp)
+	if err != nil {
+		return sec, err
+	}
+	sec.Markdown, sec.Runs, sec.Outcomes = t.Markdown(), sRuns, sOuts
+	return sec, nil
 }

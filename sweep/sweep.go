@@ -1,0 +1,146 @@
+// Package sweep renders the sensitivity sweeps: ReLoRA against its
+// baselines while one of the paper's fixed choices (reset interval, rank,
+// pruning ratio) varies, each gap with its 95% interval over seeds, and a
+// sentence saying where ReLoRA's advantage holds.
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/stats"
+)
+
+// Output files, relative to the results folder.
+const (
+	MarkdownFile = "sweep.md"
+	JSONFile     = "sweep.json"
+	FigurePrefix = "figures/sweep_"
+)
+
+// Gap is method − baseline validation perplexity at one point, over seeds.
+type Gap struct {
+	Method   string         `json:"method"`
+	Baseline string         `json:"baseline"`
+	Mean     float64        `json:"mean"`
+	Lo       float64        `json:"-"` // 95% paired-t interval (NaN with one seed)
+	Hi       float64        `json:"-"`
+	Interval *[2]float64    `json:"interval,omitempty"` // [Lo, Hi] when there is one
+	Seeds    int            `json:"seeds"`
+	Verdict  report.Verdict `json:"verdict"` // "method beats baseline" at this point
+}
+
+// Point is one value of the swept parameter.
+type Point struct {
+	Label  string             `json:"label"`
+	Value  float64            `json:"value"`
+	Preset bool               `json:"preset"` // the preset's own value (Table 1's runs)
+	Gaps   []Gap              `json:"gaps"`
+	PPL    map[string]float64 `json:"mean_perplexity"` // per method
+}
+
+// Result is one sweep.
+type Result struct {
+	experiments.Sweep
+	Points  []Point `json:"points"`
+	Summary string  `json:"summary"` // where the method's advantage holds
+}
+
+// Table is every sweep.
+type Table struct {
+	Preset string   `json:"preset"`
+	Sweeps []Result `json:"sweeps"`
+}
+
+// Build reads the sweeps' outcomes (runs from experiments.Sweeps, in order).
+func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
+	if len(runs) != len(outs) {
+		return nil, fmt.Errorf("sweep: %d runs but %d outcomes", len(runs), len(outs))
+	}
+	// (point, method) → seed → perplexity
+	ppl := map[[2]string]map[uint64]float64{}
+	for i, r := range runs {
+		res := outs[i].Result
+		if res == nil {
+			return nil, fmt.Errorf("sweep: %s at %s seed %d has no result (%v)", r.Row, r.Size, r.Seed, outs[i].Err)
+		}
+		k := [2]string{r.Size, r.Row}
+		if ppl[k] == nil {
+			ppl[k] = map[uint64]float64{}
+		}
+		ppl[k][r.Seed] = float64(res.FinalVal.Perplexity)
+	}
+	t := &Table{Preset: p.Name}
+	for _, sw := range sweeps {
+		res := Result{Sweep: sw}
+		for i, label := range sw.Points {
+			pt := Point{Label: label, Value: sw.Values[i], Preset: i == sw.Preset, PPL: map[string]float64{}}
+			for _, m := range sw.Methods {
+				var xs []float64
+				for _, v := range ppl[[2]string{label, m}] {
+					xs = append(xs, v)
+				}
+				pt.PPL[m] = stats.Mean(xs)
+			}
+			for _, pair := range sw.Pairs {
+				a, b := ppl[[2]string{label, pair[0]}], ppl[[2]string{label, pair[1]}]
+				var d []float64
+				for seed, pa := range a {
+					if pb, ok := b[seed]; ok && !math.IsNaN(pa-pb) && !math.IsInf(pa-pb, 0) {
+						d = append(d, pa-pb)
+					}
+				}
+				sortFloats(d)
+				iv := stats.MeanInterval(d)
+				g := Gap{Method: pair[0], Baseline: pair[1], Mean: iv.Mean, Lo: iv.Lo, Hi: iv.Hi, Seeds: iv.N,
+					Verdict: report.JudgeBelow(iv, 0)}
+				if iv.N >= 2 {
+					g.Interval = &[2]float64{iv.Lo, iv.Hi}
+				}
+				pt.Gaps = append(pt.Gaps, g)
+			}
+			res.Points = append(res.Points, pt)
+		}
+		res.Summary = summarize(res)
+		t.Sweeps = append(t.Sweeps, res)
+	}
+	return t, nil
+}
+
+// sortFloats orders differences so the interval's float sums do not depend
+// on map order.
+func sortFloats(xs []float64) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}
+
+// summarize says, per pair, at which points the method beats its baseline
+// beyond the noise, where it loses, and where it is inconclusive.
+func summarize(r Result) string {
+	var parts []string
+	for k, pair := range r.Pairs {
+		by := map[report.Verdict][]string{}
+		for _, pt := range r.Points {
+			by[pt.Gaps[k].Verdict] = append(by[pt.Gaps[k].Verdict], pt.Label)
+		}
+		var s []string
+		if l := by[report.Reproduced]; len(l) > 0 {
+			s = append(s, "ahead at "+strings.Join(l, ", "))
+		}
+		if l := by[report.NotReproduced]; len(l) > 0 {
+			s = append(s, "behind at "+strings.Join(l, ", "))
+		}
+		if l := by[report.Inconclusive]; len(l) > 0 {
+			s = append(s, "within the seed noise at "+strings.Join(l, ", "))
+		}
+		parts = append(parts, fmt.Sprintf("%s vs %s: %s", pair[0], pair[1], strings.Join(s, "; ")))
+	}
+	return strings.Join(parts, ". ") + "."
+}

@@ -1,0 +1,64 @@
+package sweep
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/train"
+)
+
+// ReLoRA is given a clear lead at frequent merges, a tie at the preset's
+// interval and a loss at the rarest: the table, the verdicts and the
+// sentence must say so.
+func TestSweepGapsAndSummary(t *testing.T) {
+	p, _ := experiments.Get("default")
+	p.Seeds = []uint64{1, 2, 3}
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := map[uint64]float64{1: 0.01, 2: -0.004, 3: 0.002}
+	lead := map[string]float64{"reset 150": -0.05, "reset 300": -0.04, "reset 600": 0.001, "reset 1200": 0.06}
+	outs := make([]runner.Outcome, len(runs))
+	for i, r := range runs {
+		ppl := 3.4 + noise[r.Seed]
+		if r.Row == experiments.SweepReLoRA {
+			ppl += lead[r.Size] + 0.5*noise[r.Seed]*float64(len(r.Size)%2)
+		}
+		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
+			FinalVal: train.Eval{Loss: math.Log(ppl), Perplexity: train.Number(ppl)}}}
+	}
+	tab, err := Build(p, sweeps, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset := tab.Sweeps[0]
+	want := []report.Verdict{report.Reproduced, report.Reproduced, report.Inconclusive, report.NotReproduced}
+	for i, pt := range reset.Points {
+		if pt.Gaps[0].Verdict != want[i] {
+			t.Errorf("%s: %s (%+v), want %s", pt.Label, pt.Gaps[0].Verdict, pt.Gaps[0], want[i])
+		}
+	}
+	if !strings.Contains(reset.Summary, "ahead at reset 150, reset 300") || !strings.Contains(reset.Summary, "behind at reset 1200") {
+		t.Errorf("summary: %s", reset.Summary)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	for _, s := range []string{"reset 600 (preset)", "✅", "❌", "❔", Figure(reset) + ".png"} {
+		if !strings.Contains(string(md), s) {
+			t.Errorf("sweep.md lacks %q", s)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, Figure(reset)+".png")); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,83 @@
+package sweep
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/relorago/harness/report"
+)
+
+// Write renders sweep.md, sweep.json and one figure per sweep into dir.
+func Write(dir string, t *Table) error {
+	for _, r := range t.Sweeps {
+		if err := r.plot().Save(filepath.Join(dir, Figure(r)), 7, 4.2); err != nil {
+			return fmt.Errorf("sweep %s: %w", r.Name, err)
+		}
+	}
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+}
+
+// Figure is a sweep's figure path (no extension), relative to the results.
+func Figure(r Result) string { return FigurePrefix + strings.ReplaceAll(r.Name, " ", "_") }
+
+func (r Result) plot() report.LinePlot {
+	p := report.LinePlot{Title: "Sensitivity: " + r.Name + " (gap with its 95% interval over seeds)", XLabel: r.Param,
+		YLabel: "Δ validation perplexity (< 0: method better)", LogX: r.LogX, ZeroLine: true}
+	for k, pair := range r.Pairs {
+		s := report.Series{Name: pair[0] + " − " + pair[1], Points: true}
+		for _, pt := range r.Points {
+			x := pt.Value
+			if r.LogX && x <= 0 {
+				continue
+			}
+			g := pt.Gaps[k]
+			s.X, s.Y, s.Lo, s.Hi = append(s.X, x), append(s.Y, g.Mean), append(s.Lo, g.Lo), append(s.Hi, g.Hi)
+		}
+		p.Series = append(p.Series, s)
+	}
+	return p
+}
+
+// Markdown is the whole sweep.md (also a section of REPORT.md).
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	for _, r := range t.Sweeps {
+		fmt.Fprintf(&b, "#### %s\n\n%s\n\n", strings.ToUpper(r.Name[:1])+r.Name[1:], r.Statement)
+		tab := report.Table{Header: []string{r.Param}, Align: []report.Align{report.AlignLeft}}
+		for _, m := range r.Methods {
+			tab.Header = append(tab.Header, m+" ppl")
+		}
+		for _, pair := range r.Pairs {
+			tab.Header = append(tab.Header, pair[0]+" − "+pair[1])
+		}
+		for _, pt := range r.Points {
+			label := pt.Label
+			if pt.Preset {
+				label += " (preset)"
+			}
+			row := []string{label}
+			for _, m := range r.Methods {
+				row = append(row, fmt.Sprintf("%.3f", pt.PPL[m]))
+			}
+			for _, g := range pt.Gaps {
+				row = append(row, gapCell(g))
+			}
+			tab.Rows = append(tab.Rows, row)
+		}
+		b.WriteString(tab.Markdown())
+		fmt.Fprintf(&b, "\n**Where it holds:** %s\n\n![%s](%s.png)\n\n", r.Summary, r.Name, Figure(r))
+	}
+	b.WriteString("Each gap is the mean over seeds of the per-seed perplexity difference (same seed: same data order and " +
+		"initialisation) with its 95% paired Student-t interval; ✅ the whole interval is below 0 (the method is better), " +
+		"❌ above 0, ❔ it contains 0.\n")
+	return b.String()
+}
+
+func gapCell(g Gap) string {
+	mark := map[report.Verdict]string{report.Reproduced: "✅", report.NotReproduced: "❌", report.Inconclusive: "❔"}[g.Verdict]
+	if g.Seeds < 2 {
+		return fmt.Sprintf("%+.3f (1 seed) %s", g.Mean, mark)
+	}
+	return fmt.Sprintf("%+.3f [%+.3f, %+.3f] %s", g.Mean, g.Lo, g.Hi, mark)
+}
