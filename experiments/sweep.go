@@ -87,7 +87,7 @@ func Sweeps(p Preset) ([]Sweep, []Run, error) {
 	ratios := []float64{0, 0.9, 0.99, r.PruneRatio, 1}
 	add(Sweep{Name: "pruning ratio", Param: "fraction of Adam moments zeroed at a reset", Points: labels("prune ", ratios), Values: ratios,
 		Methods: []string{SweepReLoRA, SweepRO, SweepLoRAWS, SweepLoRA}, Pairs: [][2]string{{SweepReLoRA, SweepLoRAWS}, {SweepRO, SweepLoRA}},
-		Preset: 3,
+		Preset:    3,
 		Statement: "How much optimizer state should a reset keep? ReLoRA − LoRA+WS and +R+O − LoRA by pruning ratio"},
 		func(cfg *train.Config, v float64) {
 			if !cfg.ReLoRA.OptimizerReset {
