@@ -75,7 +75,7 @@ report: build
 
 # The reference run: tiny preset, opticks, 2,000 steps, full rank.
 train: build
-	bin/relora train --preset tiny --steps 2000 --lr 1e-3 --threads $(THREADS) --out $(RUNS)/tiny-full
+	bin/relora train -preset tiny -mode full -threads $(THREADS) -out $(RUNS)/tiny-full
 
 vet:
 	$(GO) vet ./...

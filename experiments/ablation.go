@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/relorago/harness/relora"
+	"github.com/relorago/harness/train"
 )
 
 // AblationRow is a row of the paper's Table 1.
@@ -99,4 +100,31 @@ func AblationRowsNamed(names []string) ([]AblationRow, error) {
 		return nil, fmt.Errorf("experiments: no Table 1 row %q (have %s)", n, strings.Join(have, ", "))
 	}
 	return out, nil
+}
+
+// RowName names a config's method as Table 1 does ("ReLoRA (R+O+J+WS)",
+// "LoRA+WS", "+R+O", "Full-rank", ...; "Control" for the control model).
+func RowName(cfg train.Config) string {
+	r := cfg.ReLoRA
+	switch r.Method {
+	case relora.MethodFull:
+		return RowFull
+	case relora.MethodControl:
+		return "Control"
+	}
+	for _, row := range AblationRows {
+		if !row.Full && row.R == r.Restarts && row.O == r.OptimizerReset && row.J == r.Jagged && row.WS == (r.WarmStartSteps > 0) {
+			return row.Name
+		}
+	}
+	name := ""
+	for _, f := range []struct {
+		on  bool
+		tag string
+	}{{r.Restarts, "R"}, {r.OptimizerReset, "O"}, {r.Jagged, "J"}, {r.WarmStartSteps > 0, "WS"}} {
+		if f.on {
+			name += "+" + f.tag
+		}
+	}
+	return name
 }

@@ -31,7 +31,7 @@ func WriteCommands(configs []train.Config, runsDir, binary string, w io.Writer) 
 		if err := train.WriteConfig(path, cfg); err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "%s train --config %s --out %s --threads 1 --quiet\n", binary, path, dir); err != nil {
+		if _, err := fmt.Fprintf(w, "%s train -config %s -out %s -threads 1 -quiet\n", binary, path, dir); err != nil {
 			return err
 		}
 	}

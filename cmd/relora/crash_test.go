@@ -29,7 +29,7 @@ import (
 // restart steps 80 and 120, 0-based). Periodic checkpoints every 10 steps.
 const crashSteps = 160
 
-var crashArgs = []string{"train", "--preset", "nano", "--mode", "relora",
+var crashArgs = []string{"train", "-preset", "quick", "-mode", "relora",
 	"--warm-start", "40", "--reset-every", "40", "--steps", fmt.Sprint(crashSteps),
 	"--rank", "4", "--alpha", "4", "--eval-every", "20", "--checkpoint-every", "10",
 	"--threads", "1", "--quiet", "--batch", "8", "--val-windows", "32"}

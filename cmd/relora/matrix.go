@@ -24,7 +24,7 @@ type matrixFlags struct {
 	results  string
 	commands bool
 	seeds    string
-	rows     string
+	rows     string // ablation (and slurm -table ablation): only these Table 1 rows
 	verify   bool
 
 	requested map[string]bool // hashes of the runs the command was asked for (-verify trains these)
@@ -32,14 +32,13 @@ type matrixFlags struct {
 
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
 	m := &matrixFlags{}
-	fs.StringVar(&m.preset, "preset", "default", "experiment preset: default or quick")
+	fs.StringVar(&m.preset, "preset", "default", "experiment preset: "+strings.Join(experiments.PresetNames(), ", "))
 	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
 	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
 	fs.StringVar(&m.results, "results", "", "folder for tables, figures and run records (default: the preset's, e.g. results/ for default, results/quick/ for quick)")
-	fs.StringVar(&m.rows, "rows", "", "ablation: only these comma-separated Table 1 rows (e.g. \"LoRA,+R+O\")")
 	fs.StringVar(&m.seeds, "seeds", "", "seeds to train: a count n (seeds 1..n) or a list like 4,5,6 (default: the preset's); tables also use every other seed already trained")
 	fs.BoolVar(&m.verify, "verify", false, "train the asked-for runs even when the results folder has their records, and check the numbers against the records")
-	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit")
+	fs.BoolVar(&m.commands, "print-commands", false, "print one `relora train` command per unfinished run (for a job array) and exit (takes no value)")
 	return m
 }
 
@@ -93,7 +92,14 @@ func (m *matrixFlags) recordsDir() string { return filepath.Join(m.results, "run
 // parseMatrix parses a table command's flags; extra binds the command's own.
 func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*matrixFlags, experiments.Preset, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: relora %s [flags]\n\n", name)
+		fs.PrintDefaults()
+	}
 	m := bindMatrixFlags(fs)
+	if name == "ablation" || name == "slurm" {
+		fs.StringVar(&m.rows, "rows", "", "only these comma-separated Table 1 rows (e.g. \"LoRA,+R+O\"; ablation only)")
+	}
 	for _, bind := range extra {
 		bind(fs)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/model"
 	"github.com/relorago/harness/relora"
 	"github.com/relorago/harness/train"
 )
@@ -26,20 +27,25 @@ func trainCmd(args []string) error {
 	}
 	fmt.Println(summary(cfg, res))
 	if res.FinishedAt != "" && res.FinishedAt < started {
-		fmt.Printf("(finished on %s: nothing trained; --fresh trains it again)\n", res.FinishedAt)
+		fmt.Printf("(finished on %s: nothing trained; -fresh trains it again)\n", res.FinishedAt)
 	}
 	return nil
 }
 
 // parseTrainArgs turns `relora train` flags into a validated config.
-// Defaults come from --preset (or --config, a config.json of an earlier run);
-// every other flag overrides one field.
+// Defaults come from -preset, an experiment preset (or -config, a
+// config.json of an earlier run), -model swaps the model shape, and every
+// other flag overrides one field.
 func parseTrainArgs(args []string) (train.Config, error) {
 	cfg, err := baseConfig(args)
 	if err != nil {
 		return train.Config{}, err
 	}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: relora train [flags]   (one training run; every config field is a flag)\n\n")
+		fs.PrintDefaults()
+	}
 	bindConfigFlags(fs, &cfg)
 	mode := bindMethodFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
@@ -54,27 +60,42 @@ func parseTrainArgs(args []string) (train.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// baseConfig returns the defaults the flags override: --config's file if
-// given, else the --preset (default tiny).
+// baseConfig returns the defaults the flags override: -config's file if
+// given, else the experiment -preset's base config (default: "default"),
+// with -model's shape if given.
 func baseConfig(args []string) (train.Config, error) {
+	var cfg train.Config
 	if path := flagValue(args, "config"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return train.Config{}, fmt.Errorf("--config: %w", err)
+			return train.Config{}, fmt.Errorf("-config: %w", err)
 		}
-		cfg, _ := train.Default("tiny")
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return train.Config{}, fmt.Errorf("--config %s: %w", path, err)
+		if cfg, err = train.DecodeConfig(b); err != nil {
+			return train.Config{}, fmt.Errorf("-config %s: %w", path, err)
 		}
-		return cfg, nil
+	} else {
+		name := flagValue(args, "preset")
+		if name == "" {
+			name = "default"
+		}
+		p, err := experiments.Get(name)
+		if _, shape := model.Preset(name); err != nil && shape == nil {
+			return train.Config{}, fmt.Errorf("-preset %s is a model shape, not an experiment preset: use -model %s (experiment presets: %s)",
+				name, name, strings.Join(experiments.PresetNames(), ", "))
+		}
+		if err != nil {
+			return train.Config{}, fmt.Errorf("-preset: %w", err)
+		}
+		cfg = p.Base
 	}
-	preset := flagValue(args, "preset")
-	if preset == "" {
-		preset = "tiny"
+	if name := flagValue(args, "model"); name != "" {
+		m, err := model.Preset(name)
+		if err != nil {
+			return train.Config{}, fmt.Errorf("-model: %w", err)
+		}
+		cfg.Preset, cfg.Model = name, m
 	}
-	return train.Default(preset)
+	return cfg, nil
 }
 
 // flagValue finds -name v, --name v, -name=v or --name=v before flag parsing.
@@ -92,7 +113,8 @@ func flagValue(args []string, name string) string {
 }
 
 func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
-	fs.String("preset", c.Preset, "model preset: tiny, small64, nano (sets the defaults below)")
+	fs.String("preset", "default", "experiment preset whose settings are the defaults below: "+strings.Join(experiments.PresetNames(), ", "))
+	fs.String("model", "", "model shape instead of the preset's: "+strings.Join(model.PresetNames(), ", "))
 	fs.String("config", "", "start from this config.json (of an earlier run) instead of a preset")
 	fs.IntVar(&c.Model.Dim, "dim", c.Model.Dim, "model width")
 	fs.IntVar(&c.Model.Layers, "layers", c.Model.Layers, "decoder blocks")
@@ -127,7 +149,8 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 // bindMethodFlags binds the ReLoRA fields; --mode is applied after parsing.
 func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
 	r := &c.ReLoRA
-	mode := fs.String("mode", "", "method: full, lora, relora (= lora with restarts, optimizer reset, jagged schedule), control")
+	mode := fs.String("mode", "", "method: full, control, lora, lora-ws (LoRA after a full-rank warm start), "+
+		"relora (LoRA with warm start, restarts, optimizer reset and jagged schedule, as in the paper); the preset's warm start unless -warm-start")
 	fs.IntVar(&r.Rank, "rank", r.Rank, "LoRA rank r")
 	fs.Float64Var(&r.Alpha, "alpha", r.Alpha, "LoRA alpha (scale = alpha/r)")
 	fs.Float64Var(&r.LR, "lora-lr", r.LR, "peak LR of the LoRA phase")
@@ -155,33 +178,48 @@ func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
 	return mode
 }
 
-// applyMode turns --mode into the method fields: "relora" switches on
-// restarts, optimizer reset and the jagged schedule unless a flag of the
-// same name says otherwise.
+// applyMode turns -mode into the method fields. A switch given as its own
+// flag (-restarts=false, -warm-start 0, ...) wins over the mode; a mode with
+// a warm start takes the preset's (or, if it has none, one restart period).
 func applyMode(fs *flag.FlagSet, c *train.Config, mode string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	r := &c.ReLoRA
+	apply := func(name string, field *bool, v bool) {
+		if !set[name] {
+			*field = v
+		}
+	}
+	warmStart := func(on bool) {
+		switch {
+		case set["warm-start"]:
+		case !on:
+			r.WarmStartSteps = 0
+		case r.WarmStartSteps == 0:
+			r.WarmStartSteps = r.ResetEvery
+		}
+	}
 	switch mode {
 	case "":
-	case relora.MethodFull, relora.MethodControl, relora.MethodLoRA:
+		return nil
+	case relora.MethodFull, relora.MethodControl:
 		r.Method = mode
-	case "relora":
+		return nil
+	case "lora", "lora-ws", "relora":
 		r.Method = relora.MethodLoRA
-		for name, field := range map[string]*bool{"restarts": &r.Restarts, "optimizer-reset": &r.OptimizerReset, "jagged": &r.Jagged} {
-			if !set[name] {
-				*field = true
-			}
-		}
-	default:
-		return fmt.Errorf("--mode %q: want full, lora, relora or control", mode)
+		on := mode == "relora"
+		apply("restarts", &r.Restarts, on)
+		apply("optimizer-reset", &r.OptimizerReset, on)
+		apply("jagged", &r.Jagged, on)
+		warmStart(mode != "lora")
+		return nil
 	}
-	return nil
+	return fmt.Errorf("-mode %q: want full, control, lora, lora-ws or relora", mode)
 }
 
 func summary(cfg train.Config, r *train.Result) string {
 	s := fmt.Sprintf("%s %s: %d steps, val loss %.4f (ppl %.2f, %.3f bpb; initial %.4f), %d/%d trainable params, %.0f tok/s (%d threads, %s GEMM)",
-		cfg.ReLoRA.Method, r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
+		experiments.RowName(cfg), r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
 		r.TrainableParams, r.TotalParams, r.TokensPerSec, r.Threads, r.GemmBackend)
 	if cfg.ReLoRA.Method == relora.MethodControl {
 		s += fmt.Sprintf(" — control model d %d, %d layers, %d heads, ffn %d", r.Model.Dim, r.Model.Layers, r.Model.Heads, r.Model.FFN)

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/relora"
 	"github.com/relorago/harness/train"
 )
 
 func TestTrainFlags(t *testing.T) {
-	cfg, err := parseTrainArgs(strings.Fields("--preset nano --steps 300 --mode relora --jagged=false --warm-start 100 --reset-every 50 --rank 4 --save-at 10,20"))
+	cfg, err := parseTrainArgs(strings.Fields("-preset quick -model nano --steps 300 --mode relora --jagged=false --warm-start 100 --reset-every 50 --rank 4 --save-at 10,20"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,12 +25,14 @@ func TestTrainFlags(t *testing.T) {
 
 func TestTrainFlagErrorsNameTheProblem(t *testing.T) {
 	for args, want := range map[string]string{
-		"--preset huge":                      "unknown preset",
-		"--mode fancy":                       "--mode",
-		"--preset nano --steps 10":           "warmup", // default warmup 50 ≥ 10 steps
-		"--preset nano --save-at x":          "save-at",
-		"--preset nano --rank 0 --mode lora": "rank",
-		"--preset nano extra":                "unexpected",
+		"-preset huge":                     "unknown preset",
+		"-preset nano":                     "use -model nano",
+		"-model huge":                      "unknown",
+		"-mode fancy":                      "-mode",
+		"-preset quick -steps 10":          "warmup", // the preset's warmup 20 ≥ 10 steps
+		"-preset quick -save-at x":         "save-at",
+		"-preset quick -rank 0 -mode lora": "rank",
+		"-preset quick extra":              "unexpected",
 	} {
 		_, err := parseTrainArgs(strings.Fields(args))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -39,7 +42,7 @@ func TestTrainFlagErrorsNameTheProblem(t *testing.T) {
 }
 
 func TestConfigFileRoundTrip(t *testing.T) {
-	cfg, err := parseTrainArgs(strings.Fields("--preset nano --steps 77 --mode lora --rank 4"))
+	cfg, err := parseTrainArgs(strings.Fields("-preset quick -steps 77 -mode lora -rank 4"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +60,31 @@ func TestConfigFileRoundTrip(t *testing.T) {
 	os.WriteFile(path, []byte(`{"steps": 5, "bogus": 1}`), 0o644)
 	if _, err := parseTrainArgs([]string{"--config", path}); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+// Modes name what runs: relora is the paper's method, warm start included;
+// lora is plain LoRA; a switch given as its own flag wins over the mode.
+func TestModesSayWhatRuns(t *testing.T) {
+	for args, want := range map[string]string{
+		"-preset quick -mode relora":               "ReLoRA (R+O+J+WS)",
+		"-preset quick -mode lora":                 "LoRA",
+		"-preset quick -mode lora-ws":              "LoRA+WS",
+		"-preset quick -mode relora -warm-start 0": "+R+O+J",
+		"-preset quick -mode relora -jagged=false": "+R+O+WS",
+		"-preset quick -mode full":                 "Full-rank",
+		"-preset quick -mode relora -restarts=false -optimizer-reset=false -jagged=false": "LoRA+WS",
+	} {
+		cfg, err := parseTrainArgs(strings.Fields(args))
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if got := experiments.RowName(cfg); got != want {
+			t.Errorf("%q runs %s, want %s", args, got, want)
+		}
+	}
+	cfg, _ := parseTrainArgs(strings.Fields("-preset quick -mode relora"))
+	if cfg.ReLoRA.WarmStartSteps != 75 {
+		t.Errorf("relora's warm start %d, want the quick preset's 75", cfg.ReLoRA.WarmStartSteps)
 	}
 }
