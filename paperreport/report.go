@@ -109,23 +109,16 @@ func writeReproduce(b *strings.Builder) {
 On one machine (Go ≥ 1.26; nothing is downloaded at run time — the corpus is the Go toolchain's own source):
 
 ` + "```sh" + `
-make report        # trains what the run cache lacks, measures Table 4 if absent, writes this file
-make report JOBS=4 # runs trained at once, one core each
-make throughput    # re-measure Table 4 (on a quiet machine), then make report again
+make report           # renders this file from the committed run records and the local run cache (seconds)
+make ablation         # trains Table 1's seed 1 and checks every run against its record, digit for digit
+make report VERIFY=1  # trains every run again and checks it against its record (hours on 2 cores)
+make report TRAIN=1   # trains the runs that no record holds (a new preset, new seeds)
+make throughput       # re-measure Table 4 (on a quiet machine), then make report again
 ` + "```" + `
 
-Runs are cached by the hash of their config under ` + "`runs/`" + `: an interrupted ` + "`make report`" + ` resumes where it stopped (finished runs are reused, unfinished ones continue from their last checkpoint), and a re-run with everything cached only re-renders.
+Every run behind a table has a record in ` + "`results/runs/<hash>/`" + ` (config, result, per-step metrics). Runs train into the cache ` + "`runs/<hash>/`" + `: an interrupted matrix resumes where it stopped (finished runs are reused, unfinished ones continue from their last checkpoint).
 
-On a cluster, print one ` + "`relora train`" + ` command per unfinished run and run them as a job array, then render on any machine that sees the same ` + "`runs/`" + ` folder:
-
-` + "```sh" + `
-bin/relora report -print-commands > jobs.txt            # writes each run's config.json, prints its command
-sbatch --array=1-$(wc -l < jobs.txt) --cpus-per-task=1 \
-  --wrap 'eval "$(sed -n ${SLURM_ARRAY_TASK_ID}p jobs.txt)"'
-make report                                            # after the array finishes
-` + "```" + `
-
-Each line looks like ` + "`bin/relora train --config runs/<hash>/config.json --out runs/<hash> --threads 1 --quiet`" + `; the run index below names every run folder.
+On a cluster, ` + "`bin/relora slurm -table report`" + ` writes a Slurm job array over the unfinished runs and a render job that depends on it (see the README); ` + "`bin/relora report -print-commands`" + ` prints the same run list as plain commands, one ` + "`bin/relora train -config runs/<hash>/config.json -out runs/<hash> -threads 1 -quiet`" + ` per run, for any other scheduler. The run index below names every run's record.
 
 `)
 }

@@ -49,6 +49,7 @@ type RecordCheck struct {
 	Dir     string // the record folder
 	Verdict Verdict
 	Detail  string // for Differs: what differs
+	Trained bool   // trained by this Execute (else found in the run cache)
 }
 
 // Record writes a record for every finished run of outs that came from the
@@ -73,7 +74,7 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 			seen[rec] = true
 			continue
 		}
-		c := RecordCheck{Dir: rec}
+		c := RecordCheck{Dir: rec, Trained: !o.Cached}
 		if seen[rec] {
 			o.Dir = rec
 			continue
@@ -226,28 +227,36 @@ func firstDifferentLine(a, b []byte) string {
 // records, e.g. "8/8 runs trained here reproduce their committed records to
 // the last digit"; "" when no run was both trained and recorded.
 func Summary(checks []RecordCheck) string {
-	var same, differ, added, from int
+	var same, differ, cachedSame, cachedDiffer, added, from int
 	var details []string
 	for _, c := range checks {
-		switch c.Verdict {
-		case Reproduced:
+		switch {
+		case c.Verdict == Reproduced && c.Trained:
 			same++
-		case Differs:
-			differ++
+		case c.Verdict == Reproduced:
+			cachedSame++
+		case c.Verdict == Differs:
+			if c.Trained {
+				differ++
+			} else {
+				cachedDiffer++
+			}
 			details = append(details, fmt.Sprintf("%s: %s", c.Dir, c.Detail))
-		case NewRecord:
+		case c.Verdict == NewRecord:
 			added++
-		case FromRecord:
+		case c.Verdict == FromRecord:
 			from++
 		}
 	}
 	var parts []string
 	if same+differ > 0 {
-		s := fmt.Sprintf("%d/%d runs trained here reproduce their committed records to the last digit", same, same+differ)
-		if differ > 0 {
-			s += fmt.Sprintf("; %d differ (records updated): %s", differ, strings.Join(details, "; "))
-		}
-		parts = append(parts, s)
+		parts = append(parts, fmt.Sprintf("%d/%d runs trained here reproduce their committed records to the last digit", same, same+differ))
+	}
+	if cachedSame+cachedDiffer > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d runs of the local cache match their records", cachedSame, cachedSame+cachedDiffer))
+	}
+	if differ+cachedDiffer > 0 {
+		parts = append(parts, fmt.Sprintf("%d differ (records updated): %s", differ+cachedDiffer, strings.Join(details, "; ")))
 	}
 	if added > 0 {
 		parts = append(parts, fmt.Sprintf("%d new run records", added))

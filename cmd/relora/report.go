@@ -16,68 +16,63 @@ import (
 	"github.com/relorago/harness/spectra"
 	"github.com/relorago/harness/sweep"
 	"github.com/relorago/harness/throughput"
+	"github.com/relorago/harness/train"
 )
 
-// reportSeeds is Table 1's seed count in the report when -seeds is not
-// given: its claims are reported with their spread over seeds.
+// reportSeeds is the seed count of Table 1 and the sweeps in the report when
+// -seeds is not given: their claims are judged on the spread over seeds.
 const reportSeeds = 3
 
-// reportCmd regenerates every table and figure (training only what the run
-// cache lacks) and assembles them into results/REPORT.md.
+// reportCmd assembles every table and figure into results/REPORT.md. It
+// renders from the run cache and the committed run records; a section whose
+// runs are missing from both says which make target trains them, unless
+// -train (or -verify) asks to train them here.
 func reportCmd(args []string) error {
-	var remeasure bool
+	var remeasure, trainMissing bool
 	m, p, err := parseMatrix("report", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&remeasure, "remeasure", false, "measure Table 4 again even if the results folder has it")
+		fs.BoolVar(&trainMissing, "train", false, "train the runs that neither the run cache nor the records have (hours on 2 cores)")
 	})
 	if err != nil {
 		return err
 	}
-	ablationPreset := p
-	if m.seeds == "" && len(p.Seeds) < reportSeeds {
-		ablationPreset.Seeds = seedsUpTo(reportSeeds)
-	}
+	parts := reportParts(m, p, remeasure, trainMissing)
 	if m.commands {
-		return printReportCommands(m, p, ablationPreset)
+		var configs []train.Config
+		for _, part := range parts {
+			if part.runs != nil {
+				runs, err := part.runs()
+				if err != nil {
+					return err
+				}
+				configs = append(configs, experiments.Configs(runs)...)
+			}
+		}
+		self, _ := os.Executable()
+		return runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
 	}
 
 	var sections []paperreport.Section
-	fmt.Fprintln(os.Stderr, "Table 1 (ablation):")
-	at, aRuns, aOuts, err := makeAblation(m, ablationPreset, experiments.AblationRows)
-	if err != nil {
-		return fmt.Errorf("table 1: %w", err)
+	for _, part := range parts {
+		fmt.Fprintf(os.Stderr, "%s:\n", part.name)
+		if part.runs != nil && !trainMissing && !m.verify {
+			runs, err := part.runs()
+			if err != nil {
+				return fmt.Errorf("%s: %w", part.name, err)
+			}
+			if n := runner.Missing(experiments.Configs(runs), m.runsDir, m.recordsDir()); n > 0 {
+				fmt.Fprintf(os.Stderr, "  %d runs are neither in the run cache nor in the records: skipped (`make %s` trains them)\n", n, part.target)
+				sections = append(sections, paperreport.Section{Name: part.name, File: part.file,
+					Note: fmt.Sprintf("Not run yet: %d of its runs are neither in the run cache nor in the run records; `make %s` trains them.", n, part.target)})
+				continue
+			}
+		}
+		sec, err := part.make()
+		if err != nil {
+			return fmt.Errorf("%s: %w", part.name, err)
+		}
+		sections = append(sections, sec)
 	}
-	sections = append(sections, paperreport.Section{Name: "Table 1 — ablation", File: ablation.MarkdownFile,
-		Markdown: at.Markdown(), Claims: at.Claims, Runs: aRuns, Outcomes: aOuts})
-
-	fmt.Fprintln(os.Stderr, "Tables 2 and 3 (scaling):")
-	st, sRuns, sOuts, err := makeScaling(m, p)
-	if err != nil {
-		return fmt.Errorf("tables 2 and 3: %w", err)
-	}
-	sections = append(sections, paperreport.Section{Name: "Tables 2 and 3 — scaling", File: scaling.MarkdownFile,
-		Markdown: st.Markdown(), Claims: st.Claims, Runs: sRuns, Outcomes: sOuts})
-
-	fmt.Fprintln(os.Stderr, "Table 4 (throughput):")
-	tt, note, err := throughputForReport(p, m.results, remeasure)
-	if err != nil {
-		return fmt.Errorf("table 4: %w", err)
-	}
-	sections = append(sections, paperreport.Section{Name: "Table 4 — throughput", File: throughput.MarkdownFile,
-		Markdown: tt.Markdown(), Claims: tt.Claims, Note: note})
-
-	fmt.Fprintln(os.Stderr, "Fig. 5 (spectra):")
-	sp, spRuns, spOuts, err := makeSpectra(m, p)
-	if err != nil {
-		return fmt.Errorf("fig. 5: %w", err)
-	}
-	sections = append(sections, paperreport.Section{Name: "Fig. 5 — spectra", File: spectra.MarkdownFile,
-		Markdown: sp.Markdown(), Claims: sp.Claims, Runs: spRuns, Outcomes: spOuts})
-
-	sw, err := sweepForReport(m, p)
-	if err != nil {
-		return fmt.Errorf("sweeps: %w", err)
-	}
-	sections = append(sections, sw)
 
 	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections}
 	r.Env = paperreport.ReadEnvironment(sections)
@@ -88,66 +83,103 @@ func reportCmd(args []string) error {
 	return nil
 }
 
+// reportPart is one section of the report: its runs (nil for a measured
+// table) and how to build it.
+type reportPart struct {
+	name, file, target string
+	runs               func() ([]experiments.Run, error)
+	make               func() (paperreport.Section, error)
+}
+
+// reportParts lists the report's sections in order. Table 1 and the sweeps
+// default to 3 seeds: their claims are judged on the spread over seeds.
+func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing bool) []reportPart {
+	threeSeeds := p
+	if m.seeds == "" && len(p.Seeds) < reportSeeds {
+		threeSeeds.Seeds = seedsUpTo(reportSeeds)
+	}
+	return []reportPart{
+		{name: "Table 1 — ablation", file: ablation.MarkdownFile, target: "ablation SEEDS=3",
+			runs: func() ([]experiments.Run, error) { return experiments.Ablation(threeSeeds), nil },
+			make: func() (paperreport.Section, error) {
+				t, runs, outs, err := makeAblation(m, threeSeeds, experiments.AblationRows)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Table 1 — ablation", File: ablation.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+			}},
+		{name: "Tables 2 and 3 — scaling", file: scaling.MarkdownFile, target: "scaling",
+			runs: func() ([]experiments.Run, error) { return experiments.Scaling(p) },
+			make: func() (paperreport.Section, error) {
+				t, runs, outs, err := makeScaling(m, p)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Tables 2 and 3 — scaling", File: scaling.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+			}},
+		{name: "Table 4 — throughput", file: throughput.MarkdownFile, target: "throughput",
+			make: func() (paperreport.Section, error) {
+				t, note, err := throughputForReport(p, m.results, remeasure || measureMissing)
+				if errors.Is(err, errNotMeasured) {
+					return paperreport.Section{Name: "Table 4 — throughput", File: throughput.MarkdownFile,
+						Note: "Not measured yet: `make throughput` measures it (on a quiet machine)."}, nil
+				}
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Table 4 — throughput", File: throughput.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Note: note}, nil
+			}},
+		{name: "Fig. 5 — spectra", file: spectra.MarkdownFile, target: "spectra",
+			runs: func() ([]experiments.Run, error) { return experiments.Spectra(p), nil },
+			make: func() (paperreport.Section, error) {
+				t, runs, outs, err := makeSpectra(m, p)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Fig. 5 — spectra", File: spectra.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+			}},
+		{name: "Sensitivity sweeps", file: sweep.MarkdownFile, target: "sweep",
+			runs: func() ([]experiments.Run, error) {
+				_, runs, err := experiments.Sweeps(threeSeeds)
+				return runs, err
+			},
+			make: func() (paperreport.Section, error) {
+				t, runs, outs, err := makeSweep(m, threeSeeds)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Sensitivity sweeps", File: sweep.MarkdownFile,
+					Markdown: "### Sensitivity sweeps\n\n" + t.Markdown(), Runs: runs, Outcomes: outs}, nil
+			}},
+	}
+}
+
+// errNotMeasured: the results folder has no Table 4 for this preset.
+var errNotMeasured = errors.New("table 4 not measured")
+
 // throughputForReport reuses the results folder's Table 4 when it was
-// measured for this preset (measuring takes minutes and needs a quiet
-// machine), and measures it otherwise.
-func throughputForReport(p experiments.Preset, results string, remeasure bool) (*throughput.Table, string, error) {
-	if !remeasure {
+// measured for this preset; measuring takes minutes and needs a quiet
+// machine, so it measures only when asked to.
+func throughputForReport(p experiments.Preset, results string, measure bool) (*throughput.Table, string, error) {
+	if !measure {
 		t, err := throughput.Read(results)
 		switch {
 		case err == nil && t.Preset == p.Name:
 			return t, "Measured by `make throughput` and reused from `" + filepath.Join(results, throughput.JSONFile) +
 				"`; `make report REMEASURE=1` measures it again.", nil
 		case err == nil:
-			fmt.Fprintf(os.Stderr, "  %s is for preset %q, not %q: measuring\n", throughput.JSONFile, t.Preset, p.Name)
-		case !errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(os.Stderr, "  %s is for preset %q, not %q: not measured\n", throughput.JSONFile, t.Preset, p.Name)
+			return nil, "", errNotMeasured
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, "", errNotMeasured
+		default:
 			return nil, "", err
 		}
 	}
 	t, err := measureThroughput(p, 5, 40, 3, results)
 	return t, "Measured while rendering this report.", err
-}
-
-// printReportCommands prints one command per unfinished run of every table,
-// once each (the tables share runs), for a job array.
-func printReportCommands(m *matrixFlags, p, ablationPreset experiments.Preset) error {
-	scalingRuns, err := experiments.Scaling(p)
-	if err != nil {
-		return err
-	}
-	var configs = experiments.Configs(experiments.Ablation(ablationPreset))
-	configs = append(configs, experiments.Configs(scalingRuns)...)
-	self, _ := os.Executable()
-	return runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
-}
-
-// sweepSeeds is the sweeps' seed count when -seeds is not given: each point
-// is a difference judged on its spread over seeds.
-const sweepSeeds = 3
-
-// sweepForReport renders the sensitivity sweeps when their runs exist (in
-// the cache or the records) and otherwise says how to run them: they are
-// some sixty runs beyond the tables (hours on 2 cores), so the report does
-// not start them on its own.
-func sweepForReport(m *matrixFlags, p experiments.Preset) (paperreport.Section, error) {
-	sec := paperreport.Section{Name: "Sensitivity sweeps", File: sweep.MarkdownFile}
-	sp := p
-	if m.seeds == "" {
-		sp.Seeds = seedsUpTo(sweepSeeds)
-	}
-	_, runs, err := experiments.Sweeps(sp)
-	if err != nil {
-		return sec, err
-	}
-	if n := runner.Missing(experiments.Configs(runs), m.runsDir, m.recordsDir()); n > 0 && !m.verify {
-		sec.Note = fmt.Sprintf("Not run yet: %d of the sweeps' runs are neither in the run cache nor in the records; `make sweep` trains them.", n)
-		fmt.Fprintf(os.Stderr, "  %d sweep runs missing: skipped (make sweep trains them)\n", n)
-		return sec, nil
-	}
-	t, sRuns, sOuts, err := makeSweep(m, sp)
-	if err != nil {
-		return sec, err
-	}
-	sec.Markdown, sec.Runs, sec.Outcomes = t.Markdown(), sRuns, sOuts
-	return sec, nil
 }
