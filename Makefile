@@ -16,10 +16,9 @@ RESULTS ?=
 THREADS ?= 2
 MATRIX   = -preset $(PRESET) $(if $(SEEDS),-seeds $(SEEDS),) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
-# GEMM backend. The default is the pure-Go AVX2 kernel: measured on this
-# machine it is as fast as single-threaded OpenBLAS or faster (tiny step:
-# 8,300 vs 5,800 tokens/s on one core), and the committed results were
-# computed with it. `make BLAS=openblas ...` builds against OpenBLAS instead.
+# GEMM backend. The default is the pure-Go AVX2 kernel, which the committed
+# results were computed with (README, "Speed", has the measured comparison);
+# `make BLAS=openblas ...` builds against OpenBLAS instead.
 BLAS ?=
 TAGS := $(if $(BLAS),-tags $(BLAS),)
 
@@ -58,7 +57,7 @@ scaling: build
 
 # Sensitivity sweeps: reset interval, rank and pruning ratio around the
 # preset, ReLoRA against its baselines over 3 seeds (unless SEEDS is set);
-# 60 runs beyond Table 1's (about 3.5 hours on 2 cores).
+# 60 runs beyond Table 1's (README, "Cost", has the measured time).
 sweep: build
 	bin/relora sweep -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 

@@ -65,8 +65,8 @@ func defaultPreset() (Preset, error) {
 	r := &cfg.ReLoRA
 	r.Rank, r.Alpha, r.LR = 8, 8, 2e-3
 	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 600, 600, 10
-	// One seed by default: a seed's 8 runs take ~20 minutes on 2 cores, so
-	// three (the seed spread) take about an hour; ask for them with -seeds 3.
+	// One seed by default (the main job's cost: README, "Cost"); the tables
+	// use every seed trained so far, and -seeds 3 asks for the spread.
 	return Preset{Name: "default", Base: cfg, Seeds: []uint64{1}, ResultsDir: "results",
 		About: "small64 (d 64, 4 layers, 4 heads, ffn 176) on gostd, batch 16 × 128 tokens, 2,400 steps, " +
 			"lr 1e-3 full-rank / 2e-3 LoRA, r 8, alpha 8, warm start 600, restarts every 600, re-warm 10, " +

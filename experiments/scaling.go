@@ -44,12 +44,10 @@ const (
 )
 
 // ladders are the sizes per preset. The default ladder spans 18× in
-// parameters (the paper's spans 22×, 60M to 1.3B) and one seed of it takes
-// about an hour on 2 cores; 0.2M is the default preset's model, so Table
-// 1's cached runs fill four of its five cells. Measured per run on one core
-// (two runs at once): ~1 min at 40k, 2.5 at 0.1M, 6 at 0.2M, 8 at 0.4M, 12
-// at 0.7M, LoRA runs about as long as full-rank ones; a larger rung is one
-// line here (cost grows with parameters × steps).
+// parameters (the paper's spans 22×, 60M to 1.3B); 0.2M is the default
+// preset's model, so Table 1's cached runs fill four of its five cells. A
+// run's cost grows with parameters × steps (README, "Cost", has the
+// measured times); a larger rung is one line here.
 var ladders = map[string][]Size{
 	"default": {
 		{"40k", 32, 2, 2, 88, 4},
