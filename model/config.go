@@ -22,15 +22,32 @@ type Config struct {
 	RopeBase float64 `json:"rope_base"` // rotary base frequency
 }
 
+// Upper bounds of a shape. A config is a small file that users write and
+// copy around: a typo (a dim of 1e9) must be an error, not an allocation of
+// exabytes or an int overflow. MaxParams (4 GiB of float32 weights, with
+// Adam's two moments 12 GiB) is far above anything a CPU trains here.
+const (
+	MaxParams = 1 << 30
+	maxSide   = 1 << 16 // vocab, dim, ffn
+	maxLayers = 1 << 10
+	maxSeqLen = 1 << 14
+)
+
 // Validate reports the first field that makes the config unusable.
 func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"vocab", c.Vocab}, {"dim", c.Dim}, {"layers", c.Layers}, {"heads", c.Heads}, {"ffn", c.FFN}, {"seq_len", c.SeqLen}} {
-		if f.v < 1 {
-			return fmt.Errorf("model: %s must be ≥ 1, got %d", f.name, f.v)
+		max  int
+	}{{"vocab", c.Vocab, maxSide}, {"dim", c.Dim, maxSide}, {"layers", c.Layers, maxLayers}, {"heads", c.Heads, maxSide},
+		{"ffn", c.FFN, maxSide}, {"seq_len", c.SeqLen, maxSeqLen}} {
+		if f.v < 1 || f.v > f.max {
+			return fmt.Errorf("model: %s must be in [1, %d], got %d", f.name, f.max, f.v)
 		}
+	}
+	d, l, v, f := float64(c.Dim), float64(c.Layers), float64(c.Vocab), float64(c.FFN)
+	if n := 2*v*d + l*(4*d*d+3*d*f+2*d) + d; n > MaxParams {
+		return fmt.Errorf("model: %.3g parameters (vocab %d, dim %d, layers %d, ffn %d) exceed the limit of %d", n, c.Vocab, c.Dim, c.Layers, c.FFN, MaxParams)
 	}
 	if c.Dim%c.Heads != 0 {
 		return fmt.Errorf("model: dim %d is not divisible by heads %d", c.Dim, c.Heads)

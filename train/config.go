@@ -98,8 +98,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: val_frac must be in (0, 1), got %g", c.ValFrac)
 	case c.ValWindows < 0:
 		return fmt.Errorf("config: val_windows must be ≥ 0, got %d", c.ValWindows)
-	case c.Batch < 1:
-		return fmt.Errorf("config: batch must be ≥ 1, got %d", c.Batch)
+	case c.Batch < 1 || c.Batch > maxBatch:
+		return fmt.Errorf("config: batch must be in [1, %d], got %d", maxBatch, c.Batch)
+	case float64(c.Batch)*float64(c.Model.Heads)*float64(c.Model.SeqLen)*float64(c.Model.SeqLen) > maxAttention:
+		return fmt.Errorf("config: batch %d × heads %d × seq_len² %d² attention scores exceed the limit of %g floats",
+			c.Batch, c.Model.Heads, c.Model.SeqLen, float64(maxAttention))
+	case c.ValWindows > maxBatch*1000:
+		return fmt.Errorf("config: val_windows must be ≤ %d, got %d", maxBatch*1000, c.ValWindows)
+	case c.ReLoRA.ControlTarget > model.MaxParams:
+		return fmt.Errorf("config: control_target must be ≤ %d, got %d", model.MaxParams, c.ReLoRA.ControlTarget)
 	case c.Steps < 1:
 		return fmt.Errorf("config: steps must be ≥ 1, got %d", c.Steps)
 	case !(c.LR > 0):
@@ -129,6 +136,13 @@ func (c Config) Validate() error {
 	}
 	return c.ReLoRA.Validate(c.Steps)
 }
+
+// Limits of a step's size, like model.MaxParams: a typo in a config file is
+// an error, not gigabytes of activations.
+const (
+	maxBatch     = 1 << 12
+	maxAttention = 1 << 30 // attention probabilities of one step (4 GiB)
+)
 
 // checkRank refuses a LoRA rank that is not low: at r ≥ d/2 the factors of a
 // d×d projection hold as many numbers as the weight they adapt (r·2d ≥ d²),

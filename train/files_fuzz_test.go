@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/relorago/harness/model"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -180,9 +182,12 @@ func FuzzDecodeConfig(f *testing.F) {
 	})
 }
 
-// modelBudget is what a config file of under 1 KB should at most be able
-// to make model.New allocate once Validate has accepted it.
-const modelBudget = 100e6
+// modelBudget is what a config file that Validate accepts may at most make
+// model.New (and relora.Wrap) allocate: model.MaxParams float32 weights,
+// plus LoRA factors, which a rank below d/2 keeps under the weights' size.
+// A config asks for a model; it may ask for a large one, never for an
+// absurd or overflowing one.
+const modelBudget = 2 * 4 * model.MaxParams
 
 // modelBytes is what model.New allocates for cfg's weights (4 bytes per
 // parameter) plus the LoRA factors relora.Wrap adds, in float64 so that
@@ -198,10 +203,9 @@ func modelBytes(cfg Config) float64 {
 }
 
 // FuzzDecodeConfigSize: a config file under 1 KB that DecodeConfig accepts
-// must not make model.New allocate more than modelBudget. It is its own
-// target because it fails today: model.Config.Validate puts no upper bound
-// on vocab, dim, layers or ffn: `{"model":{"dim":1000000000}}` (28 bytes)
-// passes and asks for 6.4e19 bytes. Its seeds are real configs, which pass.
+// must not make model.New allocate more than modelBudget (a 28-byte
+// `{"model":{"dim":1000000000}}` once passed Validate and asked for 6.4e19
+// bytes). Its seeds are real configs, which pass.
 func FuzzDecodeConfigSize(f *testing.F) {
 	for _, b := range configSeeds(f, true) {
 		f.Add(b)

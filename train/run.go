@@ -185,6 +185,9 @@ func (r *run) resume() error {
 			return err
 		}
 	}
+	if ck != nil && len(ck.Evals) == 0 {
+		return fmt.Errorf("%s has no evaluations (not even the untrained model's): it was not written by a run; delete it or use -fresh", from)
+	}
 	if ck != nil && ck.Step > cfg.Steps {
 		return fmt.Errorf("%s is at step %d, beyond the run's %d steps", from, ck.Step, cfg.Steps)
 	}
