@@ -113,3 +113,12 @@ bench-pytorch:
 
 clean:
 	rm -rf bin
+
+# `relora slurm` on a real Slurm: starts a private one-node cluster on this
+# machine (root; installs slurm-wlm and munge from Debian when missing),
+# submits the quick preset's Table 1 as a job array, requeues a task mid-run
+# and one after it finished, and checks the rendered table byte for byte
+# against a local run. About 3 minutes; stops every daemon it started.
+.PHONY: test-slurm
+test-slurm:
+	GO=$(GO) scripts/test-slurm.sh

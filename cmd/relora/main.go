@@ -19,6 +19,7 @@ commands:
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
   report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure)
+  slurm      a table's unfinished runs as a Slurm job array + render job (-table, -throttle)
   export     a run's weights as a Hugging Face LLaMA: relora export RUN --out DIR [--step N]
 
 Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
@@ -42,6 +43,8 @@ func main() {
 		err = scalingCmd(os.Args[2:])
 	case "report":
 		err = reportCmd(os.Args[2:])
+	case "slurm":
+		err = slurmCmd(os.Args[2:])
 	case "export":
 		err = exportCmd(os.Args[2:])
 	case "throughput":
