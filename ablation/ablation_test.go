@@ -1,6 +1,7 @@
 package ablation
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -149,5 +150,79 @@ func TestRowDivergedBeforeItsFirstEvaluationRenders(t *testing.T) {
 	}
 	if !strings.Contains(string(md), "diverged") {
 		t.Errorf("ablation.md does not say the row diverged:\n%s", md)
+	}
+}
+
+// Build reads the runs' metrics; Write only writes: with the run folders
+// gone, the table still renders, and a Table decoded from its JSON (which
+// has no curves) is refused rather than drawn empty.
+func TestWriteReadsNothing(t *testing.T) {
+	p, err := experiments.Get("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := experiments.Ablation(p)
+	loss := map[string]float64{experiments.RowFull: 3.0, experiments.RowReLoRA: 3.1, experiments.RowLoRAWS: 3.2,
+		"+R+O+J": 3.3, "LoRA": 3.4, "+R+J": 3.45, "+R": 3.45, "+R+O": 3.5}
+	outs := fakeOutcomes(t, runs, loss, "")
+	tab, err := Build(p, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if err := os.RemoveAll(o.Dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab, nil, nil); err != nil {
+		t.Fatalf("Write needs the run folders: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "trainY") || len(b) > 20000 {
+		t.Errorf("ablation.json carries the curves (%d bytes)", len(b))
+	}
+	var decoded Table
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(t.TempDir(), &decoded, nil, nil); err == nil {
+		t.Error("wrote figures from a Table without curves")
+	}
+}
+
+// Every row of Table 1 has its method's fixed style, so its colour is the
+// same here as in the other tables' figures.
+func TestEveryRowHasAMethodStyle(t *testing.T) {
+	for _, r := range experiments.AblationRows {
+		if _, ok := report.MethodStyle(r.Name); !ok {
+			t.Errorf("row %q has no method style", r.Name)
+		}
+	}
+	full, _ := report.MethodStyle(experiments.RowFull)
+	relora, _ := report.MethodStyle(experiments.RowReLoRA)
+	if full.Color == relora.Color {
+		t.Error("full-rank and ReLoRA share a colour")
+	}
+}
+
+// The training-loss axis fits the curves after the first steps: its top is
+// the largest value any row reaches from trainCut of training on, far
+// below the initial ln 256.
+func TestTrainingLossAxisSkipsTheInitialDrop(t *testing.T) {
+	tab := &Table{curves: map[string]curve{
+		"a": {trainX: []float64{1, 10, 50, 100}, trainY: []float64{5.5, 4, 2.2, 2.0}, trainLo: []float64{5.5, 4, 2.1, 1.9}, trainHi: []float64{5.5, 4, 2.3, 2.1}},
+		"b": {trainX: []float64{1, 10, 50, 100}, trainY: []float64{5.5, 4.5, 2.5, 2.4}, trainLo: []float64{5.5, 4.5, 2.5, 2.4}, trainHi: []float64{5.5, 4.5, 2.5, 2.4},
+			strays: map[uint64][]float64{2: {5.5, 4.5, 2.9, 2.4}}},
+	}}
+	r, ok := tab.trainYRange()
+	if !ok || r.step != 12 {
+		t.Fatalf("range %+v (%v), want one from step 12", r, ok)
+	}
+	if r.hi < 2.9 || r.hi > 3.0 || r.lo > 1.9 || r.lo < 1.8 {
+		t.Errorf("range [%g, %g], want about [1.9, 2.9] padded (the straying seed's 2.9 included)", r.lo, r.hi)
 	}
 }

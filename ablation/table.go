@@ -6,6 +6,8 @@ package ablation
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"slices"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
@@ -43,9 +45,16 @@ type Table struct {
 	About  string         `json:"about"`
 	Rows   []Row          `json:"rows"`
 	Claims []report.Claim `json:"claims"`
+
+	// The figures' data, read by Build from the runs' metrics.jsonl; too
+	// bulky for the JSON, so a Table decoded from it cannot be written.
+	curves   map[string]curve // by row name
+	restarts []float64        // ReLoRA's merge steps (the figures' guides)
 }
 
-// Build assembles the table from the runner's outcomes for Ablation(p).
+// Build assembles the table from the runner's outcomes for Ablation(p):
+// their results and their metrics.jsonl (the figures' curves). It reads
+// and never writes; Write writes.
 func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
 	if len(runs) != len(outs) {
 		return nil, fmt.Errorf("ablation: %d runs but %d outcomes", len(runs), len(outs))
@@ -89,7 +98,120 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		}
 	}
 	t.Claims = t.claims()
+	var err error
+	if t.curves, err = rowCurves(runs, outs); err != nil {
+		return nil, err
+	}
+	t.restarts = restartSteps(runs)
 	return t, nil
+}
+
+// restartSteps are the merge steps of the ReLoRA row (or, without it, of
+// the first row that restarts), drawn as guides on the training loss.
+func restartSteps(runs []experiments.Run) []float64 {
+	i := slices.IndexFunc(runs, func(r experiments.Run) bool { return r.Row == experiments.RowReLoRA })
+	if i < 0 {
+		i = slices.IndexFunc(runs, func(r experiments.Run) bool { return r.Config.ReLoRA.Restarts })
+	}
+	if i < 0 {
+		return nil
+	}
+	var out []float64
+	for _, s := range runs[i].Config.ReLoRA.MergeSteps(runs[i].Config.Steps) {
+		out = append(out, float64(s))
+	}
+	return out
+}
+
+// curve is a row's metrics over seeds: the mean, the min–max band, and
+// the seeds that stray from the others (drawn on their own).
+type curve struct {
+	valX, valY, valLo, valHi         []float64
+	trainX, trainY, trainLo, trainHi []float64
+	lrX, lrY                         []float64
+	strays                           map[uint64][]float64 // seed → smoothed training loss
+}
+
+// strayFraction: a seed whose smoothed training loss leaves the row's
+// median by more than this fraction at some step is drawn as its own thin
+// line (an optimizer reset that blows one seed up, say), so a mean never
+// hides one bad seed.
+const strayFraction = 0.05
+
+// rowCurves reads every run's metrics.jsonl and makes each row's curves.
+func rowCurves(runs []experiments.Run, outs []runner.Outcome) (map[string]curve, error) {
+	perRow := map[string][][]train.StepMetrics{}
+	seedsOf := map[string][]uint64{}
+	for i, r := range runs {
+		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
+		if err != nil {
+			return nil, fmt.Errorf("ablation: curves of %s: %w", r.Row, err)
+		}
+		perRow[r.Row] = append(perRow[r.Row], ms)
+		seedsOf[r.Row] = append(seedsOf[r.Row], r.Seed)
+	}
+	out := map[string]curve{}
+	for row, seeds := range perRow {
+		c := curve{strays: map[uint64][]float64{}}
+		n := len(seeds[0])
+		for _, s := range seeds {
+			n = min(n, len(s)) // a diverged seed stops early
+		}
+		smoothed := make([][]float64, len(seeds))
+		for k, s := range seeds {
+			loss := make([]float64, n)
+			for i := range n {
+				loss[i] = s[i].Loss
+			}
+			smoothed[k] = stats.MovingAverage(loss, 50)
+		}
+		for i := 0; i < n; i++ {
+			var val, tr []float64
+			for k, s := range seeds {
+				tr = append(tr, smoothed[k][i])
+				if s[i].ValLoss != nil {
+					val = append(val, *s[i].ValLoss)
+				}
+			}
+			step := float64(seeds[0][i].Step)
+			c.trainX = append(c.trainX, step)
+			c.trainY, c.trainLo, c.trainHi = append(c.trainY, stats.Mean(tr)), append(c.trainLo, slices.Min(tr)), append(c.trainHi, slices.Max(tr))
+			c.lrX, c.lrY = append(c.lrX, step), append(c.lrY, seeds[0][i].LR)
+			if len(val) == len(seeds) {
+				c.valX, c.valY = append(c.valX, step), append(c.valY, stats.Mean(val))
+				c.valLo, c.valHi = append(c.valLo, slices.Min(val)), append(c.valHi, slices.Max(val))
+			}
+		}
+		if len(seeds) > 1 {
+			for k := range seeds {
+				if strays(smoothed, k, n) {
+					c.strays[seedsOf[row][k]] = smoothed[k][:n]
+				}
+			}
+		}
+		out[row] = c
+	}
+	return out, nil
+}
+
+// strays says whether seed k's curve leaves the median of the row's seeds
+// by more than strayFraction at some step.
+func strays(curves [][]float64, k, n int) bool {
+	for i := range n {
+		col := make([]float64, len(curves))
+		for j := range curves {
+			col[j] = curves[j][i]
+		}
+		slices.Sort(col)
+		med := col[len(col)/2]
+		if len(col)%2 == 0 {
+			med = (col[len(col)/2-1] + col[len(col)/2]) / 2
+		}
+		if math.Abs(curves[k][i]-med) > strayFraction*math.Abs(med) {
+			return true
+		}
+	}
+	return false
 }
 
 // row returns the named row, or nil when the matrix did not include it.

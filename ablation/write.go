@@ -1,6 +1,7 @@
 package ablation
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -10,8 +11,6 @@ import (
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
-	"github.com/relorago/harness/stats"
-	"github.com/relorago/harness/train"
 )
 
 // Files written under the results folder.
@@ -23,9 +22,15 @@ const (
 	LRFigure     = "figures/fig4_jagged_schedule"
 )
 
-// Write renders the table (Markdown and JSON) and its figures into dir.
-func Write(dir string, t *Table, runs []experiments.Run, outs []runner.Outcome) error {
-	if err := writeFigures(dir, runs, outs); err != nil {
+// Write renders the table (Markdown and JSON) and its figures into dir. It
+// reads nothing: the figures' curves come from Build, so t must be a Table
+// made by Build, not one decoded from ablation.json. The runs and outcomes
+// are not used; the parameters remain for cmd/relora's call.
+func Write(dir string, t *Table, _ []experiments.Run, _ []runner.Outcome) error {
+	if t.curves == nil {
+		return errors.New("ablation: Write needs a Table made by Build (the figures' curves are not in the JSON)")
+	}
+	if err := t.writeFigures(dir); err != nil {
 		return err
 	}
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
@@ -37,115 +42,65 @@ func (t *Table) Markdown() string {
 	b.WriteString(t.Report().Markdown())
 	b.WriteString("\n#### Claims of the paper's Table 1\n\n")
 	b.WriteString(report.ClaimsMarkdown(t.Claims))
-	fmt.Fprintf(&b, "\n![validation loss](%s.png)\n\n![training loss](%s.png)\n\n![jagged schedule](%s.png)\n",
-		ValFigure, TrainFigure, LRFigure)
+	fmt.Fprintf(&b, "\n![validation loss](%s.png)\n\n![training loss](%s.png)\n\n", ValFigure, TrainFigure)
+	if from, ok := t.trainYRange(); ok {
+		fmt.Fprintf(&b, "The training-loss axis fits the curves from step %.0f on (%.0f%% of training): the first steps' drop from ln 256 ≈ 5.5 runs off the top, so the part where the rows differ fills the figure.\n\n",
+			from.step, 100*trainCut)
+	}
+	fmt.Fprintf(&b, "![jagged schedule](%s.png)\n", LRFigure)
 	return b.String()
 }
 
-// curve is a row's metrics over seeds: the mean, the min–max band, and
-// the seeds that stray from the others (drawn on their own).
-type curve struct {
-	valX, valY, valLo, valHi         []float64
-	trainX, trainY, trainLo, trainHi []float64
-	lrX, lrY                         []float64
-	strays                           map[uint64][]float64 // seed → smoothed training loss
-}
+// trainCut is the fraction of training the training-loss figure's Y axis
+// ignores: the initial drop from ln 256 would flatten every difference.
+const trainCut = 0.12
 
-// strayFraction: a seed whose smoothed training loss leaves the row's
-// median by more than this fraction at some step is drawn as its own thin
-// line (an optimizer reset that blows one seed up, say), so a mean never
-// hides one bad seed.
-const strayFraction = 0.05
+// yFrom is the training-loss figure's Y range, fitted to the steps from
+// step on.
+type yFrom struct{ step, lo, hi float64 }
 
-func rowCurves(runs []experiments.Run, outs []runner.Outcome) (map[string]curve, error) {
-	perRow := map[string][][]train.StepMetrics{}
-	seedsOf := map[string][]uint64{}
-	for i, r := range runs {
-		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
-		if err != nil {
-			return nil, fmt.Errorf("ablation: curves of %s: %w", r.Row, err)
+// trainYRange fits the Y axis to every drawn training-loss value (means,
+// bands, straying seeds) from trainCut of the last step on.
+func (t *Table) trainYRange() (yFrom, bool) {
+	last := 0.0
+	for _, c := range t.curves {
+		if n := len(c.trainX); n > 0 {
+			last = max(last, c.trainX[n-1])
 		}
-		perRow[r.Row] = append(perRow[r.Row], ms)
-		seedsOf[r.Row] = append(seedsOf[r.Row], r.Seed)
 	}
-	out := map[string]curve{}
-	for row, seeds := range perRow {
-		c := curve{strays: map[uint64][]float64{}}
-		n := len(seeds[0])
-		for _, s := range seeds {
-			n = min(n, len(s)) // a diverged seed stops early
+	r := yFrom{step: math.Ceil(trainCut * last), lo: math.Inf(1), hi: math.Inf(-1)}
+	for _, c := range t.curves {
+		ys := [][]float64{c.trainY, c.trainLo, c.trainHi}
+		for _, s := range c.strays {
+			ys = append(ys, s)
 		}
-		smoothed := make([][]float64, len(seeds))
-		for k, s := range seeds {
-			loss := make([]float64, n)
-			for i := range n {
-				loss[i] = s[i].Loss
-			}
-			smoothed[k] = stats.MovingAverage(loss, 50)
-		}
-		for i := 0; i < n; i++ {
-			var val, tr []float64
-			for k, s := range seeds {
-				tr = append(tr, smoothed[k][i])
-				if s[i].ValLoss != nil {
-					val = append(val, *s[i].ValLoss)
-				}
-			}
-			step := float64(seeds[0][i].Step)
-			c.trainX = append(c.trainX, step)
-			c.trainY, c.trainLo, c.trainHi = append(c.trainY, stats.Mean(tr)), append(c.trainLo, slices.Min(tr)), append(c.trainHi, slices.Max(tr))
-			c.lrX, c.lrY = append(c.lrX, step), append(c.lrY, seeds[0][i].LR)
-			if len(val) == len(seeds) {
-				c.valX, c.valY = append(c.valX, step), append(c.valY, stats.Mean(val))
-				c.valLo, c.valHi = append(c.valLo, slices.Min(val)), append(c.valHi, slices.Max(val))
-			}
-		}
-		if len(seeds) > 1 {
-			for k := range seeds {
-				if strays(smoothed, k, n) {
-					c.strays[seedsOf[row][k]] = smoothed[k][:n]
+		for _, y := range ys {
+			for i, v := range y {
+				if c.trainX[i] >= r.step && !math.IsNaN(v) && !math.IsInf(v, 0) {
+					r.lo, r.hi = math.Min(r.lo, v), math.Max(r.hi, v)
 				}
 			}
 		}
-		out[row] = c
 	}
-	return out, nil
+	if !(r.hi > r.lo) {
+		return r, false
+	}
+	pad := 0.04 * (r.hi - r.lo)
+	r.lo, r.hi = r.lo-pad, r.hi+pad
+	return r, true
 }
 
-// strays says whether seed k's curve leaves the median of the row's seeds
-// by more than strayFraction at some step.
-func strays(curves [][]float64, k, n int) bool {
-	for i := range n {
-		col := make([]float64, len(curves))
-		for j := range curves {
-			col[j] = curves[j][i]
-		}
-		slices.Sort(col)
-		med := col[len(col)/2]
-		if len(col)%2 == 0 {
-			med = (col[len(col)/2-1] + col[len(col)/2]) / 2
-		}
-		if math.Abs(curves[k][i]-med) > strayFraction*math.Abs(med) {
-			return true
-		}
-	}
-	return false
-}
-
-func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) error {
-	curves, err := rowCurves(runs, outs)
-	if err != nil {
-		return err
-	}
+// writeFigures draws the validation and training loss of every row and
+// ReLoRA's learning rate, each method in its own style (report.MethodStyle).
+func (t *Table) writeFigures(dir string) error {
 	var val, tr, strayLines []report.Series
-	for i, row := range experiments.AblationRows {
-		c, ok := curves[row.Name]
+	for _, row := range experiments.AblationRows {
+		c, ok := t.curves[row.Name]
 		if !ok {
 			continue // not part of this matrix (-rows)
 		}
-		dashed := i%2 == 1
-		val = append(val, report.Series{Name: row.Name, X: c.valX, Y: c.valY, Lo: c.valLo, Hi: c.valHi, Dashed: dashed, Points: true})
-		tr = append(tr, report.Series{Name: row.Name, X: c.trainX, Y: c.trainY, Lo: c.trainLo, Hi: c.trainHi, Dashed: dashed})
+		val = append(val, report.Series{Name: row.Name, X: c.valX, Y: c.valY, Lo: c.valLo, Hi: c.valHi, Points: true})
+		tr = append(tr, report.Series{Name: row.Name, X: c.trainX, Y: c.trainY, Lo: c.trainLo, Hi: c.trainHi})
 		seeds := make([]uint64, 0, len(c.strays))
 		for s := range c.strays {
 			seeds = append(seeds, s)
@@ -156,24 +111,26 @@ func writeFigures(dir string, runs []experiments.Run, outs []runner.Outcome) err
 		}
 	}
 	tr = append(tr, strayLines...)
-	cfg := runs[0].Config.ReLoRA
-	var restarts []float64
-	for _, s := range cfg.MergeSteps(runs[0].Config.Steps) {
-		restarts = append(restarts, float64(s))
+	trainPlot := report.LinePlot{Title: "Table 1: training loss (50-step mean)",
+		XLabel: "step (band: seed min–max; thin: a straying seed; grey: ReLoRA's restarts)",
+		YLabel: "training loss (nats/byte)", Series: tr, VLines: t.restarts}
+	if r, ok := t.trainYRange(); ok {
+		trainPlot.YMin, trainPlot.YMax = r.lo, r.hi
+		trainPlot.Title += fmt.Sprintf(", y axis fit to steps ≥ %.0f", r.step)
 	}
 	plots := []struct {
 		p    report.LinePlot
 		path string
 	}{
 		{report.LinePlot{Title: "Table 1: validation loss (mean over seeds; band: min–max)", XLabel: "step", YLabel: "validation loss (nats/byte)", Series: val}, ValFigure},
-		{report.LinePlot{Title: "Table 1: training loss (50-step mean; band: seed min–max; thin: a straying seed)", XLabel: "step", YLabel: "training loss (nats/byte)", Series: tr, VLines: restarts}, TrainFigure},
+		{trainPlot, TrainFigure},
 	}
-	if relora, ok := curves[experiments.RowReLoRA]; ok {
+	if relora, ok := t.curves[experiments.RowReLoRA]; ok {
 		plots = append(plots, struct {
 			p    report.LinePlot
 			path string
 		}{report.LinePlot{Title: "Fig. 4 — jagged cosine schedule of the ReLoRA run (as logged)", XLabel: "step", YLabel: "learning rate",
-			Series: []report.Series{{Name: "ReLoRA", X: relora.lrX, Y: relora.lrY}}}, LRFigure})
+			Series: []report.Series{{Method: experiments.RowReLoRA, X: relora.lrX, Y: relora.lrY}}}, LRFigure})
 	}
 	for _, pl := range plots {
 		if err := pl.p.Save(filepath.Join(dir, pl.path), 8, 4.5); err != nil {

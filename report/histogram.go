@@ -1,12 +1,15 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -21,12 +24,17 @@ type Histogram struct {
 	Series                []HistSeries
 	Bins                  int // 0 = 50
 	LogY                  bool
+	// FromZero starts the bins at 0 instead of the smallest value (for
+	// non-negative data such as singular values).
+	FromZero bool
 }
 
 // HistSeries is one distribution of a Histogram. Non-finite values are
-// skipped; its colour is fixed by its index, as for Series.
+// skipped (a series left with none is only listed in the legend); its colour is its method's (MethodStyle of Method, or of Name
+// when Method is empty), as for Series.
 type HistSeries struct {
 	Name   string
+	Method string
 	Values []float64
 }
 
@@ -38,11 +46,13 @@ const defaultBins = 50
 const maxBins = 10000
 
 // fillAlpha keeps overlapping distributions visible through each other.
-const fillAlpha = 0x55
+const fillAlpha = 0x40
 
 // SavePanels lays out several histograms in a grid with `cols` columns
 // (reduced to len(panels) if larger) and writes path.png and path.svg; the
-// figure is cols·panelWidth × rows·panelHeight inches. Data areas of all
+// figure is cols·panelWidth × rows·panelHeight inches, legends included:
+// one beside the first row when every panel has the same series, else one
+// beside each panel, always outside the data areas. Data areas of all
 // panels are aligned and equally sized.
 func SavePanels(path string, panels []Histogram, cols int, panelWidth, panelHeight float64) error {
 	if len(panels) == 0 {
@@ -58,24 +68,42 @@ func SavePanels(path string, panels []Histogram, cols int, panelWidth, panelHeig
 		return fmt.Errorf("report: SavePanels: %w", err)
 	}
 	grid := make([][]*plot.Plot, rows)
+	legends := make([][]*plot.Legend, rows)
 	for r := range grid {
-		grid[r] = make([]*plot.Plot, cols)
+		grid[r], legends[r] = make([]*plot.Plot, cols), make([]*plot.Legend, cols)
 	}
 	for i, h := range panels {
-		plt, err := h.build(panelWidth, panelHeight)
+		plt, lg, err := h.build(panelWidth, panelHeight)
 		if err != nil {
 			return fmt.Errorf("report: SavePanels: panel %d (%q): %w", i, h.Title, err)
 		}
-		grid[i/cols][i%cols] = plt
+		grid[i/cols][i%cols], legends[i/cols][i%cols] = plt, lg
 	}
-	tiles := draw.Tiles{
-		Rows: rows, Cols: cols,
-		PadX: vg.Points(14), PadY: vg.Points(10),
-		PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8),
+	// Panels with the same series share one legend, beside the first row;
+	// otherwise each panel has its own beside it.
+	shared := true
+	for _, h := range panels[1:] {
+		shared = shared && slices.EqualFunc(h.Series, panels[0].Series, func(a, b HistSeries) bool { return a.Name == b.Name && a.Method == b.Method })
 	}
 	return saveFigure(path, vg.Length(width)*vg.Inch, vg.Length(height)*vg.Inch, func(c draw.Canvas) {
 		c.SetColor(color.White)
 		c.Fill(c.Rectangle.Path())
+		// Every panel reserves the widest legend's strip, so the data
+		// areas stay equal.
+		var lw vg.Length
+		for _, row := range legends {
+			for _, lg := range row {
+				lw = max(lw, legendWidth(lg, c))
+			}
+		}
+		tiles := draw.Tiles{
+			Rows: rows, Cols: cols,
+			PadX: vg.Points(14) + lw, PadY: vg.Points(10),
+			PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8) + lw,
+		}
+		if shared {
+			tiles.PadX = vg.Points(14)
+		}
 		canvases := plot.Align(grid, tiles, c)
 		for r, row := range grid {
 			// gonum puts each title at the top of its tile canvas, and those
@@ -88,24 +116,33 @@ func SavePanels(path string, panels []Histogram, cols int, panelWidth, panelHeig
 				}
 			}
 			for k, plt := range row {
-				if plt != nil {
-					drawPlot(plt, canvases[r][k], top)
+				if plt == nil {
+					continue
+				}
+				pc := canvases[r][k]
+				right := pc.Max.X + vg.Points(14)
+				if !shared || k == cols-1 {
+					right = pc.Max.X + lw
+				}
+				drawPlot(plt, pc, top, right)
+				if !shared || (r == 0 && k == cols-1) {
+					drawLegend(plt, legends[r][k], pc)
 				}
 			}
 		}
 	})
 }
 
-// build validates the input, bins the data and assembles the gonum plot for
-// a panel of width×height inches.
-func (h Histogram) build(width, height float64) (*plot.Plot, error) {
+// build validates the input, bins the data and assembles the gonum plot and
+// its legend for a panel of width×height inches.
+func (h Histogram) build(width, height float64) (*plot.Plot, *plot.Legend, error) {
 	if len(h.Series) == 0 {
-		return nil, errors.New("no series")
+		return nil, nil, errors.New("no series")
 	}
 	bins := h.Bins
 	switch {
 	case bins < 0 || bins > maxBins:
-		return nil, fmt.Errorf("Bins must be in [0, %d], got %d", maxBins, bins)
+		return nil, nil, fmt.Errorf("Bins must be in [0, %d], got %d", maxBins, bins)
 	case bins == 0:
 		bins = defaultBins
 	}
@@ -120,67 +157,90 @@ func (h Histogram) build(width, height float64) (*plot.Plot, error) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
-		if len(vs) == 0 {
-			return nil, fmt.Errorf("%s: no finite values (got %d values)", seriesLabel(i, s.Name), len(s.Values))
-		}
 		clean[i] = vs
+	}
+	if math.IsInf(lo, 1) {
+		return nil, nil, errors.New("no series has a finite value")
+	}
+	if h.FromZero && lo >= 0 {
+		lo = 0
 	}
 	if lo == hi {
 		lo, hi = paddedRange(lo, hi, 0, false)
 	}
 	if !finite(hi - lo) {
-		return nil, fmt.Errorf("value range [%g, %g] is too wide to bin", lo, hi)
+		return nil, nil, fmt.Errorf("value range [%g, %g] is too wide to bin", lo, hi)
 	}
-	edges := make([]float64, bins+1)
-	for k := range edges {
-		edges[k] = lo + (hi-lo)*float64(k)/float64(bins)
-	}
-	edges[bins] = hi
+	styles := h.styles()
 
-	ylabel := h.YLabel
-	if ylabel == "" {
-		ylabel = "Density"
-	}
-	plt := newPlot(h.Title, h.XLabel, ylabel)
-	axisScale(&plt.X, false, width)
-	axisScale(&plt.Y, h.LogY, height)
-
-	lg := &legend{}
+	dens := make([][]float64, len(clean))
 	dmin, dmax := math.Inf(1), 0.0
 	for i, vs := range clean {
-		dens := density(vs, lo, hi, bins)
-		for k, d := range dens {
+		dens[i] = density(vs, lo, hi, bins)
+		for _, d := range dens[i] {
 			if d > 0 {
 				dmin, dmax = math.Min(dmin, d), math.Max(dmax, d)
-				// Empty bins map to -Inf on a log axis; the plotters
-				// clamp them to the axis floor.
-				dens[k] = toPlot(d, h.LogY)
-			} else {
-				dens[k] = math.Inf(-1)
 			}
-			lg.bars = append(lg.bars, bar{x0: edges[k], x1: edges[k+1], y: dens[k]})
-		}
-		c := SeriesColor(i)
-		fill := c
-		fill.A = fillAlpha
-		hp := &histPlotter{edges: edges, dens: dens, fill: fill,
-			line: draw.LineStyle{Color: c, Width: vg.Points(1.2)}}
-		plt.Add(hp)
-		if name := h.Series[i].Name; name != "" {
-			lg.entries = append(lg.entries, legendEntry{name: name, fill: fill, line: &hp.line})
 		}
 	}
-	plt.Add(lg)
-
-	plt.X.Min, plt.X.Max = lo, hi
+	ylabel := cmp.Or(h.YLabel, "Density")
+	plt := newPlot(h.Title, h.XLabel, ylabel)
+	setTicks(&plt.X, false, width, nil, nil)
+	setTicks(&plt.Y, h.LogY, height, nil, nil)
+	floor, top := 0.0, dmax*(1+yPad)
 	if h.LogY {
 		// The padding below the smallest non-empty bin keeps it visible as
-		// a short bar above the axis floor.
-		plt.Y.Min, plt.Y.Max = paddedRange(math.Log10(dmin), math.Log10(dmax), yPad, true)
-	} else {
-		plt.Y.Min, plt.Y.Max = 0, dmax*(1+yPad)
+		// a short bar above the axis floor, where empty bins stand.
+		floor, top = paddedRange(math.Log10(dmin), math.Log10(dmax), yPad, true)
 	}
-	return plt, nil
+
+	// Each distribution is one filled step outline: gonum's Line with a
+	// post-step and a fill draws the bars without plotter.Histogram's
+	// outline around every single bar, which makes overlays a thicket of
+	// vertical lines.
+	lg := newLegend()
+	for i, ds := range dens {
+		st := styles[i]
+		if len(clean[i]) == 0 {
+			// Nothing to draw (e.g. every value was left out); the legend
+			// still lists the series.
+			if name := h.Series[i].Name; name != "" {
+				lg.Add(name+" (no values)", &plotter.Line{LineStyle: st.line(false)})
+			}
+			continue
+		}
+		step := make(plotter.XYs, 0, bins+3)
+		step = append(step, plotter.XY{X: lo, Y: floor})
+		for k, d := range ds {
+			y := floor
+			if d > 0 {
+				y = toPlot(d, h.LogY)
+			}
+			step = append(step, plotter.XY{X: lo + (hi-lo)*float64(k)/float64(bins), Y: y})
+		}
+		step = append(step, plotter.XY{X: hi, Y: step[len(step)-1].Y}, plotter.XY{X: hi, Y: floor})
+		fill := st.Color
+		fill.A = fillAlpha
+		line := &plotter.Line{XYs: step, StepStyle: plotter.PostStep, FillColor: fill,
+			LineStyle: draw.LineStyle{Color: st.Color, Width: vg.Points(math.Min(float64(st.Width), 1.6) * 0.75)}}
+		plt.Add(line)
+		if name := h.Series[i].Name; name != "" {
+			lg.Add(name, line)
+		}
+	}
+	// Ranges are set after Add, which would otherwise widen them.
+	plt.X.Min, plt.X.Max = lo, hi
+	plt.Y.Min, plt.Y.Max = floor, top
+	return plt, lg, nil
+}
+
+// styles returns each distribution's style (its method's).
+func (h Histogram) styles() []Style {
+	keys := make([]styleKey, len(h.Series))
+	for i, s := range h.Series {
+		keys[i] = styleKey{method: cmp.Or(s.Method, s.Name)}
+	}
+	return resolveStyles(keys)
 }
 
 // density bins vs into bins equal-width bins over [lo, hi] and normalises
@@ -198,33 +258,4 @@ func density(vs []float64, lo, hi float64, bins int) []float64 {
 		d[k] /= float64(len(vs)) * w
 	}
 	return d
-}
-
-// histPlotter draws one distribution as a filled step outline. gonum's own
-// plotter.Histogram bins each series on its own range and outlines every
-// bar, which makes overlays both incomparable and cluttered.
-type histPlotter struct {
-	edges []float64
-	dens  []float64
-	fill  color.Color
-	line  draw.LineStyle
-}
-
-// Plot implements plot.Plotter.
-func (hp *histPlotter) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	// The bars stand on the bottom of the axis: 0 on a linear axis, the
-	// lowest visible density on a log one.
-	floor := p.Y.Min
-	y := func(d float64) vg.Length { return trY(math.Max(d, floor)) }
-	outline := make([]vg.Point, 0, 2*len(hp.dens)+2)
-	outline = append(outline, vg.Point{X: trX(hp.edges[0]), Y: y(floor)})
-	for k, d := range hp.dens {
-		outline = append(outline,
-			vg.Point{X: trX(hp.edges[k]), Y: y(d)},
-			vg.Point{X: trX(hp.edges[k+1]), Y: y(d)})
-	}
-	outline = append(outline, vg.Point{X: trX(hp.edges[len(hp.edges)-1]), Y: y(floor)})
-	c.FillPolygon(hp.fill, c.ClipPolygonXY(outline))
-	c.StrokeLines(hp.line, c.ClipLinesXY(outline)...)
 }

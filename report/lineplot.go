@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,14 +14,19 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Series is one line of a line plot. Its colour (and marker shape) is fixed
-// by its index in LinePlot.Series, so the same run keeps the same colour
-// across figures as long as callers keep the order.
+// Series is one line of a line plot. Its style comes from its method
+// (MethodStyle of Method, or of Name when Method is empty), so a method
+// looks the same in every figure whatever the order of the series; series
+// that are not a method get palette colours by position.
 type Series struct {
 	Name   string // legend label; empty = not listed in the legend
-	X, Y   []float64
-	Dashed bool
-	Points bool // draw markers too
+	Method string // style key when Name is not the method's name (e.g. "ReLoRA q")
+	// Variant k > 0 draws the k-th variation of the method's style (another
+	// dash and marker), for several lines of one method in one figure.
+	Variant int
+	X, Y    []float64
+	Dashed  bool // dashed even if the method's line is solid
+	Points  bool // draw markers too
 	// Lo and Hi, when set (same length as X), are a band around the line
 	// (e.g. the min–max over seeds), filled in the series' colour.
 	Lo, Hi []float64
@@ -29,13 +36,18 @@ type Series struct {
 }
 
 // LinePlot is a single-panel line plot (loss curves, learning-rate
-// schedules, ...).
+// schedules, ...). Its legend, if any series is named, stands to the right
+// of the data area.
 type LinePlot struct {
 	Title, XLabel, YLabel string
 	Series                []Series
 	LogX, LogY            bool
-	YMin, YMax            float64   // both 0 = automatic; otherwise both are used as given
-	VLines                []float64 // vertical guide lines (e.g. restart steps), thin grey dashed
+	YMin, YMax            float64 // both 0 = automatic; otherwise both are used as given
+	// XTicks, when set, are the X axis's labelled ticks (data units), e.g.
+	// model sizes by name. Otherwise a log X axis labels the data's own
+	// X values (when there are few) and a linear one round numbers.
+	XTicks []Tick
+	VLines []float64 // vertical guide lines (e.g. restart steps), thin grey dashed
 	// ZeroLine draws a horizontal reference at y = 0 (figures of a
 	// difference), keeping 0 inside the Y range.
 	ZeroLine bool
@@ -52,167 +64,194 @@ func (p LinePlot) Save(path string, width, height float64) error {
 	if err := checkSize(width, height); err != nil {
 		return fmt.Errorf("report: line plot %q: %w", p.Title, err)
 	}
-	plt, err := p.build(width, height)
+	plt, lg, err := p.build(width, height)
 	if err != nil {
 		return fmt.Errorf("report: line plot %q: %w", p.Title, err)
 	}
 	return saveFigure(path, vg.Length(width)*vg.Inch, vg.Length(height)*vg.Inch,
-		func(c draw.Canvas) { drawPlot(plt, c, c.Max.Y) })
+		func(c draw.Canvas) { drawFigure(plt, lg, c) })
 }
 
-// build validates the input and assembles the gonum plot for a figure of
-// width×height inches.
-func (p LinePlot) build(width, height float64) (*plot.Plot, error) {
+// styles returns each series' style; a detail series (Of) takes the
+// style of the series it details.
+func (p LinePlot) styles() ([]Style, error) {
+	keys := make([]styleKey, len(p.Series))
+	for i, s := range p.Series {
+		keys[i] = styleKey{method: cmp.Or(s.Method, s.Name), variant: s.Variant}
+	}
+	st := resolveStyles(keys)
+	for i, s := range p.Series {
+		if s.Of == "" {
+			continue
+		}
+		k := slices.IndexFunc(p.Series, func(o Series) bool { return o.Of == "" && o.Name == s.Of })
+		if k < 0 {
+			return nil, fmt.Errorf("%s: Of names no series %q", seriesLabel(i, s.Name), s.Of)
+		}
+		st[i] = st[k]
+		st[i].Width, st[i].Dashes = vg.Points(thinWidth), nil
+	}
+	return st, nil
+}
+
+// build validates the input and assembles the gonum plot and its legend
+// for a figure of width×height inches.
+func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error) {
 	if len(p.Series) == 0 {
-		return nil, errors.New("no series")
+		return nil, nil, errors.New("no series")
 	}
 	explicitY := p.YMin != 0 || p.YMax != 0
 	if explicitY {
 		switch {
 		case !finite(p.YMin) || !finite(p.YMax):
-			return nil, fmt.Errorf("YMin/YMax must be finite, got [%g, %g]", p.YMin, p.YMax)
+			return nil, nil, fmt.Errorf("YMin/YMax must be finite, got [%g, %g]", p.YMin, p.YMax)
 		case p.YMin >= p.YMax:
-			return nil, fmt.Errorf("YMin (%g) must be below YMax (%g)", p.YMin, p.YMax)
+			return nil, nil, fmt.Errorf("YMin (%g) must be below YMax (%g)", p.YMin, p.YMax)
 		case p.LogY && p.YMin <= 0:
-			return nil, fmt.Errorf("LogY needs YMin > 0, got %g", p.YMin)
+			return nil, nil, fmt.Errorf("LogY needs YMin > 0, got %g", p.YMin)
 		}
 	}
 	for i, x := range p.VLines {
 		if !finite(x) || (p.LogX && x <= 0) {
-			return nil, fmt.Errorf("VLines[%d] = %g cannot be drawn on this X axis", i, x)
+			return nil, nil, fmt.Errorf("VLines[%d] = %g cannot be drawn on this X axis", i, x)
 		}
 	}
+	for i, t := range p.XTicks {
+		if !finite(t.Value) || (p.LogX && t.Value <= 0) {
+			return nil, nil, fmt.Errorf("XTicks[%d] = %g cannot be drawn on this X axis", i, t.Value)
+		}
+	}
+	styles, err := p.styles()
+	if err != nil {
+		return nil, nil, err
+	}
 
+	// Clean the data and find the ranges, in plot coordinates (log10 on
+	// log axes), bands included.
 	clean := make([]plotter.XYs, len(p.Series))
-	drawn := 0
+	bands := make([]*plotter.Polygon, len(p.Series))
+	var xs, ys []float64 // data units, for the tickers
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
+	grow := func(q plotter.XY) {
+		xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
+		ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+	}
+	drawn := 0
 	for i, s := range p.Series {
 		xys, err := cleanSeries(i, s, p.LogX, p.LogY)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for j := range xys {
+			xs, ys = append(xs, xys[j].X), append(ys, xys[j].Y)
 			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), toPlot(xys[j].Y, p.LogY)
+			grow(xys[j])
 		}
 		clean[i] = xys
 		if len(xys) > 0 {
 			drawn++
 		}
-		for _, q := range xys {
-			xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
-			ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+		if len(s.Lo) > 0 {
+			if bands[i], err = bandPolygon(s, p.LogX, p.LogY, styles[i].Color); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+			}
+			if bands[i] != nil {
+				for _, q := range bands[i].XYs[0] {
+					ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+				}
+			}
 		}
 	}
-
 	if drawn == 0 {
-		return nil, errors.New("no series has a finite point")
+		return nil, nil, errors.New("no series has a finite point")
 	}
 	if p.ZeroLine && !p.LogY {
 		ymin, ymax = math.Min(ymin, 0), math.Max(ymax, 0)
 	}
-
-	plt := newPlot(p.Title, p.XLabel, p.YLabel)
-	axisScale(&plt.X, p.LogX, width)
-	axisScale(&plt.Y, p.LogY, height)
-	if len(p.VLines) > 0 {
-		xs := make([]float64, len(p.VLines))
-		for i, x := range p.VLines {
-			xs[i] = toPlot(x, p.LogX)
-		}
-		plt.Add(vlines{xs: xs})
-	}
-	if p.ZeroLine && !p.LogY {
-		plt.Add(hline{y: 0})
-	}
-	colourOf := map[string]int{}
-	for i, s := range p.Series {
-		if _, ok := colourOf[s.Name]; !ok && s.Of == "" {
-			colourOf[s.Name] = i
-		}
-	}
-	for i, s := range p.Series {
-		if len(s.Lo) > 0 {
-			band, err := bandPolygon(s, p.LogX, p.LogY, SeriesColor(i))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
-			}
-			if band != nil {
-				plt.Add(band)
-				for _, pts := range band.XYs {
-					for _, q := range pts {
-						ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
-					}
-				}
-			}
-		}
-	}
-	lg := &legend{}
-	for i, s := range p.Series {
-		xys := clean[i]
-		if s.Of != "" {
-			c, ok := colourOf[s.Of]
-			if !ok {
-				return nil, fmt.Errorf("%s: Of names no series %q", seriesLabel(i, s.Name), s.Of)
-			}
-			if len(xys) > 1 {
-				line, err := plotter.NewLine(xys)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
-				}
-				line.LineStyle = seriesLine(c, false)
-				line.LineStyle.Width = vg.Points(thinWidth)
-				line.LineStyle.Dashes = nil
-				plt.Add(line)
-			}
-			continue
-		}
-		var entry legendEntry
-		entry.name = s.Name
-		if len(xys) == 0 {
-			// A run that diverged before its first logged point keeps its
-			// place in the legend, so the reader sees it was there.
-			entry.name += " (diverged: no finite points)"
-		}
-		if len(xys) > 1 {
-			line, err := plotter.NewLine(xys)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
-			}
-			line.LineStyle = seriesLine(i, s.Dashed)
-			plt.Add(line)
-			entry.line = &line.LineStyle
-			lg.lines = append(lg.lines, xys)
-		}
-		// A single point has no line to show, so it always gets a marker.
-		if (s.Points && len(xys) > 0) || len(xys) == 1 {
-			sc, err := plotter.NewScatter(xys)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
-			}
-			sc.GlyphStyle = seriesGlyph(i)
-			plt.Add(sc)
-			entry.glyph = &sc.GlyphStyle
-			lg.marks = append(lg.marks, xys)
-		}
-		if s.Name != "" {
-			lg.entries = append(lg.entries, entry)
-		}
-	}
-	plt.Add(lg)
-
-	// Ranges are set after Add, which would otherwise widen them to the raw
-	// data range. All values here are plot coordinates (log10 on log axes).
-	plt.X.Min, plt.X.Max = xmin, xmax
 	if xmin == xmax {
-		plt.X.Min, plt.X.Max = paddedRange(xmin, xmax, 0, p.LogX)
+		xmin, xmax = paddedRange(xmin, xmax, 0, p.LogX)
 	}
 	if explicitY {
-		plt.Y.Min, plt.Y.Max = toPlot(p.YMin, p.LogY), toPlot(p.YMax, p.LogY)
+		ymin, ymax = toPlot(p.YMin, p.LogY), toPlot(p.YMax, p.LogY)
 	} else {
-		plt.Y.Min, plt.Y.Max = paddedRange(ymin, ymax, yPad, p.LogY)
+		ymin, ymax = paddedRange(ymin, ymax, yPad, p.LogY)
 	}
-	return plt, nil
+
+	plt := newPlot(p.Title, p.XLabel, p.YLabel)
+	setTicks(&plt.X, p.LogX, width, xs, p.XTicks)
+	setTicks(&plt.Y, p.LogY, height, ys, nil)
+
+	// Guides first, under the data.
+	guide := draw.LineStyle{Color: color.Gray{Y: 0x99}, Width: vg.Points(0.6), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
+	for _, x := range p.VLines {
+		if x := toPlot(x, p.LogX); x >= xmin && x <= xmax {
+			plt.Add(&plotter.Line{XYs: plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}}, LineStyle: guide})
+		}
+	}
+	if p.ZeroLine && !p.LogY {
+		plt.Add(&plotter.Line{XYs: plotter.XYs{{X: xmin, Y: 0}, {X: xmax, Y: 0}},
+			LineStyle: draw.LineStyle{Color: color.Gray{Y: 0x66}, Width: vg.Points(0.8)}})
+	}
+	for _, b := range bands {
+		if b != nil {
+			plt.Add(b)
+		}
+	}
+	// Then the lines, the reference method last (on top); the legend
+	// keeps the callers' order.
+	order := make([]int, len(p.Series))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(drawRank(p.Series[a], styles[a]), drawRank(p.Series[b], styles[b]))
+	})
+	lg := newLegend()
+	thumbs := make([][]plot.Thumbnailer, len(p.Series))
+	for _, i := range order {
+		s, xys := p.Series[i], clean[i]
+		line := &plotter.Line{XYs: xys, LineStyle: styles[i].line(s.Dashed)}
+		thumbs[i] = append(thumbs[i], line)
+		if len(xys) > 1 {
+			plt.Add(line)
+		}
+		// A single point has no line to show, so it always gets a marker.
+		if s.Of == "" && ((s.Points && len(xys) > 0) || len(xys) == 1) {
+			sc := &plotter.Scatter{XYs: xys, GlyphStyle: styles[i].glyph()}
+			plt.Add(sc)
+			if len(xys) == 1 {
+				thumbs[i] = nil
+			}
+			thumbs[i] = append(thumbs[i], sc)
+		}
+	}
+	for i, s := range p.Series {
+		if s.Name == "" || s.Of != "" {
+			continue
+		}
+		name := s.Name
+		if len(clean[i]) == 0 {
+			// A run that diverged before its first logged point keeps its
+			// place in the legend, so the reader sees it was there.
+			name += " (diverged: no finite points)"
+		}
+		lg.Add(name, thumbs[i]...)
+	}
+
+	// Ranges are set after Add, which would otherwise widen them to the raw
+	// data range.
+	plt.X.Min, plt.X.Max = xmin, xmax
+	plt.Y.Min, plt.Y.Max = ymin, ymax
+	return plt, lg, nil
+}
+
+// drawRank orders drawing: detail lines first, then by the style's z.
+func drawRank(s Series, st Style) int {
+	if s.Of != "" {
+		return -1
+	}
+	return st.z
 }
 
 // cleanSeries drops non-finite points (diverged runs log NaN losses, and a
@@ -240,11 +279,9 @@ func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
 	return xys, nil
 }
 
-// thinWidth is the width of per-seed detail lines, in points.
-const thinWidth = 0.5
-
 // bandPolygon is the filled area between s.Lo and s.Hi (non-finite points
-// dropped), translucent in colour c; nil when no point is finite.
+// dropped), translucent in colour c; nil when fewer than two points are
+// finite.
 func bandPolygon(s Series, logX, logY bool, c color.NRGBA) (*plotter.Polygon, error) {
 	if len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X) {
 		return nil, fmt.Errorf("band: len(Lo) = %d, len(Hi) = %d, want len(X) = %d", len(s.Lo), len(s.Hi), len(s.X))

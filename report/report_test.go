@@ -2,16 +2,22 @@ package report
 
 import (
 	"bytes"
+	"fmt"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/relorago/harness/stats"
 )
@@ -300,6 +306,7 @@ func TestSavePanels(t *testing.T) {
 		{"grid with empty cell", []Histogram{mk("q", false), mk("k", true), mk("v", false), mk("o", false), mk("up", false)}, 3, 3, 2.5, [2]float64{9, 5}},
 		{"single constant series, custom bins", []Histogram{{Series: []HistSeries{{Name: "const", Values: []float64{1, 1, 1}}}, Bins: 7}}, 1, 4, 3, [2]float64{4, 3}},
 		{"cols larger than panels", []Histogram{mk("a", false), mk("b", true)}, 5, 3, 2.5, [2]float64{6, 2.5}},
+		{"a series without values is listed only", []Histogram{{Series: []HistSeries{{Name: "ok", Values: []float64{1, 2}}, {Name: "none"}}}}, 1, 4, 3, [2]float64{4, 3}},
 	}
 	dir := t.TempDir()
 	for i, tc := range tests {
@@ -363,8 +370,8 @@ func TestErrors(t *testing.T) {
 		{"no panels", nil, 2, "no panels"},
 		{"zero cols", []Histogram{ok}, 0, "cols must be positive"},
 		{"panel without series", []Histogram{ok, {Title: "blank"}}, 2, `panel 1 ("blank"): no series`},
-		{"all NaN values", []Histogram{{Series: []HistSeries{{Name: "nan", Values: []float64{nan}}}}}, 1, `("nan"): no finite values`},
-		{"no values", []Histogram{{Series: []HistSeries{{Name: "none"}}}}, 1, `("none"): no finite values`},
+		{"all NaN values", []Histogram{{Series: []HistSeries{{Name: "nan", Values: []float64{nan}}}}}, 1, "no series has a finite value"},
+		{"no values", []Histogram{{Series: []HistSeries{{Name: "none"}, {Name: "nan", Values: []float64{nan}}}}}, 1, "no series has a finite value"},
 		{"negative bins", []Histogram{{Bins: -1, Series: ok.Series}}, 1, "Bins must be in [0, 10000], got -1"},
 		{"too many bins", []Histogram{{Bins: 1 << 30, Series: ok.Series}}, 1, "Bins must be in [0, 10000]"},
 		{"overflowing range", []Histogram{{Series: []HistSeries{{Values: []float64{-math.MaxFloat64, math.MaxFloat64}}}}}, 1, "too wide"},
@@ -441,44 +448,217 @@ func TestTicks(t *testing.T) {
 	}{
 		{"steps compacted", 0, 20000, false, []string{"0", "5k", "10k", "15k", "20k"}},
 		{"fractions", 0, 0.78, false, []string{"0.0", "0.2", "0.4", "0.6"}},
-		{"log within a decade still labelled", math.Log10(2.8), math.Log10(10.5), true, []string{"4", "6", "8", "10"}},
-		{"log decades", math.Log10(3e-6), math.Log10(1.2e-3), true, []string{"1e-5", "1e-4", "1e-3"}},
+		{"log within a decade still labelled", 2.8, 10.5, true, []string{"4", "6", "8", "10"}},
+		{"log decades (gonum's LogTicks)", 3e-6, 1.2e-3, true, []string{"1e-05", "0.0001", "0.001"}},
+		{"log decades compacted", 2e4, 3e6, true, []string{"0.1M", "1M"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []string
-			var ts []plot.Tick
+			var a plot.Axis
+			lo, hi := tc.lo, tc.hi
+			setTicks(&a, tc.log, 5.5, nil, nil)
 			if tc.log {
-				ts = logTicks{target: 5}.Ticks(tc.lo, tc.hi)
-			} else {
-				ts = niceTicks{target: 5}.Ticks(tc.lo, tc.hi)
+				lo, hi = math.Log10(lo), math.Log10(hi)
 			}
-			for _, tk := range ts {
-				if tk.Label != "" {
-					got = append(got, tk.Label)
-				}
-			}
-			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			if got := labels(a.Tick.Marker.Ticks(lo, hi)); strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Errorf("labels = %v, want %v", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestClippedLength(t *testing.T) {
-	r := vg.Rectangle{Min: vg.Point{X: 0, Y: 0}, Max: vg.Point{X: 10, Y: 10}}
-	tests := []struct {
-		a, b vg.Point
-		want float64
-	}{
-		{vg.Point{X: -5, Y: 5}, vg.Point{X: 15, Y: 5}, 10},
-		{vg.Point{X: 2, Y: 2}, vg.Point{X: 5, Y: 6}, 5},
-		{vg.Point{X: 20, Y: 20}, vg.Point{X: 30, Y: 30}, 0},
-	}
-	for _, tc := range tests {
-		if got := clippedLength(tc.a, tc.b, r); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("clippedLength(%v, %v) = %g, want %g", tc.a, tc.b, got, tc.want)
+// labels returns the labelled ticks' labels.
+func labels(ts []plot.Tick) []string {
+	var got []string
+	for _, tk := range ts {
+		if tk.Label != "" {
+			got = append(got, tk.Label)
 		}
+	}
+	return got
+}
+
+// A log axis over data 2, 4, 8 (ranks) labels exactly 2, 4, 8 and nothing
+// else, at their positions; so do log axes of other few values.
+func TestLogAxisLabelsItsData(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want []string
+	}{
+		{[]float64{2, 4, 8}, []string{"2", "4", "8"}},
+		{[]float64{2, 4, 8, 16, 32, 64}, []string{"2", "4", "8", "16", "32", "64"}},
+		{[]float64{150, 300, 600, 1200}, []string{"150", "300", "600", "1200"}},
+		{[]float64{40000, 100000, 200000}, []string{"40k", "100k", "200k"}},
+	} {
+		lp := LinePlot{LogX: true, Series: []Series{{Name: "a", X: tc.xs, Y: tc.xs}}}
+		plt, _, err := lp.build(6, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max)
+		if got := labels(ts); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("data %v: labels %v, want %v", tc.xs, got, tc.want)
+		}
+		for i, tk := range ts {
+			if math.Abs(tk.Value-math.Log10(tc.xs[i])) > 1e-12 {
+				t.Errorf("data %v: tick %d at log10 %g, want %g", tc.xs, i, tk.Value, math.Log10(tc.xs[i]))
+			}
+		}
+	}
+	// Fixed ticks name the values (model sizes by name).
+	lp := LinePlot{LogX: true, XTicks: []Tick{{41632, "40k"}, {109584, "0.1M"}},
+		Series: []Series{{Name: "a", X: []float64{41632, 109584, 21710}, Y: []float64{3, 2, 4}}}}
+	plt, _, err := lp.build(6, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max)); strings.Join(got, ",") != "40k,0.1M" {
+		t.Errorf("fixed ticks: %v", got)
+	}
+}
+
+// An axis whose data are whole numbers (merges 1, 2, 3) gets whole-number
+// ticks only, whatever its length.
+func TestIntegerAxisTicksAreIntegers(t *testing.T) {
+	for _, xs := range [][]float64{{1, 2, 3}, {1, 2}, {1, 2, 3, 4, 5, 6, 7}, {0, 2400}, {3, 4}} {
+		for _, inches := range []float64{3, 8, 12} {
+			lp := LinePlot{Series: []Series{{Name: "a", X: xs, Y: xs}}}
+			plt, _, err := lp.build(inches, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max)
+			if len(labels(ts)) < 2 {
+				t.Errorf("x %v at %g in: labels %v, want at least two", xs, inches, labels(ts))
+			}
+			for _, tk := range ts {
+				if tk.Value != math.Trunc(tk.Value) || strings.Contains(tk.Label, ".") {
+					t.Errorf("x %v at %g in: tick %g %q is not a whole number", xs, inches, tk.Value, tk.Label)
+				}
+			}
+		}
+	}
+	// Fractional data keep fractional ticks.
+	plt, _, err := LinePlot{Series: []Series{{Name: "a", X: []float64{1, 1.5, 2}, Y: []float64{1, 2, 3}}}}.build(8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(plt.X.Tick.Marker.Ticks(plt.X.Min, plt.X.Max)); !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, ".") && !strings.HasSuffix(l, ".0") }) {
+		t.Errorf("fractional axis labels %v are all whole", got)
+	}
+}
+
+// A method has one style in every figure, whatever the position of its
+// series and however the table spells it.
+func TestMethodStyleIsTheSameAcrossFigures(t *testing.T) {
+	full, ok := MethodStyle("Full-rank")
+	if !ok || full.Color != black || full.Dashes != nil {
+		t.Fatalf("Full-rank: %+v (%v), want solid black", full, ok)
+	}
+	relora, ok := MethodStyle("ReLoRA")
+	if !ok || relora.Color != vermillion || relora.Dashes != nil {
+		t.Fatalf("ReLoRA: %+v (%v), want solid vermillion", relora, ok)
+	}
+	for name, s := range methodStyles {
+		if name != "full-rank" && s.Width >= full.Width {
+			t.Errorf("%s's line is as thick as the full-rank reference's", name)
+		}
+	}
+	for _, names := range [][]string{
+		{"Full-rank", "Full training", "full-rank", "full rank"},
+		{"ReLoRA", "ReLoRA (R+O+J+WS)", "relora"},
+		{"LoRA+WS", "LoRA + Warm Start"},
+		{"LoRA"}, {"Control"}, {"+R"}, {"+R+O"}, {"+R+J"}, {"+R+O+J"}, {"fused"}, {"composed"},
+	} {
+		want, ok := MethodStyle(names[0])
+		if !ok {
+			t.Errorf("%q has no style", names[0])
+		}
+		for _, n := range names[1:] {
+			if got, _ := MethodStyle(n); !reflect.DeepEqual(got, want) {
+				t.Errorf("%q styled %+v, %q %+v", n, got, names[0], want)
+			}
+		}
+	}
+	if _, ok := MethodStyle("measured"); ok {
+		t.Error("a name that is no method has a style")
+	}
+	// Table 1's rows are told apart within a figure.
+	seen := map[string]string{}
+	for _, n := range []string{"LoRA", "+R", "+R+O", "+R+J", "+R+O+J", "LoRA+WS", "ReLoRA", "Full-rank"} {
+		s, _ := MethodStyle(n)
+		k := fmt.Sprint(s.Color, s.Dashes)
+		if o, dup := seen[k]; dup {
+			t.Errorf("%s and %s look the same", n, o)
+		}
+		seen[k] = n
+	}
+
+	// In figures: a line plot with the rows in one order, another in
+	// another order with a per-seed line, a histogram.
+	a := LinePlot{Series: []Series{{Name: "LoRA"}, {Name: "ReLoRA (R+O+J+WS)"}, {Name: "Full-rank"}}}
+	b := LinePlot{Series: []Series{{Name: "Full training"}, {Name: "Control"}, {Name: "ReLoRA"}, {Of: "ReLoRA"}, {Name: "measured", Method: "ReLoRA"}}}
+	sa, err := a.styles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := b.styles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Histogram{Series: []HistSeries{{Name: "ReLoRA"}, {Name: "LoRA"}, {Name: "Full-rank"}}}
+	sh := h.styles()
+	if sa[2].Color != black || sb[0].Color != black || sh[2].Color != black {
+		t.Errorf("full-rank is not black in every figure")
+	}
+	for _, c := range []color.NRGBA{sa[1].Color, sb[2].Color, sb[3].Color, sb[4].Color, sh[0].Color} {
+		if c != vermillion {
+			t.Errorf("ReLoRA is %v somewhere, want vermillion", c)
+		}
+	}
+	if sa[0].Color != sh[1].Color {
+		t.Errorf("LoRA is %v in a line plot, %v in a histogram", sa[0].Color, sh[1].Color)
+	}
+	if sb[3].Width >= sb[2].Width {
+		t.Errorf("a per-seed line is not thin")
+	}
+	// Series that are not methods take colours no method of the figure uses.
+	sc, _ := LinePlot{Series: []Series{{Name: "ReLoRA"}, {Name: "x"}, {Name: "y"}}}.styles()
+	if sc[1].Color == vermillion || sc[2].Color == vermillion || sc[1].Color == sc[2].Color {
+		t.Errorf("fallback colours %v, %v clash", sc[1].Color, sc[2].Color)
+	}
+	// Variants of one method keep its colour and change dash and marker.
+	sv, _ := LinePlot{Series: []Series{{Name: "ReLoRA q", Method: "ReLoRA"}, {Name: "ReLoRA v", Method: "ReLoRA", Variant: 1}}}.styles()
+	if sv[0].Color != vermillion || sv[1].Color != vermillion || reflect.DeepEqual(sv[0].Dashes, sv[1].Dashes) || sv[0].Glyph == sv[1].Glyph {
+		t.Errorf("variants %+v", sv)
+	}
+}
+
+// The legend stands beside the data area, never on it.
+func TestLegendIsOutsideTheDataArea(t *testing.T) {
+	x, y := ramp(100, 0)
+	lp := LinePlot{Title: "t", Series: []Series{{Name: "Full-rank", X: x, Y: y}, {Name: "a long legend entry name", X: x, Y: y}}}
+	plt, lg, err := lp.build(6, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := draw.New(vgimg.New(6*vg.Inch, 4*vg.Inch))
+	w := legendWidth(lg, c)
+	if w <= vg.Points(legendGap) {
+		t.Fatal("no legend")
+	}
+	pc := c
+	pc.Max.X -= w
+	if data := plt.DataCanvas(pc); data.Max.X > c.Max.X-w {
+		t.Errorf("data area ends at %v, legend strip starts at %v", data.Max.X, c.Max.X-w)
+	}
+	if lg.Rectangle(c).Size().X+vg.Points(legendGap) > w {
+		t.Errorf("legend (%v wide) does not fit its strip (%v)", lg.Rectangle(c).Size().X, w)
+	}
+	// Unnamed series make no legend.
+	_, lg, _ = LinePlot{Series: []Series{{X: x, Y: y}}}.build(6, 4)
+	if legendWidth(lg, c) != 0 {
+		t.Error("a legend for unnamed series")
 	}
 }
 

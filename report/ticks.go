@@ -2,36 +2,154 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
 )
 
-// axisScale configures a linear or log axis whose on-page length is about
-// inches, so the number of tick labels scales with the space available
-// (gonum's default aims at 3 labels whatever the size, which gives odd steps
-// such as 0, 9k, 18k on a wide loss plot).
-func axisScale(a *plot.Axis, log bool, inches float64) {
-	target := int(math.Round(inches * 0.9))
-	target = max(3, min(target, 8))
-	if log {
-		a.Tick.Marker = logTicks{target: target}
-	} else {
-		a.Tick.Marker = niceTicks{target: target}
+// Tick is a labelled tick at a data value.
+type Tick struct {
+	Value float64
+	Label string
+}
+
+// maxValueTicks is the most distinct data values a log axis labels one by
+// one (ranks 2…64, model sizes, sweep points); beyond it the axis gets
+// decade ticks.
+const maxValueTicks = 12
+
+// setTicks configures the ticker of an axis whose on-page length is about
+// inches. values are the data's values on that axis (data units) and fixed
+// the caller's own ticks, if any:
+//   - fixed ticks: exactly those (plot.ConstantTicks);
+//   - a log axis with at most maxValueTicks distinct values: exactly the
+//     data's values (plot.ConstantTicks), so ranks 2, 4, 8 read 2, 4, 8;
+//   - another log axis: gonum's decade ticks (plot.LogTicks);
+//   - a linear axis: niceTicks, integers only when every value is one.
+//
+// Log axes are drawn in log10 coordinates (see toPlot), so every ticker's
+// values are mapped into them.
+func setTicks(a *plot.Axis, log bool, inches float64, values []float64, fixed []Tick) {
+	target := max(3, min(int(math.Round(inches*0.9)), 8))
+	var t plot.Ticker
+	switch distinct := distinctFinite(values); {
+	case len(fixed) > 0:
+		ts := make(plot.ConstantTicks, len(fixed))
+		for i, f := range fixed {
+			ts[i] = plot.Tick{Value: f.Value, Label: f.Label}
+		}
+		t = ts
+	case log && len(distinct) >= 2 && len(distinct) <= maxValueTicks:
+		t = valueTicks(distinct)
+	case log:
+		t = logTicks{target: target}
+	default:
+		t = niceTicks{target: target, integer: len(distinct) > 0 && allIntegers(distinct)}
 	}
+	if log {
+		t = log10Ticker{t}
+	}
+	a.Tick.Marker = t
+}
+
+// distinctFinite returns the sorted distinct finite values.
+func distinctFinite(vs []float64) []float64 {
+	var out []float64
+	for _, v := range vs {
+		if finite(v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func allIntegers(vs []float64) bool {
+	for _, v := range vs {
+		if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+			return false
+		}
+	}
+	return true
+}
+
+// valueTicks labels exactly the given data values, in one number style.
+func valueTicks(vs []float64) plot.ConstantTicks {
+	ts := make(plot.ConstantTicks, len(vs))
+	for i, v := range vs {
+		ts[i] = plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)}
+	}
+	return compact(ts)
+}
+
+// log10Ticker adapts a ticker in data units to an axis drawn in log10
+// coordinates: it is asked for the range as log10 values and returns its
+// ticks at log10 positions, dropping those outside the range (gonum
+// reserves room for their labels, leaving gaps) and non-positive ones.
+type log10Ticker struct{ plot.Ticker }
+
+// Ticks implements plot.Ticker.
+func (l log10Ticker) Ticks(logLo, logHi float64) []plot.Tick {
+	lo, hi := math.Pow(10, logLo), math.Pow(10, logHi)
+	if !(lo > 0 && hi > lo) || !finite(hi) {
+		return nil
+	}
+	var out []plot.Tick
+	for _, t := range l.Ticker.Ticks(lo, hi) {
+		if t.Value > 0 && t.Value >= lo*(1-1e-9) && t.Value <= hi*(1+1e-9) {
+			t.Value = math.Log10(t.Value)
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// logTicks is gonum's plot.LogTicks (labels at powers of ten, minor ticks
+// at their multiples) with big labels compacted ("1M", not "1e+06"). It
+// falls back to niceTicks when fewer than two powers of ten fall inside
+// the range, which plot.LogTicks would leave with at most one label.
+type logTicks struct{ target int }
+
+// Ticks implements plot.Ticker.
+func (l logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var in []plot.Tick
+	labels := 0
+	for _, t := range (plot.LogTicks{Prec: -1}).Ticks(lo, hi) {
+		if t.Value >= lo*(1-1e-9) && t.Value <= hi*(1+1e-9) {
+			in = append(in, t)
+			if t.Label != "" {
+				labels++
+			}
+		}
+	}
+	if labels >= 2 {
+		return compact(in)
+	}
+	return niceTicks{target: l.target}.Ticks(lo, hi)
 }
 
 // niceTicks places labelled ticks at multiples of 1, 2, 2.5 or 5 × 10^k,
 // choosing the step whose label count is closest to target, with unlabelled
-// minor ticks in between.
-type niceTicks struct{ target int }
+// minor ticks in between; with integer, steps and minor steps are whole
+// numbers (a "merges" axis reads 1, 2, 3, never 1.5).
+//
+// It stays hand-written because gonum's plot.DefaultTicks aims at three
+// labels whatever the axis length (0, 1000, 2000 on an 8-inch step axis),
+// has no integer-only mode (1.0, 1.5, 2.0 on a 1…3 axis), and prints
+// "20000" and "-0.05, 0, 0.05" (mixed decimals) where niceTicks prints
+// "20k" and "-0.05, 0.00, 0.05".
+type niceTicks struct {
+	target  int
+	integer bool
+}
 
 // Ticks implements plot.Ticker.
 func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || !finite(hi-lo) {
 		return nil
 	}
-	step, minorPer := niceStep(lo, hi, n.target)
+	step, minorPer := niceStep(lo, hi, n.target, n.integer)
 	minor := step / float64(minorPer)
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	if m := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(m-2.5) < 1e-9 && step < 10 {
@@ -50,7 +168,10 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 		t := plot.Tick{Value: v}
 		if k%int64(minorPer) == 0 {
-			t.Label = formatTick(v, decimals)
+			t.Label = strconv.FormatFloat(v, 'f', decimals, 64)
+			if decimals > 5 {
+				t.Label = strconv.FormatFloat(v, 'g', 3, 64)
+			}
 		}
 		ticks = append(ticks, t)
 	}
@@ -58,8 +179,8 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // niceStep returns the label step and the number of minor intervals per
-// label step.
-func niceStep(lo, hi float64, target int) (step float64, minorPer int) {
+// label step; with integer, both steps are whole numbers.
+func niceStep(lo, hi float64, target int, integer bool) (step float64, minorPer int) {
 	mags := math.Floor(math.Log10((hi - lo) / float64(target)))
 	bestErr := math.Inf(1)
 	for e := mags - 1; e <= mags+1; e++ {
@@ -69,6 +190,9 @@ func niceStep(lo, hi float64, target int) (step float64, minorPer int) {
 			penalty float64 // 2.5 steps read less naturally than 1-2-5
 		}{{1, 5, 0}, {2, 4, 0}, {2.5, 5, 0.5}, {5, 5, 0}} {
 			s := m.mult * math.Pow(10, e)
+			if integer && s != math.Trunc(s) {
+				continue
+			}
 			count := math.Floor(hi/s+1e-9) - math.Ceil(lo/s-1e-9) + 1
 			// Ties go to the larger step (fewer, less crowded labels),
 			// which is why the comparison is <=.
@@ -77,17 +201,13 @@ func niceStep(lo, hi float64, target int) (step float64, minorPer int) {
 			}
 		}
 	}
-	return step, minorPer
-}
-
-// formatTick prints a tick value with a fixed number of decimals so all
-// labels of an axis look alike ("0.0, 0.5, 1.0"); very small steps switch to
-// exponent notation to stay short.
-func formatTick(v float64, decimals int) string {
-	if decimals > 5 {
-		return strconv.FormatFloat(v, 'g', 3, 64)
+	if step == 0 { // integer axis spanning less than one unit per label
+		step, minorPer = 1, 1
 	}
-	return strconv.FormatFloat(v, 'f', decimals, 64)
+	if integer && step/float64(minorPer) != math.Trunc(step/float64(minorPer)) {
+		minorPer = int(step) // minor ticks at every integer
+	}
+	return step, minorPer
 }
 
 // compact rewrites labels of large round numbers as "20k" / "1.5M": step
@@ -124,71 +244,6 @@ func compact(ticks []plot.Tick) []plot.Tick {
 			ticks[i].Label = "0"
 		default:
 			ticks[i].Label = strconv.FormatFloat(math.Round(t.Value/unit*100)/100, 'f', -1, 64) + suffix
-		}
-	}
-	return ticks
-}
-
-// logTicks labels a log axis drawn in log10 coordinates (see toPlot): it is
-// given the axis range as log10 values and returns ticks at log10 positions
-// labelled in data units. gonum's LogTicks labels only powers of ten, which
-// leaves an axis spanning less than about a decade (e.g. loss 2.8–3.6)
-// without a single label; in that case it falls back to nice linear ticks,
-// which are positive because the range is.
-type logTicks struct{ target int }
-
-// Ticks implements plot.Ticker.
-func (l logTicks) Ticks(logLo, logHi float64) []plot.Tick {
-	lo, hi := math.Pow(10, logLo), math.Pow(10, logHi)
-	if !(lo > 0 && hi > lo) || !finite(hi) {
-		return nil
-	}
-	decades := 0
-	for p := math.Ceil(logLo - 1e-9); p <= logHi+1e-9; p++ {
-		decades++
-	}
-	var ticks []plot.Tick
-	if decades >= 2 {
-		ticks = decadeTicks(lo, hi)
-	} else {
-		for _, t := range niceTicks(l).Ticks(lo, hi) {
-			if t.Value > 0 {
-				ticks = append(ticks, t)
-			}
-		}
-	}
-	for i := range ticks {
-		ticks[i].Value = math.Log10(ticks[i].Value)
-	}
-	return ticks
-}
-
-// decadeTicks labels the powers of ten in [lo, hi] and puts minor ticks at
-// their multiples. Unlike plot.LogTicks it returns no ticks outside the
-// range (gonum reserves room for their labels, leaving a gap under the
-// title) and uses one label style per axis: plain numbers for 0.001…1000,
-// otherwise "1e-5" for every label instead of a mix of "0.0001" and "1e-05".
-func decadeTicks(lo, hi float64) []plot.Tick {
-	p0 := int(math.Floor(math.Log10(lo)))
-	p1 := int(math.Ceil(math.Log10(hi)))
-	plain := p0 >= -3 && p1 <= 3
-	var ticks []plot.Tick
-	for p := p0; p <= p1; p++ {
-		base := math.Pow(10, float64(p))
-		for m := 1; m < 10; m++ {
-			v := base * float64(m)
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 {
-				if plain {
-					t.Label = strconv.FormatFloat(v, 'f', -1, 64)
-				} else {
-					t.Label = "1e" + strconv.Itoa(p)
-				}
-			}
-			ticks = append(ticks, t)
 		}
 	}
 	return ticks

@@ -120,3 +120,31 @@ func TestOneSeedIsInconclusive(t *testing.T) {
 		}
 	}
 }
+
+// The figure names every size on its log axis, at the full-rank model's
+// parameter count, and draws every method in its fixed style.
+func TestFigureLabelsEverySize(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	runs, _ := experiments.Scaling(p)
+	sizes, _ := experiments.Ladder(p)
+	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
+		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := tab.plot()
+	if !lp.LogX || len(lp.XTicks) != len(sizes) {
+		t.Fatalf("log %v, ticks %+v, want one per size", lp.LogX, lp.XTicks)
+	}
+	for i, s := range sizes {
+		if tk := lp.XTicks[i]; tk.Label != s.Name || tk.Value != float64(tab.cell(experiments.RowScalingFull, s.Name).Total) {
+			t.Errorf("tick %d = %+v, want %s at the full-rank model's size", i, tk, s.Name)
+		}
+	}
+	for _, s := range lp.Series {
+		if _, ok := report.MethodStyle(s.Name); !ok {
+			t.Errorf("method %q has no fixed style", s.Name)
+		}
+	}
+}

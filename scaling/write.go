@@ -20,7 +20,18 @@ const (
 )
 
 // Write renders Tables 2 and 3 (Markdown and JSON) and the figure into dir.
+// It reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
+	if err := t.plot().Save(filepath.Join(dir, Figure), 7.5, 4.5); err != nil {
+		return err
+	}
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+}
+
+// plot is perplexity against total parameters, one line per method in its
+// style (report.MethodStyle), the X axis labelled with the sizes' names at
+// the full-rank model's parameter count of each size.
+func (t *Table) plot() report.LinePlot {
 	var series []report.Series
 	for _, m := range t.Methods {
 		var x, y, lo, hi []float64
@@ -35,11 +46,20 @@ func Write(dir string, t *Table) error {
 			series = append(series, report.Series{Name: m, X: x, Y: y, Lo: lo, Hi: hi, Points: true})
 		}
 	}
-	plot := report.LinePlot{Title: "Table 2 — validation perplexity vs model size (band: seed min–max)", XLabel: "total parameters", YLabel: "validation perplexity", LogX: true, Series: series}
-	if err := plot.Save(filepath.Join(dir, Figure), 7, 4.5); err != nil {
-		return err
+	var ticks []report.Tick
+	for _, s := range t.Sizes {
+		// The full-rank model of the size; a size it lacks is named at the
+		// first method that has it.
+		for _, m := range append([]string{experiments.RowScalingFull}, t.Methods...) {
+			if c := t.cell(m, s.Name); c != nil && c.Total > 0 {
+				ticks = append(ticks, report.Tick{Value: float64(c.Total), Label: s.Name})
+				break
+			}
+		}
 	}
-	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+	return report.LinePlot{Title: "Table 2 — validation perplexity vs model size (band: seed min–max)",
+		XLabel: "total parameters (log scale; ticks: each size's full-rank model)", YLabel: "validation perplexity",
+		LogX: true, XTicks: ticks, Series: series}
 }
 
 // Markdown is the whole scaling.md.

@@ -20,6 +20,7 @@ import (
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/model"
 	"github.com/relorago/harness/relora"
+	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
@@ -450,6 +451,20 @@ func TestAnalyzeRun(t *testing.T) {
 		}
 		if r.Method == experiments.RowFull && r.NumRank.Min != float64(r.Size) {
 			t.Errorf("full-rank %s: numerical rank %g, want %d for a random ΔW", r.Proj, r.NumRank.Min, r.Size)
+		}
+	}
+	// Fig. 5 leaves out exactly the singular values the numerical rank
+	// does not count, and draws each method in its fixed style.
+	for _, r := range tab.Rows {
+		if !slices.Contains(Fig5Projections, r.Proj) {
+			continue
+		}
+		shown, hidden := tab.nonZeroSigma(r.Proj, r.Method)
+		if want := r.NumRank.Mean * float64(len(r.Layers)); float64(len(shown)) != want || len(shown)+hidden != r.Size*len(r.Layers) {
+			t.Errorf("%s %s: %d drawn, %d left out; numerical rank %g per layer over %d layers of %d", r.Proj, r.Method, len(shown), hidden, r.NumRank.Mean, len(r.Layers), r.Size)
+		}
+		if _, ok := report.MethodStyle(shortName(r.Method)); !ok {
+			t.Errorf("%s has no method style", r.Method)
 		}
 	}
 	if len(tab.Growth.Steps) != 2 || tab.Growth.Steps[0] != 8 || tab.Growth.Steps[1] != 10 || tab.Growth.Skipped != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/relorago/harness/experiments"
@@ -44,6 +45,7 @@ func (t *Table) Markdown() string {
 	b.WriteString("\n#### Claim of the paper's Fig. 5\n\n")
 	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![Fig. 5 — singular values of ΔW](%s.png)\n\n", Fig5Figure)
+	fmt.Fprintf(&b, "Fig. 5 leaves out the singular values that are numerically zero (σ ≤ %s·σmax of their layer; the legend counts them, the complement of the table's numerical rank): in the paper's form they are one bin at 0 that flattens every other bin.\n\n", tolText)
 	if t.Growth.Skipped != "" {
 		fmt.Fprintf(&b, "Rank growth: not shown — %s.\n", t.Growth.Skipped)
 	} else {
@@ -103,20 +105,48 @@ func (t *Table) Report() report.Table {
 
 // writeFig5 draws the paper's Fig. 5: for q, v, up and down, density
 // histograms (50 bins, as the official notebook) of the singular values of
-// all layers' ΔW, the three methods overlaid.
+// all layers' ΔW, the three methods overlaid. The singular values that are
+// numerically zero (≤ NumRankTol·σmax of their layer, the complement of the
+// table's numerical rank: 56 of 64 per layer for LoRA's rank-8 update) are
+// left out, and the legend counts them: in the paper's figure they are one
+// bin at 0 that dwarfs every other bin.
 func (t *Table) writeFig5(path string) error {
 	var panels []report.Histogram
 	for _, p := range Fig5Projections {
-		h := report.Histogram{Title: p + " projections", XLabel: "singular value of ΔW", Bins: 50}
+		h := report.Histogram{Title: fmt.Sprintf("%s projections (σ ≤ %s·σmax left out)", p, tolText), XLabel: "singular value of ΔW", Bins: 50, FromZero: true}
 		for _, m := range Methods {
-			h.Series = append(h.Series, report.HistSeries{Name: shortName(m), Values: t.sigma[m][p]})
+			shown, hidden := t.nonZeroSigma(p, m)
+			h.Series = append(h.Series, report.HistSeries{
+				Name:   fmt.Sprintf("%s (%d of %d σ left out)", shortName(m), hidden, hidden+len(shown)),
+				Method: m, Values: shown})
 		}
 		panels = append(panels, h)
 	}
-	if err := report.SavePanels(path, panels, 2, 4.5, 3.2); err != nil {
+	if err := report.SavePanels(path, panels, 2, 5, 3.2); err != nil {
 		return fmt.Errorf("spectra: %s: %w", Fig5Figure, err)
 	}
 	return nil
+}
+
+// tolText is NumRankTol as figures print it ("1e-6", not "1e-06").
+var tolText = strings.Replace(strconv.FormatFloat(NumRankTol, 'g', -1, 64), "e-0", "e-", 1)
+
+// nonZeroSigma returns the singular values of a projection's ΔW (all
+// layers) above NumRankTol·σmax of their layer, and how many it left out.
+func (t *Table) nonZeroSigma(proj, method string) (shown []float64, hidden int) {
+	all, size := t.sigma[method][proj], t.row(proj, method).Size
+	for l := 0; l+size <= len(all); l += size {
+		layer := all[l : l+size]
+		tol := NumRankTol * sigmaMax(layer)
+		for _, v := range layer {
+			if v > tol {
+				shown = append(shown, v)
+			} else {
+				hidden++
+			}
+		}
+	}
+	return shown, hidden
 }
 
 // shortName keeps legends narrow: the ReLoRA row's name spells out its
@@ -129,9 +159,10 @@ func shortName(method string) string {
 }
 
 // writeGrowth draws ReLoRA's effective rank after each merge per
-// projection, with full-rank and LoRA as horizontal references (their mean
-// over the same projections, to keep the figure readable; the JSON has
-// them per projection).
+// projection (one line each, all in ReLoRA's colour, told apart by dash
+// and marker), with full-rank and LoRA as horizontal references in theirs
+// (their mean over the same projections, to keep the figure readable; the
+// JSON has them per projection).
 func (t *Table) writeGrowth(path string) error {
 	g := t.Growth
 	n := len(g.Steps)
@@ -140,23 +171,22 @@ func (t *Table) writeGrowth(path string) error {
 		xs[i] = float64(i + 1)
 	}
 	var series []report.Series
-	for _, p := range Fig5Projections {
-		series = append(series, report.Series{Name: "ReLoRA " + p, X: xs, Y: g.EffRank[p], Points: true})
+	for k, p := range Fig5Projections {
+		series = append(series, report.Series{Name: "ReLoRA " + p, Method: experiments.RowReLoRA, Variant: k, X: xs, Y: g.EffRank[p], Points: true})
 	}
-	ref := func(name string, byProj map[string]float64) report.Series {
+	ref := func(name, method string, byProj map[string]float64) report.Series {
 		m := 0.0
 		for _, p := range Fig5Projections {
 			m += byProj[p]
 		}
 		m /= float64(len(Fig5Projections))
-		return report.Series{Name: name + " (mean of " + strings.Join(Fig5Projections, ", ") + ")",
-			X: []float64{1, float64(n)}, Y: []float64{m, m}, Dashed: true}
+		return report.Series{Name: name, Method: method, X: []float64{1, float64(n)}, Y: []float64{m, m}}
 	}
-	series = append(series, ref("Full-rank ΔW", g.Full), ref("LoRA+WS s·B·A", g.LoRA))
+	series = append(series, ref("Full-rank ΔW", experiments.RowFull, g.Full), ref("LoRA+WS s·B·A", experiments.RowLoRAWS, g.LoRA))
 	lp := report.LinePlot{
 		Title:  "ReLoRA: effective rank of W − W_warm after each merge (mean over layers)",
 		XLabel: fmt.Sprintf("merges (%d = end of training, current B·A included)", n),
-		YLabel: "effective rank", Series: series,
+		YLabel: "effective rank (references: mean of " + strings.Join(Fig5Projections, ", ") + ")", Series: series,
 	}
 	if err := lp.Save(path, 8, 4.5); err != nil {
 		return fmt.Errorf("spectra: %s: %w", GrowthFigure, err)

@@ -62,3 +62,45 @@ func TestSweepGapsAndSummary(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Each gap is drawn in its method's fixed style; a method with two
+// baselines gets a variant for the second. A linear sweep puts its points
+// evenly spaced and names them; a log one is over the values themselves.
+func TestFigureStyles(t *testing.T) {
+	p, _ := experiments.Get("default")
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]runner.Outcome, len(runs))
+	for i, r := range runs {
+		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
+			FinalVal: train.Eval{Loss: 1, Perplexity: train.Number(math.E)}}}
+	}
+	tab, err := Build(p, sweeps, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tab.Sweeps {
+		lp := r.plot()
+		variants := map[[2]any]bool{}
+		for _, s := range lp.Series {
+			if _, ok := report.MethodStyle(s.Method); !ok {
+				t.Errorf("%s: %q has no method style", r.Name, s.Method)
+			}
+			k := [2]any{s.Method, s.Variant}
+			if variants[k] {
+				t.Errorf("%s: two lines look alike (%v)", r.Name, k)
+			}
+			variants[k] = true
+		}
+		if r.LogX != (len(lp.XTicks) == 0) {
+			t.Errorf("%s: log %v with ticks %+v", r.Name, r.LogX, lp.XTicks)
+		}
+		for i, tk := range lp.XTicks {
+			if tk.Value != float64(i) || tk.Label == "" {
+				t.Errorf("%s: tick %d = %+v", r.Name, i, tk)
+			}
+		}
+	}
+}

@@ -3,12 +3,15 @@ package sweep
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
 )
 
-// Write renders sweep.md, sweep.json and one figure per sweep into dir.
+// Write renders sweep.md, sweep.json and one figure per sweep into dir. It
+// reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
 	for _, r := range t.Sweeps {
 		if err := r.plot().Save(filepath.Join(dir, Figure(r)), 7, 4.2); err != nil {
@@ -21,14 +24,28 @@ func Write(dir string, t *Table) error {
 // Figure is a sweep's figure path (no extension), relative to the results.
 func Figure(r Result) string { return FigurePrefix + strings.ReplaceAll(r.Name, " ", "_") }
 
+// plot draws each pair's gap with its interval, in the method's style
+// (report.MethodStyle; a method compared with two baselines gets a variant
+// for the second). A log axis labels the swept values; a linear one puts
+// them evenly spaced, since ratios like 0.9, 0.99, 0.999, 1 would overlap.
 func (r Result) plot() report.LinePlot {
 	p := report.LinePlot{Title: "Sensitivity: " + r.Name + " (gap with its 95% interval over seeds)", XLabel: r.Param,
 		YLabel: "Δ validation perplexity (< 0: method better)", LogX: r.LogX, ZeroLine: true}
+	if !r.LogX {
+		p.XLabel += " (evenly spaced)"
+		for i, pt := range r.Points {
+			p.XTicks = append(p.XTicks, report.Tick{Value: float64(i), Label: strconv.FormatFloat(pt.Value, 'g', -1, 64)})
+		}
+	}
+	seen := map[string]int{}
 	for k, pair := range r.Pairs {
-		s := report.Series{Name: pair[0] + " − " + pair[1], Points: true}
-		for _, pt := range r.Points {
+		s := report.Series{Name: shortName(pair[0]) + " − " + shortName(pair[1]), Method: pair[0], Variant: seen[pair[0]], Points: true}
+		seen[pair[0]]++
+		for i, pt := range r.Points {
 			x := pt.Value
-			if r.LogX && x <= 0 {
+			if !r.LogX {
+				x = float64(i)
+			} else if x <= 0 {
 				continue
 			}
 			g := pt.Gaps[k]
@@ -37,6 +54,15 @@ func (r Result) plot() report.LinePlot {
 		p.Series = append(p.Series, s)
 	}
 	return p
+}
+
+// shortName keeps legends narrow: the ReLoRA row's name spells out its
+// switches.
+func shortName(method string) string {
+	if method == experiments.RowReLoRA {
+		return "ReLoRA"
+	}
+	return method
 }
 
 // Markdown is the whole sweep.md (also a section of REPORT.md).

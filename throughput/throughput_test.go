@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/relorago/harness/experiments"
@@ -83,5 +84,29 @@ func TestBuildRejectsUnpairedSpeedProbes(t *testing.T) {
 	}
 	if _, err := Build(p, plan, measured); err == nil {
 		t.Fatal("built a speed-up from probes without paired full-rank steps")
+	}
+}
+
+// The rank figure's log axis is over exactly the measured ranks (labelled
+// one by one), ReLoRA's lines in ReLoRA's style, the 1× line in full-rank's.
+func TestRankFigure(t *testing.T) {
+	tab := &Table{Ranks: []RankRow{{Rank: 2, MeasuredRatio: 0.9, FLOPRatio: 1.2}, {Rank: 4, MeasuredRatio: 0.9, FLOPRatio: 1.1}, {Rank: 8, MeasuredRatio: 0.8, FLOPRatio: 1}}}
+	lp := tab.rankPlot()
+	if !lp.LogX || len(lp.XTicks) != 0 {
+		t.Fatalf("want a log axis labelled by its data, got log %v, ticks %v", lp.LogX, lp.XTicks)
+	}
+	want := []float64{2, 4, 8}
+	for _, s := range lp.Series[:2] {
+		if !slices.Equal(s.X, want) {
+			t.Errorf("%s: X %v, want %v", s.Name, s.X, want)
+		}
+	}
+	relora, _ := report.MethodStyle("ReLoRA")
+	full, _ := report.MethodStyle("Full-rank")
+	for _, s := range lp.Series {
+		st, ok := report.MethodStyle(s.Method)
+		if !ok || (st.Color != relora.Color && st.Color != full.Color) {
+			t.Errorf("%s: style %+v", s.Name, st)
+		}
 	}
 }

@@ -18,25 +18,36 @@ const (
 )
 
 // Write renders the tables (Markdown and JSON) and the rank figure into dir.
+// It reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
+	if err := t.rankPlot().Save(filepath.Join(dir, RankFigure), 7.5, 4); err != nil {
+		return err
+	}
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+}
+
+// rankPlot is ReLoRA's speed-up by rank, measured and modelled, in
+// ReLoRA's colour (the model a variant of it), over the full-rank
+// reference at 1×; the rank axis labels the measured ranks.
+func (t *Table) rankPlot() report.LinePlot {
 	var ranks, measured, model []float64
 	for _, r := range t.Ranks {
 		ranks = append(ranks, float64(r.Rank))
 		measured = append(measured, r.MeasuredRatio)
 		model = append(model, r.FLOPRatio)
 	}
-	plot := report.LinePlot{
-		Title: "ReLoRA step speed-up over full-rank vs rank (1 core)", XLabel: "LoRA rank r", YLabel: "speed-up (×)", LogX: true,
-		Series: []report.Series{
-			{Name: "measured (tokens/s ratio)", X: ranks, Y: measured, Points: true},
-			{Name: "FLOP model", X: ranks, Y: model, Dashed: true, Points: true},
-			{Name: "no speed-up", X: []float64{ranks[0], ranks[len(ranks)-1]}, Y: []float64{1, 1}, Dashed: true},
-		},
+	series := []report.Series{
+		{Name: "ReLoRA, measured", Method: "ReLoRA", X: ranks, Y: measured, Points: true},
+		{Name: "ReLoRA, FLOP model", Method: "ReLoRA", Variant: 1, X: ranks, Y: model, Points: true},
 	}
-	if err := plot.Save(filepath.Join(dir, RankFigure), 7, 4); err != nil {
-		return err
+	if len(ranks) > 0 {
+		series = append(series, report.Series{Name: "full-rank (1×)", Method: "full-rank",
+			X: []float64{ranks[0], ranks[len(ranks)-1]}, Y: []float64{1, 1}})
 	}
-	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+	return report.LinePlot{
+		Title: "ReLoRA step speed-up over full-rank vs rank (1 core)", XLabel: "LoRA rank r (log scale)", YLabel: "speed-up (tokens/s ÷ full-rank)", LogX: true,
+		Series: series,
+	}
 }
 
 // Markdown is the whole throughput.md.
