@@ -79,7 +79,7 @@ func TestClaimsFollowTheNumbers(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	if err := Write(dir, tab, runs, fakeOutcomes(t, runs, loss, "")); err != nil {
+	if err := Write(dir, tab); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
@@ -107,7 +107,7 @@ func TestSubsetOfRowsBuildsAPartialTable(t *testing.T) {
 	if len(tab.Rows) != 2 || len(tab.Claims) != 0 {
 		t.Fatalf("%d rows and %d claims, want 2 rows and no claim (none of them has both its rows)", len(tab.Rows), len(tab.Claims))
 	}
-	if err := Write(t.TempDir(), tab, runs, fakeOutcomes(t, runs, map[string]float64{"LoRA": 3.4, experiments.RowReLoRA: 3.1}, "")); err != nil {
+	if err := Write(t.TempDir(), tab); err != nil {
 		t.Fatalf("writing a partial table: %v", err)
 	}
 	if _, err := experiments.AblationRowsNamed([]string{"LoRA", "nope"}); err == nil || !strings.Contains(err.Error(), "nope") {
@@ -141,7 +141,7 @@ func TestRowDivergedBeforeItsFirstEvaluationRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := Write(dir, tab, runs, outs); err != nil {
+	if err := Write(dir, tab); err != nil {
 		t.Fatalf("a row diverged before its first evaluation stops the table: %v", err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
@@ -175,7 +175,7 @@ func TestWriteReadsNothing(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	if err := Write(dir, tab, nil, nil); err != nil {
+	if err := Write(dir, tab); err != nil {
 		t.Fatalf("Write needs the run folders: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
@@ -189,7 +189,7 @@ func TestWriteReadsNothing(t *testing.T) {
 	if err := json.Unmarshal(b, &decoded); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(t.TempDir(), &decoded, nil, nil); err == nil {
+	if err := Write(t.TempDir(), &decoded); err == nil {
 		t.Error("wrote figures from a Table without curves")
 	}
 }

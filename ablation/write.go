@@ -10,7 +10,6 @@ import (
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
-	"github.com/relorago/harness/runner"
 )
 
 // Files written under the results folder.
@@ -24,9 +23,8 @@ const (
 
 // Write renders the table (Markdown and JSON) and its figures into dir. It
 // reads nothing: the figures' curves come from Build, so t must be a Table
-// made by Build, not one decoded from ablation.json. The runs and outcomes
-// are not used; the parameters remain for cmd/relora's call.
-func Write(dir string, t *Table, _ []experiments.Run, _ []runner.Outcome) error {
+// made by Build, not one decoded from ablation.json.
+func Write(dir string, t *Table) error {
 	if t.curves == nil {
 		return errors.New("ablation: Write needs a Table made by Build (the figures' curves are not in the JSON)")
 	}

@@ -84,8 +84,8 @@ func (t *Table) Report() report.Table {
 	}
 	rt.Notes = []string{
 		fmt.Sprintf("Model %q (d %d, ffn %d, %d layers), %d steps; W_warm = weights after the %d-step full-rank warm start; "+
-			"LoRA rank r = %d, alpha = %g; ReLoRA merged after steps %v.",
-			t.Preset, t.Model.Dim, t.Model.FFN, t.Model.Layers, t.Steps, t.WarmStart, t.Rank, t.Alpha, t.Merges),
+			"LoRA rank r = %d, alpha = %g; ReLoRA merged after steps %v (the steps of metrics.jsonl and of the kept checkpoints ckpt-<step>).",
+			t.Preset, t.Model.Dim, t.Model.FFN, t.Model.Layers, t.Steps, t.WarmStart, t.Rank, t.Alpha, oneBased(t.Merges)),
 		"ΔW: full-rank W_end − W_warm; ReLoRA (W_end + s·B·A) − W_warm, the sum of every merged update and the current one; " +
 			"LoRA+WS s·B·A of the final checkpoint alone (s = alpha/r), as the paper's notebook computes it.",
 		fmt.Sprintf("σ < %g is the paper's count. An absolute threshold measures the size of ΔW as much as its rank: a smaller "+
@@ -192,4 +192,15 @@ func (t *Table) writeGrowth(path string) error {
 		return fmt.Errorf("spectra: %s: %w", GrowthFigure, err)
 	}
 	return nil
+}
+
+// oneBased turns 0-based step indices into the 1-based step numbers that
+// metrics.jsonl and the kept checkpoints use (a merge at index 1200 happens
+// after step 1201, kept as ckpt-1201).
+func oneBased(steps []int) []int {
+	out := make([]int, len(steps))
+	for i, s := range steps {
+		out[i] = s + 1
+	}
+	return out
 }

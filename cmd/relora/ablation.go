@@ -47,5 +47,5 @@ func makeAblation(m *matrixFlags, p experiments.Preset, rows []experiments.Ablat
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return t, runs, outs, ablation.Write(m.results, t, runs, outs)
+	return t, runs, outs, ablation.Write(m.results, t)
 }
