@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -18,12 +20,14 @@ commands:
   scaling    Tables 2 and 3: full, control, LoRA, LoRA+WS, ReLoRA across model sizes
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
-  report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure)
+  sweep      sensitivity sweeps: reset interval, rank, pruning ratio (3 seeds)
+  report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure, -verify)
   slurm      a table's unfinished runs as a Slurm job array + render job (-table, -throttle)
-  export     a run's weights as a Hugging Face LLaMA: relora export RUN --out DIR [--step N]
+  export     a run's weights as a Hugging Face LLaMA: relora export RUN -out DIR [-step N]
 
-Table commands take -preset default|quick, -j N, -runs DIR, -results DIR and
--print-commands (the run list as shell commands, for a job array).
+Table commands take -preset default|tiny|quick, -seeds, -j N, -runs DIR, -results DIR,
+-verify (train runs that have records and check them) and -print-commands (the run
+list as shell commands, for a job array). relora <command> -h lists a command's flags.
 `
 
 func main() {
@@ -51,12 +55,17 @@ func main() {
 		err = throughputCmd(os.Args[2:])
 	case throughput.ProbeCommand:
 		err = probeCmd(os.Args[2:])
+	case "sweep":
+		err = sweepCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "relora: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h printed the command's flags: not an error
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relora:", err)
