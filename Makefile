@@ -27,7 +27,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling sweep report
+.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling sweep finetune report
 
 all: build
 
@@ -60,6 +60,13 @@ scaling: build
 # 60 runs beyond Table 1's (README, "Cost", has the measured time).
 sweep: build
 	bin/relora sweep -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
+
+# Table 5: fine-tuning on a GLUE-like suite (package tasks) by full
+# fine-tuning, LoRA, ReLoRA and a linear probe, from Table 1's full-rank run
+# (seed 1; trained first if the run cache lacks its weights). SEEDS are the
+# fine-tuning seeds (default 3); README, "Fine-tuning (Table 5)", has the cost.
+finetune: build
+	bin/relora finetune $(MATRIX) -verify
 
 # Everything in one document, results/REPORT.md: Tables 1–4, Figs. 4–5 and
 # the sweeps with every claim's verdict. Renders from the run cache and the

@@ -81,6 +81,17 @@ func New(cfg Config, seed uint64) (*Model, error) {
 // Forward returns the logits [len(ids) × vocab] for len(ids)/seq_len
 // sequences laid end to end.
 func (m *Model) Forward(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
+	h, err := m.Hidden(c, ids)
+	if err != nil {
+		return nil, err
+	}
+	return c.Linear(h, m.Head), nil
+}
+
+// Hidden returns the final hidden states [len(ids) × dim] for len(ids)/seq_len
+// sequences laid end to end: the last block's output after the final
+// RMSNorm, what the LM head (and a fine-tuning Head) reads.
+func (m *Model) Hidden(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
 	cfg := m.Config
 	if len(ids) == 0 || len(ids)%cfg.SeqLen != 0 {
 		return nil, fmt.Errorf("model: %d tokens is not a positive multiple of seq_len %d", len(ids), cfg.SeqLen)
@@ -104,7 +115,7 @@ func (m *Model) Forward(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
 		g := c.SwiGLU(b.Proj[ProjGate].Forward(c, h), b.Proj[ProjUp].Forward(c, h))
 		x = c.Add(x, b.Proj[ProjDown].Forward(c, g), 1)
 	}
-	return c.Linear(c.RMSNorm(x, m.Norm, eps), m.Head), nil
+	return c.RMSNorm(x, m.Norm, eps), nil
 }
 
 // Loss returns the mean next-token cross-entropy (nats/token) as a 1×1 node.

@@ -31,7 +31,11 @@ func WriteCommands(configs []train.Config, runsDir, binary string, w io.Writer) 
 		if err := train.WriteConfig(path, cfg); err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "%s train -config %s -out %s -threads 1 -quiet\n", binary, path, dir); err != nil {
+		from := "" // the checkpoint a run starts from (a warm start, or a fine-tuning run's pre-trained model)
+		if cfg.WarmStartFrom != "" {
+			from = " -warm-start-from " + cfg.WarmStartFrom
+		}
+		if _, err := fmt.Fprintf(w, "%s train -config %s -out %s%s -threads 1 -quiet\n", binary, path, dir, from); err != nil {
 			return err
 		}
 	}

@@ -36,9 +36,18 @@ type Config struct {
 	Seed            uint64 `json:"seed"`              // model init and batch order
 	SaveAt          []int  `json:"save_at,omitempty"` // also keep the checkpoint after these steps (ckpt-<step>.safetensors)
 
+	// Finetune makes the run a fine-tuning run (Table 5): a task's
+	// classification or regression head on a pre-trained model, trained by
+	// full fine-tuning, LoRA, ReLoRA or a linear probe (see finetune.go).
+	// Nil for pre-training, and then absent from the JSON, so pre-training
+	// configs (and their hashes) are what they were before it existed.
+	Finetune *FinetuneConfig `json:"finetune,omitempty"`
+
 	// WarmStartFrom is a full-rank run's checkpoint at step ReLoRA.WarmStartSteps
 	// to start the LoRA phase from instead of training the warm start again.
-	// With the same seed and settings the run is identical either way.
+	// With the same seed and settings the run is identical either way. For a
+	// fine-tuning run it is the pre-trained run's final checkpoint (the run
+	// Finetune.From names).
 	WarmStartFrom string `json:"-"`
 
 	// Fresh deletes what a run folder holds from an earlier run before
@@ -131,7 +140,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: save_at step %d outside [1, steps=%d]", s, c.Steps)
 		}
 	}
-	if c.WarmStartFrom != "" && c.ReLoRA.WarmStartSteps == 0 {
+	if c.Finetune != nil {
+		if err := c.validateFinetune(); err != nil {
+			return err
+		}
+	} else if c.WarmStartFrom != "" && c.ReLoRA.WarmStartSteps == 0 {
 		return fmt.Errorf("config: warm_start_from needs warm_start > 0 (the step the checkpoint was taken at)")
 	}
 	return c.ReLoRA.Validate(c.Steps)

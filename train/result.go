@@ -44,6 +44,11 @@ type Result struct {
 	Corpus Corpus  `json:"corpus"`
 	Merges int     `json:"merges"`           // merge-and-reinit restarts done
 	Resets []Reset `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
+
+	// Finetune is a fine-tuning run's task scores (nil for pre-training).
+	// Its evals above hold the dev loss: cross-entropy per example, or the
+	// regression task's mean squared error.
+	Finetune *FinetuneResult `json:"finetune,omitempty"`
 }
 
 // Reset records one optimizer reset: after which step, and which fraction of

@@ -43,6 +43,9 @@ const (
 // first), and one process at a time trains a folder (WaitForLock waits for
 // the other one, else Run fails with ErrLocked).
 func Run(cfg Config) (*Result, error) {
+	if cfg.Finetune != nil {
+		return runFinetune(cfg) // the same folder rules, another loop (finetune.go)
+	}
 	r, err := newRun(cfg)
 	if err != nil {
 		return nil, err

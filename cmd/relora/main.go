@@ -21,6 +21,7 @@ commands:
   spectra    Fig. 5: singular values of the total update ΔW (full, LoRA+WS, ReLoRA)
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
   sweep      sensitivity sweeps: reset interval, rank, pruning ratio (3 seeds)
+  finetune   Table 5: full fine-tuning, LoRA, ReLoRA, linear probe on a GLUE-like suite
   report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure, -verify)
   slurm      a table's unfinished runs as a Slurm job array + render job (-table, -throttle)
   export     a run's weights as a Hugging Face LLaMA: relora export RUN -out DIR [-step N]
@@ -57,6 +58,8 @@ func main() {
 		err = probeCmd(os.Args[2:])
 	case "sweep":
 		err = sweepCmd(os.Args[2:])
+	case "finetune":
+		err = finetuneCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/finetune"
 	"github.com/relorago/harness/paperreport"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/scaling"
@@ -154,6 +155,26 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				}
 				return paperreport.Section{Name: "Sensitivity sweeps", File: sweep.MarkdownFile,
 					Markdown: "### Sensitivity sweeps\n\n" + t.Markdown(), Runs: runs, Outcomes: outs}, nil
+			}},
+		{name: "Table 5 — fine-tuning", file: finetune.MarkdownFile, target: "finetune",
+			runs: func() ([]experiments.Run, error) {
+				spec, err := experiments.Finetune(p)
+				if err != nil {
+					return nil, err
+				}
+				return finetuneRuns(m, spec)
+			},
+			make: func() (paperreport.Section, error) {
+				spec, err := experiments.Finetune(p)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				t, runs, outs, err := makeFinetune(m, p, spec)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Table 5 — fine-tuning", File: finetune.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
 			}},
 	}
 }

@@ -1,0 +1,396 @@
+// Package finetune renders Table 5: does ReLoRA help fine-tuning? It reads
+// the fine-tuning runs (the learning-rate grids and the seeds at each chosen
+// rate, from experiments.FinetuneSpec) and builds the per-task scores by
+// method, the average over tasks with its spread over seeds, the paper's
+// numbers beside them and the claims with their verdicts. Build reads run
+// outcomes and trains nothing; Write only writes.
+package finetune
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/stats"
+	"github.com/relorago/harness/tasks"
+	"github.com/relorago/harness/train"
+)
+
+// Output files, relative to the results folder.
+const (
+	MarkdownFile = "finetune.md"
+	JSONFile     = "finetune.json"
+	FigureFile   = "figures/finetune_scores"
+)
+
+// Close is how near (points of the average score) "close" and "does not
+// outperform" mean in the claims.
+const Close = 1.0
+
+// Paper is the paper's Table 5 average GLUE score of a method for T5-base
+// and T5-large (NaN where this harness has no number for it: the per-task
+// scores and the full fine-tuning row could not be looked up offline).
+type Paper struct {
+	Base  train.Number `json:"t5_base"`
+	Large train.Number `json:"t5_large"`
+}
+
+// PaperAverages are the averages the paper reports (Lialin et al., Table 5).
+var PaperAverages = map[string]Paper{
+	train.FinetuneFull:   {train.Number(math.NaN()), train.Number(math.NaN())},
+	train.FinetuneLoRA:   {85.18, 87.99},
+	train.FinetuneReLoRA: {84.57, 87.47},
+	train.FinetuneProbe:  {train.Number(math.NaN()), train.Number(math.NaN())},
+}
+
+// GridPoint is one learning rate of a search: the dev score of seed 1.
+type GridPoint struct {
+	LR       float64      `json:"lr"`
+	Score    train.Number `json:"score"` // NaN when the run diverged, failed or is missing
+	Status   string       `json:"status"`
+	Chosen   bool         `json:"chosen"`
+	Diverged bool         `json:"diverged,omitempty"`
+}
+
+// Seed is one seed's run at the chosen learning rate.
+type Seed struct {
+	Seed    uint64             `json:"seed"`
+	Score   train.Number       `json:"score"`
+	Metrics map[string]float64 `json:"metrics"`
+	Status  string             `json:"status"`
+	Dir     string             `json:"run"`
+}
+
+// Cell is one task × method.
+type Cell struct {
+	Task      string       `json:"task"`
+	Method    string       `json:"method"`
+	Grid      []GridPoint  `json:"grid"`
+	LR        float64      `json:"lr"` // chosen; 0 when every grid run failed
+	Seeds     []Seed       `json:"seeds"`
+	Mean      train.Number `json:"mean"`
+	Std       train.Number `json:"std"`
+	Trainable int          `json:"trainable_params"`
+}
+
+// Task describes one task of the suite.
+type Task struct {
+	Name        string             `json:"name"`
+	Like        string             `json:"like"`
+	About       string             `json:"about"`
+	Source      string             `json:"source"`
+	Metrics     []string           `json:"metrics"`
+	Classes     []string           `json:"classes,omitempty"`
+	Train       int                `json:"train"`
+	Dev         int                `json:"dev"`
+	Baseline    float64            `json:"baseline"` // the majority class's (or mean score's) dev score
+	BaselineOf  map[string]float64 `json:"baseline_metrics"`
+	Example     string             `json:"example"`
+	Fingerprint string             `json:"fingerprint"`
+}
+
+// Average is a method's mean score over tasks, per seed and over seeds.
+type Average struct {
+	Method  string             `json:"method"`
+	PerSeed map[uint64]float64 `json:"per_seed"`
+	Mean    train.Number       `json:"mean"`
+	Std     train.Number       `json:"std"`
+	Paper   Paper              `json:"paper"`
+}
+
+// Table is Table 5.
+type Table struct {
+	Preset     string         `json:"preset"`
+	About      string         `json:"about"`
+	Pretrained string         `json:"pretrained"` // the pre-trained run's hash
+	PreLoss    train.Number   `json:"pretrained_val_loss"`
+	Tasks      []Task         `json:"tasks"`
+	Methods    []string       `json:"methods"`
+	Cells      []Cell         `json:"cells"` // task-major, methods in order
+	Averages   []Average      `json:"averages"`
+	Baseline   float64        `json:"baseline_average"`
+	Claims     []report.Claim `json:"claims"`
+}
+
+// Choose picks each (task, method)'s learning rate from its grid runs: the
+// best dev score of seed 1, a tie to the smaller rate; diverged and failed
+// runs are out. The keys are "task/method".
+func Choose(grid []experiments.Run, outs []runner.Outcome) map[string]float64 {
+	best := map[string]float64{}
+	chosen := map[string]float64{}
+	for i, r := range grid {
+		res := outs[i].Result
+		if res == nil || res.Status != train.StatusOK || res.Finetune == nil {
+			continue
+		}
+		k := key(r)
+		lr := r.Config.LR
+		if s, ok := best[k]; !ok || res.Finetune.Score > s || (res.Finetune.Score == s && lr < chosen[k]) {
+			best[k], chosen[k] = res.Finetune.Score, lr
+		}
+	}
+	return chosen
+}
+
+func key(r experiments.Run) string {
+	return r.Config.Finetune.Task + "/" + r.Config.Finetune.Method
+}
+
+// Build reads the grid runs and the seed runs (in the order the spec gave
+// them, with their outcomes) into Table 5.
+func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experiments.Run, gridOuts []runner.Outcome,
+	seeds []experiments.Run, seedOuts []runner.Outcome) (*Table, error) {
+	if len(grid) != len(gridOuts) || len(seeds) != len(seedOuts) {
+		return nil, fmt.Errorf("finetune: %d grid runs with %d outcomes, %d seed runs with %d outcomes", len(grid), len(gridOuts), len(seeds), len(seedOuts))
+	}
+	t := &Table{Preset: p.Name, About: spec.About, Pretrained: runner.Hash(spec.Pretrained.Config), Methods: spec.Methods, PreLoss: train.Number(math.NaN())}
+	chosen := Choose(grid, gridOuts)
+	cells := map[string]*Cell{}
+	for _, task := range spec.Tasks {
+		for _, m := range spec.Methods {
+			t.Cells = append(t.Cells, Cell{Task: task, Method: m, LR: chosen[task+"/"+m]})
+		}
+	}
+	for i := range t.Cells {
+		c := &t.Cells[i]
+		cells[c.Task+"/"+c.Method] = c
+	}
+	infos := map[string]*train.FinetuneResult{}
+	for i, r := range grid {
+		c := cells[key(r)]
+		if c == nil {
+			continue
+		}
+		pt := GridPoint{LR: r.Config.LR, Score: train.Number(math.NaN()), Status: "missing", Chosen: r.Config.LR == c.LR}
+		if res := gridOuts[i].Result; res != nil {
+			pt.Status = res.Status
+			if res.Status == train.StatusOK && res.Finetune != nil {
+				pt.Score = train.Number(res.Finetune.Score)
+				infos[r.Config.Finetune.Task] = res.Finetune
+				t.PreLoss = train.Number(res.Finetune.PretrainedValLoss)
+			}
+			pt.Diverged = res.Status == train.StatusDiverged
+		} else if gridOuts[i].Err != nil {
+			pt.Status = "failed"
+		}
+		c.Grid = append(c.Grid, pt)
+	}
+	for i, r := range seeds {
+		c := cells[key(r)]
+		if c == nil || r.Config.LR != c.LR || slices.ContainsFunc(c.Seeds, func(s Seed) bool { return s.Seed == r.Seed }) {
+			continue
+		}
+		s := Seed{Seed: r.Seed, Score: train.Number(math.NaN()), Status: "missing", Dir: seedOuts[i].Dir}
+		if res := seedOuts[i].Result; res != nil {
+			s.Status = res.Status
+			if res.Status == train.StatusOK && res.Finetune != nil {
+				s.Score, s.Metrics = train.Number(res.Finetune.Score), res.Finetune.Metrics
+				infos[r.Config.Finetune.Task] = res.Finetune
+			}
+			c.Trainable = res.TrainableParams
+		}
+		c.Seeds = append(c.Seeds, s)
+	}
+	for i := range t.Cells {
+		c := &t.Cells[i]
+		slices.SortFunc(c.Seeds, func(a, b Seed) int { return int(a.Seed) - int(b.Seed) })
+		xs := finite(c.Seeds)
+		c.Mean, c.Std = train.Number(stats.Mean(xs)), train.Number(stats.Std(xs))
+	}
+	for _, name := range spec.Tasks {
+		info, err := taskInfo(name, spec, infos[name])
+		if err != nil {
+			return nil, err
+		}
+		t.Tasks = append(t.Tasks, info)
+		t.Baseline += info.Baseline / float64(len(spec.Tasks))
+	}
+	for _, m := range spec.Methods {
+		t.Averages = append(t.Averages, t.average(m, spec.Tasks))
+	}
+	t.Claims = t.claims()
+	return t, nil
+}
+
+// finite returns the seeds' scores that are numbers (not diverged or missing).
+func finite(seeds []Seed) []float64 {
+	var xs []float64
+	for _, s := range seeds {
+		if !math.IsNaN(float64(s.Score)) {
+			xs = append(xs, float64(s.Score))
+		}
+	}
+	return xs
+}
+
+// taskInfo describes a task from its generator and, when a run has it, the
+// sizes and baseline the runs used.
+func taskInfo(name string, spec experiments.FinetuneSpec, res *train.FinetuneResult) (Task, error) {
+	tk, err := tasks.Generate(name, spec.TaskSeed)
+	if err != nil {
+		return Task{}, err
+	}
+	scored := *tk
+	if n := spec.TrainExamples; n > 0 && n < len(scored.Train) {
+		scored.Train = scored.Train[:n]
+	}
+	if n := spec.DevExamples; n > 0 && n < len(scored.Dev) {
+		scored.Dev = scored.Dev[:n]
+	}
+	base := scored.Majority()
+	info := Task{Name: name, Like: tk.Like, About: tk.About, Source: tk.Source, Metrics: tk.Metrics, Classes: tk.Classes,
+		Train: len(scored.Train), Dev: len(scored.Dev), Baseline: base.Score, BaselineOf: base.Metrics, Fingerprint: scored.Fingerprint()}
+	if res != nil {
+		// The runs' own record of what they trained on wins over this
+		// toolchain's (another Go version ships other test files).
+		info.Train, info.Dev, info.Baseline, info.BaselineOf, info.Fingerprint = res.Train, res.Dev, res.Baseline.Score, res.Baseline.Metrics, res.Fingerprint
+	}
+	info.Example = example(scored)
+	return info, nil
+}
+
+// example shows the first dev example of each label (or the first two for
+// the regression task), shortened.
+func example(t tasks.Task) string {
+	show := func(ex tasks.Example) string {
+		s := strconv.Quote(string(ex.A[:min(len(ex.A), 48)]))
+		if ex.B != nil {
+			s += " ␞ " + strconv.Quote(string(ex.B[:min(len(ex.B), 48)]))
+		}
+		if t.Regression() {
+			return fmt.Sprintf("%s → %.2f", s, ex.Target)
+		}
+		return fmt.Sprintf("%s → %s", s, t.Classes[ex.Label])
+	}
+	for _, ex := range t.Dev {
+		if t.Regression() && ex.Target > 0 || !t.Regression() && ex.Label == len(t.Classes)-1 {
+			return show(ex)
+		}
+	}
+	return show(t.Dev[0])
+}
+
+// average is a method's mean score over the tasks, per seed (seeds that
+// every task has), and its mean and spread over those seeds.
+func (t *Table) average(method string, names []string) Average {
+	a := Average{Method: method, PerSeed: map[uint64]float64{}, Paper: PaperAverages[method]}
+	count := map[uint64]int{}
+	for _, c := range t.Cells {
+		if c.Method != method {
+			continue
+		}
+		for _, s := range c.Seeds {
+			if !math.IsNaN(float64(s.Score)) {
+				a.PerSeed[s.Seed] += float64(s.Score) / float64(len(names))
+				count[s.Seed]++
+			}
+		}
+	}
+	var xs []float64
+	for _, s := range sortedSeeds(a.PerSeed) {
+		if count[s] != len(names) {
+			delete(a.PerSeed, s)
+			continue
+		}
+		xs = append(xs, a.PerSeed[s])
+	}
+	a.Mean, a.Std = train.Number(stats.Mean(xs)), train.Number(stats.Std(xs))
+	return a
+}
+
+func sortedSeeds(m map[uint64]float64) []uint64 {
+	var out []uint64
+	for s := range m {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (t *Table) cell(task, method string) *Cell {
+	for i := range t.Cells {
+		if t.Cells[i].Task == task && t.Cells[i].Method == method {
+			return &t.Cells[i]
+		}
+	}
+	return nil
+}
+
+func (t *Table) avg(method string) *Average {
+	for i := range t.Averages {
+		if t.Averages[i].Method == method {
+			return &t.Averages[i]
+		}
+	}
+	return nil
+}
+
+// pairedAverage is the interval of a's average score minus b's over the
+// seeds both have.
+func (t *Table) pairedAverage(a, b string) stats.Interval {
+	aa, ab := t.avg(a), t.avg(b)
+	var d []float64
+	if aa != nil && ab != nil {
+		for _, s := range sortedSeeds(aa.PerSeed) {
+			if vb, ok := ab.PerSeed[s]; ok {
+				d = append(d, aa.PerSeed[s]-vb)
+			}
+		}
+	}
+	return stats.MeanInterval(d)
+}
+
+// pairedTask is the same for one task.
+func (t *Table) pairedTask(task, a, b string) stats.Interval {
+	ca, cb := t.cell(task, a), t.cell(task, b)
+	var d []float64
+	if ca != nil && cb != nil {
+		for _, sa := range ca.Seeds {
+			for _, sb := range cb.Seeds {
+				if d1 := float64(sa.Score - sb.Score); sa.Seed == sb.Seed && !math.IsNaN(d1) {
+					d = append(d, d1)
+				}
+			}
+		}
+	}
+	return stats.MeanInterval(d)
+}
+
+// claims judges the paper's two statements about fine-tuning on the
+// per-seed differences of the average score over tasks (same seed: same
+// head initialisation, LoRA factors and batch order), by their 95% paired
+// t interval.
+func (t *Table) claims() []report.Claim {
+	var out []report.Claim
+	paper := func(a, b string) string {
+		pa, pb := PaperAverages[a], PaperAverages[b]
+		if math.IsNaN(float64(pa.Base)) || math.IsNaN(float64(pb.Base)) {
+			return ""
+		}
+		return fmt.Sprintf("; the paper: %.2f vs %.2f (T5-base), %.2f vs %.2f (T5-large)", pa.Base, pb.Base, pa.Large, pb.Large)
+	}
+	if t.avg(train.FinetuneReLoRA) != nil && t.avg(train.FinetuneLoRA) != nil {
+		iv := t.pairedAverage(train.FinetuneReLoRA, train.FinetuneLoRA)
+		out = append(out, report.Claim{
+			Statement: fmt.Sprintf("ReLoRA does not outperform LoRA in fine-tuning (ReLoRA − LoRA average score < +%g point)", Close),
+			Verdict:   report.JudgeBelow(iv, Close),
+			Evidence: fmt.Sprintf("average over %d tasks %.2f vs %.2f; per-seed difference %s points%s",
+				len(t.Tasks), t.avg(train.FinetuneReLoRA).Mean, t.avg(train.FinetuneLoRA).Mean, iv.Format(2),
+				paper(train.FinetuneReLoRA, train.FinetuneLoRA)),
+		})
+	}
+	if t.avg(train.FinetuneLoRA) != nil && t.avg(train.FinetuneFull) != nil {
+		iv := t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull)
+		out = append(out, report.Claim{
+			Statement: fmt.Sprintf("LoRA is close to full fine-tuning (LoRA − full average score within ±%g point)", Close),
+			Verdict:   report.JudgeAll([]report.Verdict{report.JudgeBelow(iv, Close), report.JudgeAbove(iv, -Close)}),
+			Evidence: fmt.Sprintf("average over %d tasks %.2f vs %.2f; per-seed difference %s points",
+				len(t.Tasks), t.avg(train.FinetuneLoRA).Mean, t.avg(train.FinetuneFull).Mean, iv.Format(2)),
+		})
+	}
+	return out
+}

@@ -1,0 +1,477 @@
+package tasks
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"slices"
+)
+
+// pool is one split's Go files that have a body to take excerpts from.
+type pool struct {
+	files    []File
+	body     []int            // offset of the line of each file's first func
+	byFamily map[string][]int // family → indices into files
+}
+
+// minBody is the least text after a file's first func for excerpts.
+const minBody = 400
+
+// splitFiles divides the Go files into the train and dev pools (devFile).
+// An excerpt starts at or after the file's first func, so package clauses
+// and import lists (which name the package outright) are never shown.
+func splitFiles(src *Sources, seed uint64) (train, dev *pool) {
+	train, dev = &pool{byFamily: map[string][]int{}}, &pool{byFamily: map[string][]int{}}
+	for _, f := range src.Go {
+		k := bytes.Index(f.Text, []byte("\nfunc "))
+		if k < 0 || len(f.Text)-(k+1) < minBody {
+			continue
+		}
+		p := train
+		if devFile(f.Path, seed) {
+			p = dev
+		}
+		p.byFamily[f.Family()] = append(p.byFamily[f.Family()], len(p.files))
+		p.files = append(p.files, f)
+		p.body = append(p.body, k+1)
+	}
+	return train, dev
+}
+
+// lineStart returns a random line start in [lo, hi) of text: a uniform
+// offset moved forward to the next line start.
+func (r *rng) lineStart(text []byte, lo, hi int) (int, bool) {
+	if hi <= lo {
+		return 0, false
+	}
+	p := lo + r.intn(hi-lo)
+	if p > 0 && text[p-1] != '\n' {
+		k := bytes.IndexByte(text[p:hi], '\n')
+		if k < 0 {
+			return 0, false
+		}
+		p += k + 1
+	}
+	return p, p < hi
+}
+
+// excerpt returns up to n bytes of text from start, cut after the last
+// whole line when that keeps at least half of them; ok is false for an
+// excerpt that is mostly blank.
+func excerpt(text []byte, start, n int) (b []byte, ok bool) {
+	end := min(len(text), start+n)
+	if end-start == n {
+		if k := bytes.LastIndexByte(text[start:end], '\n'); k+1 >= n/2 {
+			end = start + k + 1
+		}
+	}
+	b = text[start:end]
+	ink := 0
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' {
+			ink++
+		}
+	}
+	return b, ink >= n/4
+}
+
+// tries bounds the redraws of an excerpt that does not qualify.
+const tries = 100
+
+// excerptOf draws an excerpt of n bytes from file i of the pool.
+func (p *pool) excerptOf(r *rng, i, n int) ([]byte, int, bool) {
+	text := p.files[i].Text
+	for range tries {
+		s, ok := r.lineStart(text, p.body[i], len(text)-n/2)
+		if !ok {
+			continue
+		}
+		if b, ok := excerpt(text, s, n); ok {
+			return b, s, true
+		}
+	}
+	return nil, 0, false
+}
+
+// familyExcerpt is the family task's excerpt length.
+const familyExcerpt = 96
+
+func buildFamily(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+	tp, dp := splitFiles(src, seed)
+	gen := func(p *pool, n int, purpose string) ([]Example, error) {
+		r := newRNG(seed, spec.Name, purpose)
+		var out []Example
+		for c, fam := range Families {
+			files := p.byFamily[fam]
+			if len(files) == 0 {
+				return nil, fmt.Errorf("no %s files with a body in the %s split", fam, purpose)
+			}
+			for range n / len(Families) {
+				for k := 0; ; k++ {
+					if k == tries {
+						return nil, fmt.Errorf("no excerpt found in %s files", fam)
+					}
+					b, _, ok := p.excerptOf(r, files[r.intn(len(files))], familyExcerpt)
+					if ok {
+						out = append(out, Example{A: b, Label: c})
+						break
+					}
+				}
+			}
+		}
+		shuffle(r, out)
+		return out, nil
+	}
+	if train, err = gen(tp, spec.Train, "train"); err != nil {
+		return nil, nil, err
+	}
+	dev, err = gen(dp, spec.Dev, "dev")
+	return train, dev, err
+}
+
+// pairExcerpt is the length of each side of the pair tasks' excerpts.
+const pairExcerpt = 60
+
+// disjoint reports whether two excerpts of one file do not overlap.
+func disjoint(s1 int, a []byte, s2 int, b []byte) bool {
+	return s1+len(a) <= s2 || s2+len(b) <= s1
+}
+
+func buildSameFile(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+	tp, dp := splitFiles(src, seed)
+	gen := func(p *pool, n int, purpose string) ([]Example, error) {
+		r := newRNG(seed, spec.Name, purpose)
+		var out []Example
+		for i := 0; len(out) < n; i++ {
+			if i > n*tries {
+				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+			}
+			label := len(out) % 2
+			f := r.intn(len(p.files))
+			a, sa, ok := p.excerptOf(r, f, pairExcerpt)
+			if !ok {
+				continue
+			}
+			g := f
+			for label == 0 && g == f {
+				g = r.intn(len(p.files)) // any other file of the split
+			}
+			var b []byte
+			var sb int
+			if label == 1 {
+				// Nearby in the same file, as a paraphrase shares most of
+				// its words: the excerpts share the code's local names.
+				b, sb, ok = nearbyExcerpt(r, p, f, sa)
+			} else {
+				b, sb, ok = p.excerptOf(r, g, pairExcerpt)
+			}
+			if !ok || (g == f && !disjoint(sa, a, sb, b)) {
+				continue
+			}
+			out = append(out, Example{A: a, B: b, Label: label})
+		}
+		shuffle(r, out)
+		return out, nil
+	}
+	if train, err = gen(tp, spec.Train, "train"); err != nil {
+		return nil, nil, err
+	}
+	dev, err = gen(dp, spec.Dev, "dev")
+	return train, dev, err
+}
+
+// Identifiers returns the set of identifiers go/scanner finds in b, sorted
+// (a name cut by the excerpt's end counts as what is shown).
+func Identifiers(b []byte) []string {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", fset.Base(), len(b)), b, func(token.Position, string) {}, 0)
+	var out []string
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok == token.IDENT && !slices.Contains(out, lit) {
+			out = append(out, lit)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Jaccard is |a ∩ b| / |a ∪ b| of two sorted sets (0 for two empty sets).
+func Jaccard(a, b []string) float64 {
+	inter := 0
+	for _, x := range a {
+		if _, ok := slices.BinarySearch(b, x); ok {
+			inter++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
+
+func buildSimilarity(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+	tp, dp := splitFiles(src, seed)
+	gen := func(p *pool, n int, purpose string) ([]Example, error) {
+		r := newRNG(seed, spec.Name, purpose)
+		var out []Example
+		for i := 0; len(out) < n; i++ {
+			if i > n*tries {
+				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+			}
+			// A third of the pairs each: nearby in one file (the most
+			// shared names), anywhere in one file, any two files.
+			mode := len(out) % 3
+			f := r.intn(len(p.files))
+			g := f
+			if mode == 2 {
+				g = r.intn(len(p.files)) // mostly another file
+			}
+			a, sa, ok := p.excerptOf(r, f, pairExcerpt)
+			if !ok {
+				continue
+			}
+			var b []byte
+			var sb int
+			if mode == 0 {
+				b, sb, ok = nearbyExcerpt(r, p, f, sa)
+			} else {
+				b, sb, ok = p.excerptOf(r, g, pairExcerpt)
+			}
+			if !ok || (g == f && !disjoint(sa, a, sb, b)) {
+				continue
+			}
+			ia, ib := Identifiers(a), Identifiers(b)
+			if len(ia) == 0 || len(ib) == 0 {
+				continue
+			}
+			out = append(out, Example{A: a, B: b, Target: 5 * Jaccard(ia, ib)})
+		}
+		shuffle(r, out)
+		return out, nil
+	}
+	if train, err = gen(tp, spec.Train, "train"); err != nil {
+		return nil, nil, err
+	}
+	dev, err = gen(dp, spec.Dev, "dev")
+	return train, dev, err
+}
+
+// nearbyExcerpt draws an excerpt of file f that starts within nearby
+// bytes of offset sa.
+func nearbyExcerpt(r *rng, p *pool, f, sa int) ([]byte, int, bool) {
+	text := p.files[f].Text
+	sb, ok := r.lineStart(text, max(p.body[f], sa-nearby), min(len(text)-pairExcerpt/2, sa+nearby))
+	if !ok {
+		return nil, 0, false
+	}
+	b, ok := excerpt(text, sb, pairExcerpt)
+	return b, sb, ok
+}
+
+// nearby is how far (bytes) the similarity task's nearby excerpt may
+// start from the first.
+const nearby = 400
+
+func buildNext(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+	tp, dp := splitFiles(src, seed)
+	gen := func(p *pool, n int, purpose string) ([]Example, error) {
+		r := newRNG(seed, spec.Name, purpose)
+		var out []Example
+		for i := 0; len(out) < n; i++ {
+			if i > n*tries {
+				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+			}
+			label := 1 - len(out)%2
+			f := r.intn(len(p.files))
+			text, body := p.files[f].Text, p.body[f]
+			at, ok := r.lineStart(text, body+pairExcerpt, len(text)-pairExcerpt)
+			if !ok {
+				continue
+			}
+			// A: up to 60 bytes before the line start, from a line start
+			// when one leaves at least 20 of them.
+			a0 := at - pairExcerpt
+			if k := bytes.IndexByte(text[a0:at-20], '\n'); k >= 0 {
+				a0 += k + 1
+			}
+			a, okA := excerpt(text, a0, at-a0)
+			b, okB := excerpt(text, at, pairExcerpt)
+			if label == 0 {
+				// The alternative: an excerpt of another file of the split.
+				g := f
+				for g == f {
+					g = r.intn(len(p.files))
+				}
+				b, _, okB = p.excerptOf(r, g, pairExcerpt)
+			}
+			if !okA || !okB || len(a) < 20 {
+				continue
+			}
+			out = append(out, Example{A: a, B: b, Label: label})
+		}
+		shuffle(r, out)
+		return out, nil
+	}
+	if train, err = gen(tp, spec.Train, "train"); err != nil {
+		return nil, nil, err
+	}
+	dev, err = gen(dp, spec.Dev, "dev")
+	return train, dev, err
+}
+
+// CoLA: statements of 12–100 bytes from function bodies.
+const (
+	minStmt = 12
+	maxStmt = 100
+)
+
+// statements returns the distinct statements of the pool's files that are
+// not in skip, in file and source order.
+func statements(p *pool, skip map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range p.files {
+		fset := token.NewFileSet()
+		file, err := parser.ParseFile(fset, f.Path, f.Text, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		tf := fset.File(file.Pos())
+		ast.Inspect(file, func(n ast.Node) bool {
+			block, ok := n.(*ast.BlockStmt)
+			if !ok {
+				return true
+			}
+			for _, st := range block.List {
+				lo, hi := tf.Offset(st.Pos()), tf.Offset(st.End())
+				if hi-lo < minStmt || hi-lo > maxStmt {
+					continue
+				}
+				s := string(f.Text[lo:hi])
+				if !seen[s] && !skip[s] {
+					seen[s] = true
+					out = append(out, s)
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// Valid reports whether go/parser accepts a statement list as a function
+// body: the CoLA task's label.
+func Valid(stmts []byte) bool {
+	src := slices.Concat([]byte("package p\nfunc _() {\n"), stmts, []byte("\n}\n"))
+	_, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	return err == nil
+}
+
+// tokenSpan is one token's byte range.
+type tokenSpan struct {
+	lo, hi int
+	word   bool // an identifier, keyword or literal (needs a space next to another)
+}
+
+// tokens lists b's tokens (comments and inserted semicolons left out).
+func tokens(b []byte) []tokenSpan {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	tf := fset.AddFile("", fset.Base(), len(b))
+	s.Init(tf, b, func(token.Position, string) {}, 0)
+	var out []tokenSpan
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			continue
+		}
+		text := lit
+		if text == "" {
+			text = tok.String()
+		}
+		lo := tf.Offset(pos)
+		hi := min(len(b), lo+len(text))
+		out = append(out, tokenSpan{lo, hi, tok.IsLiteral() || tok.IsKeyword()})
+	}
+	return out
+}
+
+// Corrupt deletes, swaps (with its successor) or duplicates one token of
+// a statement, chosen by r; nil when the statement has under two tokens.
+// The result may still be valid Go (swapping two operands), which is why
+// labels come from Valid.
+func corrupt(r *rng, b []byte) []byte {
+	ts := tokens(b)
+	if len(ts) < 2 {
+		return nil
+	}
+	switch r.intn(3) {
+	case 0: // delete
+		t := ts[r.intn(len(ts))]
+		lo, hi := t.lo, t.hi
+		if lo > 0 && hi < len(b) && b[lo-1] == ' ' && b[hi] == ' ' {
+			hi++ // keep single spacing
+		}
+		return slices.Concat(b[:lo], b[hi:])
+	case 1: // swap with the next token
+		i := r.intn(len(ts) - 1)
+		x, y := ts[i], ts[i+1]
+		return slices.Concat(b[:x.lo], b[y.lo:y.hi], b[x.hi:y.lo], b[x.lo:x.hi], b[y.hi:])
+	default: // duplicate
+		t := ts[r.intn(len(ts))]
+		sep := []byte{}
+		if t.word {
+			sep = []byte{' '}
+		}
+		return slices.Concat(b[:t.hi], sep, b[t.lo:t.hi], b[t.hi:])
+	}
+}
+
+func buildCoLA(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+	tp, dp := splitFiles(src, seed)
+	trainStmts := statements(tp, nil)
+	seen := map[string]bool{}
+	for _, s := range trainStmts {
+		seen[s] = true
+	}
+	devStmts := statements(dp, seen) // no dev statement is also a training one
+	gen := func(stmts []string, n int, purpose string) ([]Example, error) {
+		r := newRNG(seed, spec.Name, purpose)
+		shuffle(r, stmts)
+		if len(stmts) < n {
+			return nil, fmt.Errorf("the %s split has %d statements, want %d", purpose, len(stmts), n)
+		}
+		out := make([]Example, n)
+		for i, s := range stmts[:n] {
+			b := []byte(s)
+			if i%2 == 1 {
+				if c := corrupt(r, b); c != nil {
+					b = c
+				}
+			}
+			label := 0
+			if Valid(b) {
+				label = 1
+			}
+			out[i] = Example{A: b, Label: label}
+		}
+		return out, nil
+	}
+	if train, err = gen(trainStmts, spec.Train, "train"); err != nil {
+		return nil, nil, err
+	}
+	dev, err = gen(devStmts, spec.Dev, "dev")
+	return train, dev, err
+}

@@ -1,0 +1,318 @@
+package tasks
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// synthSources is a small corpus built here, so the golden hashes below do
+// not depend on the Go version's test files.
+func synthSources() *Sources {
+	var files []File
+	for _, fam := range append([]string{"cmd"}, Families...) {
+		for i := range 20 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "package %s%d\n\nimport \"testing\"\n", fam, i)
+			for k := range 8 {
+				v := fmt.Sprintf("%s%dv%d", fam, i, k)
+				fmt.Fprintf(&b, "\nfunc Test%s%d_%d(t *testing.T) {\n\t%s := compute(%d, %q)\n\tif %s != %d {\n\t\tt.Errorf(\"%s = %%d\", %s)\n\t}\n\tfor j := range %s {\n\t\tsum%d += j * %d\n\t}\n}\n",
+					fam, i, k, v, k*i, fam, v, k+i, v, v, v, k, i+1)
+			}
+			files = append(files, File{Path: fmt.Sprintf("%s/p%d/x%d_test.go", fam, i, i), Text: []byte(b.String())})
+		}
+	}
+	var op strings.Builder
+	op.WriteString("Front matter. Not in any Book at all, this sentence.\n\n")
+	for book, mark := range bookMarks {
+		op.WriteString(mark + "\n\n")
+		for k := range 60 {
+			fmt.Fprintf(&op, "Sentence number %d of the book %d speaks of light and colours.\n", k, book+1)
+		}
+	}
+	return &Sources{Go: files, Opticks: []byte(op.String())}
+}
+
+// small is a task's spec with sizes the synthetic corpus can fill.
+func small(t *testing.T, name string) Spec {
+	t.Helper()
+	s, err := Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Train, s.Dev = 120, 36
+	return s
+}
+
+// The tasks are pure functions of (sources, seed): the same examples every
+// time, pinned by a hash; another seed gives other examples.
+func TestTasksAreDeterministic(t *testing.T) {
+	golden := map[string]string{
+		"cola": "646ffb7ccb2932dc", "family": "64931979cd38548f", "samefile": "9cb75dcab9321ad0",
+		"similarity": "af07f62cd7f4e16f", "next": "670d961e6e102b82", "books": "a7d3d5059b83ce8f",
+	}
+	src := synthSources()
+	for _, name := range Names {
+		a, err := buildSpec(small(t, name), src, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := buildSpec(small(t, name), src, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := buildSpec(small(t, name), src, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Fingerprint() != b.Fingerprint() {
+			t.Errorf("%s: two builds with seed 1 differ", name)
+		}
+		if a.Fingerprint() == c.Fingerprint() {
+			t.Errorf("%s: seeds 1 and 2 give the same examples", name)
+		}
+		if got := a.Fingerprint(); got != golden[name] {
+			t.Errorf("%s: fingerprint %s, golden %s", name, got, golden[name])
+		}
+	}
+}
+
+// On the toolchain's own sources, for the Go version the goldens were taken
+// with (another version ships other test files).
+func TestTasksOnTheToolchainAreGolden(t *testing.T) {
+	const version = "go1.26.8"
+	if testing.Short() {
+		t.Skip("reads and parses the standard library's test files")
+	}
+	if runtime.Version() != version {
+		t.Skipf("goldens are for %s, this is %s", version, runtime.Version())
+	}
+	golden := map[string]string{
+		"cola": "ed720e259ae1234b", "family": "2f34405a864c863c", "samefile": "47db9ab057258107",
+		"similarity": "e6ec66f7852b7651", "next": "48cebd5b4b20971b", "books": "22bf162b690babde",
+	}
+	for _, name := range Names {
+		task, err := Generate(name, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := task.Fingerprint(); got != golden[name] {
+			t.Errorf("%s: fingerprint %s, golden %s", name, got, golden[name])
+		}
+	}
+}
+
+func TestValidStatements(t *testing.T) {
+	for _, s := range []string{"x := f(a, b)", "if err != nil {\n\treturn err\n}", "for i := range 10 {\n}", "a, b = b, a", "defer mu.Unlock()"} {
+		if !Valid([]byte(s)) {
+			t.Errorf("%q should be valid", s)
+		}
+	}
+	for _, s := range []string{"x := f(a, b", "if err != nil {\n\treturn err\n", "x := := 1", "for i := range {", "a, = b"} {
+		if Valid([]byte(s)) {
+			t.Errorf("%q should be invalid", s)
+		}
+	}
+}
+
+// CoLA's labels come from the parser, not from whether an example was
+// corrupted: every example's label is Valid of its text, and both labels
+// occur among the corrupted ones (a swap of two operands stays valid).
+func TestCoLALabelsComeFromTheParser(t *testing.T) {
+	task, err := buildSpec(small(t, "cola"), synthSources(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := [2]int{}
+	for _, ex := range append(task.Train, task.Dev...) {
+		want := 0
+		if Valid(ex.A) {
+			want = 1
+		}
+		if ex.Label != want {
+			t.Fatalf("%q labelled %d, the parser says %d", ex.A, ex.Label, want)
+		}
+		count[ex.Label]++
+	}
+	if count[0] == 0 || count[1] == 0 {
+		t.Fatalf("labels %v: want both classes", count)
+	}
+	r := newRNG(1, "test", "corrupt")
+	changed := 0
+	for range 50 {
+		c := corrupt(r, []byte("x := f(a, b)"))
+		if !bytes.Equal(c, []byte("x := f(a, b)")) {
+			changed++
+		}
+	}
+	if changed < 40 {
+		t.Errorf("corrupt changed the statement %d times in 50", changed)
+	}
+}
+
+// whichFile returns the index of the one file containing b.
+func whichFile(t *testing.T, src *Sources, b []byte) int {
+	t.Helper()
+	found := -1
+	for i, f := range src.Go {
+		if bytes.Contains(f.Text, b) {
+			if found >= 0 {
+				t.Fatalf("%q is in two files", b)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		t.Fatalf("%q is in no file", b)
+	}
+	return found
+}
+
+// A same-file pair is labelled same exactly when both excerpts are from one
+// file; dev files are never training files.
+func TestSameFileLabels(t *testing.T) {
+	src := synthSources()
+	task, err := buildSpec(small(t, "samefile"), src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainFiles := map[int]bool{}
+	for split, exs := range [][]Example{task.Train, task.Dev} {
+		for _, ex := range exs {
+			fa, fb := whichFile(t, src, ex.A), whichFile(t, src, ex.B)
+			if (fa == fb) != (ex.Label == 1) {
+				t.Fatalf("files %d and %d labelled %s", fa, fb, task.Classes[ex.Label])
+			}
+			if split == 0 {
+				trainFiles[fa], trainFiles[fb] = true, true
+			} else if trainFiles[fa] || trainFiles[fb] {
+				t.Fatalf("dev excerpt from training file %s", src.Go[fa].Path)
+			}
+		}
+	}
+}
+
+func TestFamilyLabelsAreTheFilesFamily(t *testing.T) {
+	src := synthSources()
+	task, err := buildSpec(small(t, "family"), src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range task.Train {
+		if fam := src.Go[whichFile(t, src, ex.A)].Family(); fam != Families[ex.Label] {
+			t.Fatalf("excerpt of %s labelled %s", fam, Families[ex.Label])
+		}
+		if bytes.Contains(ex.A, []byte("package ")) || bytes.Contains(ex.A, []byte("import ")) {
+			t.Fatalf("excerpt shows the package clause or imports: %q", ex.A)
+		}
+	}
+}
+
+func TestIdentifiersAndJaccard(t *testing.T) {
+	a := Identifiers([]byte("x := foo(bar, x) // baz"))
+	if strings.Join(a, ",") != "bar,foo,x" {
+		t.Fatalf("identifiers %v", a)
+	}
+	b := Identifiers([]byte("if foo != nil { return y }"))
+	if got := Jaccard(a, b); got != 1.0/5 { // {foo} of {bar, foo, x, nil, y}
+		t.Fatalf("Jaccard %v, want 0.2", got)
+	}
+	task, err := buildSpec(small(t, "similarity"), synthSources(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range task.Train {
+		if want := 5 * Jaccard(Identifiers(ex.A), Identifiers(ex.B)); ex.Target != want {
+			t.Fatalf("target %v, want %v", ex.Target, want)
+		}
+	}
+}
+
+// next: a positive B starts where A ends in one file.
+func TestNextLabels(t *testing.T) {
+	src := synthSources()
+	task, err := buildSpec(small(t, "next"), src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range task.Train {
+		joined := bytes.Contains(src.Go[whichFile(t, src, ex.A)].Text, append(append([]byte{}, ex.A...), ex.B...))
+		if joined != (ex.Label == 1) {
+			t.Fatalf("A+B contiguous %v, labelled %s: %q | %q", joined, task.Classes[ex.Label], ex.A, ex.B)
+		}
+	}
+}
+
+func TestBooksLabels(t *testing.T) {
+	task, err := buildSpec(small(t, "books"), synthSources(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range append(task.Train, task.Dev...) {
+		if want := fmt.Sprintf("of the book %d ", ex.Label+1); !bytes.Contains(ex.A, []byte(want)) {
+			t.Fatalf("%q labelled %s", ex.A, task.Classes[ex.Label])
+		}
+		if bytes.Contains(ex.A, []byte("Front matter")) {
+			t.Fatalf("text before Book I taken: %q", ex.A)
+		}
+	}
+}
+
+func TestEncode(t *testing.T) {
+	ids := make([]int32, 8)
+	if n, a := Encode(Example{A: []byte("abc")}, ids); n != 3 || a != 3 || ids[2] != 'c' || ids[3] != Pad {
+		t.Fatalf("single: %d %d %v", n, a, ids)
+	}
+	if n, a := Encode(Example{A: []byte("abcdefgh"), B: []byte("xyz")}, ids); n != 8 || a != 4 || string(int32s(ids[:4])) != "abcd" || ids[4] != Separator || string(int32s(ids[5:])) != "xyz" {
+		t.Fatalf("pair, short B: %d %d %v", n, a, ids)
+	}
+	if n, a := Encode(Example{A: []byte("abcdefgh"), B: []byte("uvwxyz")}, ids); n != 8 || a != 3 || string(int32s(ids[:3])) != "abc" || string(int32s(ids[4:])) != "uvwx" {
+		t.Fatalf("pair, both long: %d %d %v", n, a, ids)
+	}
+	if n, a := Encode(Example{A: []byte("ab"), B: []byte("xy")}, ids); n != 5 || a != 2 || ids[5] != Pad {
+		t.Fatalf("pair, short: %d %d %v", n, a, ids)
+	}
+}
+
+func int32s(x []int32) []byte {
+	out := make([]byte, len(x))
+	for i, v := range x {
+		out[i] = byte(v)
+	}
+	return out
+}
+
+// Metrics against values worked out by hand.
+func TestMetrics(t *testing.T) {
+	preds, labels := []int{1, 1, 0, 0, 1}, []int{1, 0, 0, 1, 1} // tp 2, fp 1, fn 1, tn 1
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s = %.15g, want %.15g", name, got, want)
+		}
+	}
+	near("accuracy", AccuracyOf(preds, labels), 3.0/5)
+	near("F1", F1Of(preds, labels), 2*2.0/(2*2+1+1))
+	near("Matthews", MatthewsOf(preds, labels), (2*1-1*1)/math.Sqrt(3*3*2*2))
+	near("Matthews of a constant prediction", MatthewsOf([]int{1, 1, 1}, []int{1, 0, 1}), 0)
+	near("Matthews perfect", MatthewsOf([]int{1, 0, 1}, []int{1, 0, 1}), 1)
+	x, y := []float64{1, 2, 3, 4}, []float64{2, 4, 5, 4}
+	near("Pearson", PearsonOf(x, y), 3.5/math.Sqrt(5*4.75))
+	near("Spearman (ties averaged)", SpearmanOf(x, y), 3/math.Sqrt(5*4.5)) // ranks of y: 1, 2.5, 4, 2.5
+	near("Pearson of a constant", PearsonOf([]float64{2, 2, 2}, []float64{1, 2, 3}), 0)
+	near("Spearman reversed", SpearmanOf([]float64{1, 2, 3}, []float64{30, 20, 10}), -1)
+}
+
+// The majority baseline predicts the training set's most frequent class:
+// 0 Matthews and accuracy equal to that class's dev share.
+func TestMajorityBaseline(t *testing.T) {
+	task := &Task{Spec: Spec{Classes: []string{"a", "b"}, Metrics: []string{Accuracy, F1}},
+		Train: []Example{{Label: 1}, {Label: 1}, {Label: 0}}, Dev: []Example{{Label: 1}, {Label: 0}, {Label: 0}, {Label: 1}}}
+	s := task.Majority()
+	if s.Metrics[Accuracy] != 0.5 || math.Abs(s.Metrics[F1]-2.0/3) > 1e-12 || s.Metrics[Matthews] != 0 || math.Abs(s.Score-100*(0.5+2.0/3)/2) > 1e-9 {
+		t.Fatalf("majority %+v", s)
+	}
+}
