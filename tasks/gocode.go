@@ -306,10 +306,15 @@ func buildNext(src *Sources, seed uint64, spec Spec) (train, dev []Example, err 
 			a, okA := excerpt(text, a0, at-a0)
 			b, okB := excerpt(text, at, pairExcerpt)
 			if label == 0 {
-				// The alternative: an excerpt of another file of the split.
+				// The alternative: an excerpt of another file of the same
+				// part of the library (samefile's negatives are of any file).
+				mates := p.byFamily[p.files[f].Family()]
+				if len(mates) < 2 {
+					continue
+				}
 				g := f
 				for g == f {
-					g = r.intn(len(p.files))
+					g = mates[r.intn(len(mates))]
 				}
 				b, _, okB = p.excerptOf(r, g, pairExcerpt)
 			}

@@ -104,7 +104,7 @@ var specs = map[string]Spec{
 		Source: "pairs of 60-byte excerpts of _test.go files: a third each from nearby in one file, anywhere in one file, any two files; identifiers by go/scanner",
 		Pair:   true, Metrics: []string{Pearson, Spearman}, Train: 6000, Dev: 1000, build: buildSimilarity},
 	"next": {Name: "next", Like: "RTE", About: "does B continue A? (small data: 2,000 training examples)",
-		Source:  "up to 60 bytes before a line start of a _test.go file, and the 60 after it or 60 of another file",
+		Source:  "up to 60 bytes before a line start of a _test.go file, and the 60 after it or 60 of another file of the same family",
 		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, build: buildNext},
 	"books": {Name: "books", Like: "English, 3 classes", About: "which Book of Newton's Opticks is this sentence from?",
 		Source:  "sentences of Opticks (English) of 40 bytes or more; dev takes whole runs of 8 sentences",
