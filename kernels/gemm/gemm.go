@@ -42,7 +42,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	if statsOn.Load() {
-		defer record(2*int64(m)*int64(n)*int64(k), time.Now())
+		defer record(Shape{Full, transA, transB, m, n, k}, 2*int64(m)*int64(n)*int64(k), time.Now())
 	}
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -74,7 +74,7 @@ func SgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 		return
 	}
 	if statsOn.Load() {
-		defer record(triFlops(tri, m, n, k), time.Now())
+		defer record(Shape{tri, transA, transB, m, n, k}, triFlops(tri, m, n, k), time.Now())
 	}
 	sgemmTri(tri, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -27,7 +27,12 @@ const (
 )
 
 // Cache blocking (sizes for this 2-core EPYC: 32 KiB L1D, 512 KiB L2 per
-// core). kcMax bounds the depth of one k slice so that a B micro-panel
+// core). kcMax is part of the arithmetic, not only of the blocking: each k
+// slice's products are summed in a register from zero and then added to C,
+// so the slices' boundaries (k cut into ceil(k/kcMax) equal slices) decide
+// every element's roundings, and changing kcMax or that rule changes every
+// committed result (TestKernelMatchesOld). kcMax bounds the depth of one k
+// slice so that a B micro-panel
 // (kc×16 floats = 16 KiB at kc=256) plus the 6×kc A panel (6 KiB) stay in
 // L1D while the kernel streams them. bBlockMax bounds the packed B block
 // (kc×nc floats = 256 KiB) so that it stays in L2 while every 6-row A panel
@@ -64,10 +69,19 @@ var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 // row-major A (rs=lda, cs=1) or from 6 contiguous floats per k step for a
 // transposed A (rs=1, cs=lda). Packing A is one extra pass over m×k floats
 // per call that buys nothing when A is only swept once per B block; for the
-// transposed case it measured slower than in-place reads on all
+// transposed case it measured slower than in-place reads on the d 128
 // dW/attention shapes (min-of-200 timings; dW 128×128×2048: 80 vs 85
-// GFLOP/s; PᵀV 128×32×128: 59 vs 75). Only a final panel of fewer than 6
-// rows is packed, zero-padded, so the kernel never reads past the view.
+// GFLOP/s; PᵀV 128×32×128: 59 vs 75). From lda = 256 on it is not: the k
+// steps of a transposed panel read in place are lda floats apart, and at lda
+// = 512 every one of a panel's 256 lines falls into the same 2 of L1D's 64
+// sets, so each of the panel's kernel calls rereads them from L2. There a
+// panel used by at least 3 B micro-panels is packed first (packPanelT6: 6
+// contiguous floats per k step, the bits moved, not converted); paired
+// in-process timings (CPU time, medians of 31 alternations) measured dW
+// 10-15% faster at d 512 (lda 512 and 1408), 6-8% at d 256, within noise
+// at d 128 (lda 352), 1-5% slower at d 64, hence the lda threshold. A final
+// panel of fewer than 6 rows is packed, zero-padded, so the kernel never
+// reads past the view.
 // Called only with m, n, k > 0 and alpha != 0.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmTri(Full, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -143,6 +157,10 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 					// Guard the kernel's unsafe reads: the last element of
 					// the 6×kl view must be in bounds.
 					_ = a[(ir+mr-1)*lda+hi-1]
+				case rows == mr && transA && useAVX2 && lda >= 256 && ncEff >= 3*nr:
+					_ = a[(hi-1)*lda+ir+mr-1]
+					packPanelT6(kl, &a[lo*lda+ir], lda, &buf.a[0])
+					ap, rsa, csa = &buf.a[0], 1, mr
 				case rows == mr && transA:
 					ap, rsa, csa = &a[lo*lda+ir], 1, lda
 					_ = a[(hi-1)*lda+ir+mr-1]

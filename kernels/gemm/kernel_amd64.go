@@ -41,3 +41,9 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 	}
 	packRows16Go(kc, src, lds, dst)
 }
+
+// packPanelT6 packs a 6×kc panel of a transposed A: dst[p*6:p*6+6] =
+// src[p*lds:p*lds+6]. kc must be >= 1.
+//
+//go:noescape
+func packPanelT6(kc int, src *float32, lds int, dst *float32)

@@ -360,3 +360,27 @@ general8:
 	VMOVUPS     Y5, (DX)
 	VZEROUPPER
 	RET
+
+// func packPanelT6(kc int, src *float32, lds int, dst *float32)
+//
+// dst[p*6 : p*6+6] = src[p*lds : p*lds+6] for p in [0, kc): packs one
+// 6-row A panel of a transposed A (the 6 values of a k step are contiguous
+// in a stored row) into the k-major order the kernels broadcast from. Bits
+// are moved, never converted. kc must be >= 1.
+TEXT ·packPanelT6(SB), NOSPLIT, $0-32
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+
+pack6:
+	MOVUPS (SI), X0
+	MOVQ   16(SI), X1
+	MOVUPS X0, (DI)
+	MOVQ   X1, 16(DI)
+	ADDQ   R8, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    pack6
+	RET

@@ -20,3 +20,8 @@ func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alp
 func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
+
+// packPanelT6 is never called when useAVX2 is false.
+func packPanelT6(kc int, src *float32, lds int, dst *float32) {
+	panic("gemm: AVX2 packing not available")
+}
