@@ -1,131 +1,262 @@
 // Package throughput regenerates the paper's Table 4 at CPU scale: the speed
-// and memory of a full-rank training step against a ReLoRA step (after the
-// warm start), the immediate and the warm-start-adjusted speed-up, and how
-// the speed-up depends on the rank, next to a FLOP model.
+// of a ReLoRA training step (after the warm start) against a full-rank step
+// across model widths, on one core and on two threads, with the fused LoRA
+// op training uses and the composed one, next to the FLOP model
+// (model.Config.FLOPsPerStep), the warm-start-adjusted speed-up, memory and
+// optimizer state, and where the step's time goes (GEMMs by kind of
+// product, the rest).
 package throughput
 
 import (
 	"fmt"
+	"math"
+	"os"
 	"runtime"
-	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/train"
 )
 
-// Spec is one measurement: a step kind of a preset's model.
+// Spec is one probe, run in its own process: either a speed probe (Variants
+// set), which alternates full-rank steps with steps of every variant in
+// rounds, or a memory probe (Memory set), one step kind alone.
 type Spec struct {
 	Preset  string `json:"preset"`
-	Rank    int    `json:"rank"` // 0 = full-rank step, else a ReLoRA step of this rank
+	Width   Width  `json:"width"`
 	Threads int    `json:"threads"`
-	Warmup  int    `json:"warmup"`          // steps run before timing (arena, optimizer state, caches)
-	Steps   int    `json:"steps"`           // timed steps
-	Fused   bool   `json:"fused,omitempty"` // ReLoRA step with the fused LoRA op (relora.LoRA.Fused)
-	// Paired alternates every timed step with a full-rank step in the same
-	// process, so that the ratio of the two is measured under the same
-	// conditions: between processes the same step's speed varies by ±20% on
-	// a shared VM, within one process by a few percent.
-	Paired bool `json:"paired,omitempty"`
+
+	// Speed probe. Every round runs one full-rank step and one step of each
+	// variant, in an order that rotates from round to round, so that each
+	// ReLoRA step has a full-rank step of the same round to be compared
+	// with: on a shared machine the same step's speed drifts by tens of
+	// percent over minutes, but little within a round.
+	Variants []Variant `json:"variants,omitempty"`
+	Warmup   int       `json:"warmup,omitempty"` // untimed rounds (arena, optimizer state, caches)
+	// Timed rounds: as many as fill Seconds (judged by the last warm-up
+	// round), at least MinRounds and at most MaxRounds.
+	MinRounds int     `json:"min_rounds,omitempty"`
+	MaxRounds int     `json:"max_rounds,omitempty"`
+	Seconds   float64 `json:"seconds,omitempty"`
+
+	// Memory probe: one step of this kind (Rank 0 = full-rank) in a fresh
+	// process, whose peak RSS is then the step's.
+	Memory *Variant `json:"memory,omitempty"`
 }
 
-// Measurement is what one Spec measured.
+// GEMM classes: a step's GEMM time by kind of product.
+const (
+	ClassDense     = "dense"     // the projections' and the head's full-width products
+	ClassLowRank   = "low-rank"  // the LoRA factors' products (one dimension is r)
+	ClassAttention = "attention" // the causal attention products (gemm.SgemmTri)
+)
+
+// Classes lists the GEMM classes in table order.
+var Classes = []string{ClassDense, ClassLowRank, ClassAttention}
+
+// Kind is what a probe measured of one step kind.
+type Kind struct {
+	Variant
+	StepMillis []float64 `json:"step_ms"` // wall time of its step in each timed round
+	// StepCPUMillis is the process's CPU time over the step in each round
+	// (all its threads): what a one-thread step costs whatever else shares
+	// the core, since the time it waits for the core is not counted.
+	StepCPUMillis []float64 `json:"step_cpu_ms"`
+	// GEMMMillis is each round's GEMM time by class (Classes order),
+	// summed over the threads' calls; GEMMFLOPs the class's work per step.
+	GEMMMillis [][]float64 `json:"gemm_ms"`
+	GEMMFLOPs  []float64   `json:"gemm_flops"`
+	FLOPs      float64     `json:"flops_per_step"` // the FLOP model's
+	Total      int         `json:"total_params"`
+	Trainable  int         `json:"trainable_params"`
+	OptFloats  int         `json:"optimizer_floats"`
+}
+
+// Measurement is what one probe measured.
 type Measurement struct {
 	Spec
-	StepMillis     []float64 `json:"step_ms"`
-	MedianMillis   float64   `json:"median_ms"`
-	TokensPerSec   float64   `json:"tokens_per_sec"`   // at the median step time
-	ExamplesPerSec float64   `json:"examples_per_sec"` // sequences per second
-	FLOPs          float64   `json:"flops_per_step"`   // model.Config.FLOPsPerStep
-	GFLOPs         float64   `json:"gflops"`           // FLOPs / median step time
-	Total          int       `json:"total_params"`
-	Trainable      int       `json:"trainable_params"`
-	OptFloats      int       `json:"optimizer_floats"`
-	ArenaBytes     int       `json:"activation_bytes"` // activations and gradients of a step
-	MaxRSSBytes    int64     `json:"max_rss_bytes"`    // peak resident memory of the measuring process
-	// With Paired: the interleaved full-rank steps.
-	FullStepMillis   []float64 `json:"full_step_ms,omitempty"`
-	FullTokensPerSec float64   `json:"full_tokens_per_sec,omitempty"` // at their median step time
+	Full     Kind   `json:"full"`               // speed probe: the full-rank steps; memory probe: the step
+	Variants []Kind `json:"variants,omitempty"` // speed probe, in Spec.Variants order
+	// Memory probe: activations and gradients of the step, and the
+	// process's peak resident memory.
+	ArenaBytes  int   `json:"activation_bytes,omitempty"`
+	MaxRSSBytes int64 `json:"max_rss_bytes,omitempty"`
+	// Load is the 1-minute load average when the probe started and ended:
+	// a figure above the probe's threads means other work shared the cores.
+	Load []float64 `json:"load_avg"`
 }
 
-// Measure times spec's steps in this process. Run it in a fresh process
-// (relora's hidden "probe" command) so that MaxRSSBytes is this measurement's.
+// Measure runs spec in this process. Run it in a fresh process (relora's
+// hidden "probe" command), so that a memory probe's peak RSS is its own.
 func Measure(spec Spec) (Measurement, error) {
 	p, err := experiments.Get(spec.Preset)
 	if err != nil {
 		return Measurement{}, err
 	}
-	if spec.Steps < 1 || spec.Warmup < 0 || spec.Threads < 1 || spec.Rank < 0 {
-		return Measurement{}, fmt.Errorf("throughput: bad spec %+v", spec)
-	}
-	runtime.GOMAXPROCS(spec.Threads)
-	s, err := train.NewStepper(p.Base, spec.Threads, spec.Rank)
+	cfg, err := spec.Width.Config(p)
 	if err != nil {
 		return Measurement{}, err
 	}
-	s.SetLoRAFused(spec.Fused)
-	var full *train.Stepper // the paired full-rank steps, if any
-	if spec.Paired {
-		if full, err = train.NewStepper(p.Base, spec.Threads, 0); err != nil {
-			return Measurement{}, err
-		}
+	if spec.Threads < 1 || (spec.Memory == nil) == (len(spec.Variants) == 0) {
+		return Measurement{}, fmt.Errorf("throughput: bad spec %+v: want threads ≥ 1 and either variants or memory", spec)
 	}
-	for i := 0; i < spec.Warmup; i++ {
-		if _, err := timeStep(s); err != nil {
-			return Measurement{}, err
-		}
-		if full != nil {
-			if _, err := timeStep(full); err != nil {
-				return Measurement{}, err
-			}
-		}
+	runtime.GOMAXPROCS(spec.Threads)
+	out := Measurement{Spec: spec, Load: []float64{loadAverage()}}
+	if spec.Memory != nil {
+		err = measureMemory(cfg, spec, &out)
+	} else {
+		err = measureSpeed(cfg, spec, &out)
 	}
-	m := Measurement{Spec: spec}
-	for i := 0; i < spec.Steps; i++ {
-		if full != nil {
-			ms, err := timeStep(full)
-			if err != nil {
-				return Measurement{}, err
-			}
-			m.FullStepMillis = append(m.FullStepMillis, ms)
-		}
-		ms, err := timeStep(s)
-		if err != nil {
-			return Measurement{}, err
-		}
-		m.StepMillis = append(m.StepMillis, ms)
+	out.Load = append(out.Load, loadAverage())
+	return out, err
+}
+
+// measureMemory runs one step of spec.Memory's kind on its own context and
+// records its memory: what train.Stepper, which training's loop uses, holds.
+func measureMemory(cfg train.Config, spec Spec, out *Measurement) error {
+	s, err := train.NewStepper(cfg, spec.Threads, spec.Memory.Rank)
+	if err != nil {
+		return err
 	}
-	if full != nil {
-		m.FullTokensPerSec = float64(full.Tokens()) / (median(m.FullStepMillis) / 1e3)
+	s.SetLoRAFused(spec.Memory.Fused)
+	t0 := time.Now()
+	if err := s.Step(); err != nil {
+		return err
 	}
-	m.MedianMillis = median(m.StepMillis)
-	sec := m.MedianMillis / 1e3
-	m.TokensPerSec = float64(s.Tokens()) / sec
-	m.ExamplesPerSec = float64(p.Base.Batch) / sec
-	m.FLOPs = s.FLOPs()
-	m.GFLOPs = m.FLOPs / sec / 1e9
-	m.Total, m.Trainable, m.OptFloats = s.Counts()
-	m.ArenaBytes = s.ArenaBytes()
+	out.Full = Kind{Variant: *spec.Memory, StepMillis: []float64{ms(time.Since(t0))}, FLOPs: s.FLOPs()}
+	out.Full.Total, out.Full.Trainable, out.Full.OptFloats = s.Counts()
+	out.ArenaBytes = s.ArenaBytes()
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		m.MaxRSSBytes = ru.Maxrss * 1024 // Linux reports kilobytes
+		out.MaxRSSBytes = ru.Maxrss * 1024 // Linux reports kilobytes
 	}
-	return m, nil
+	return nil
 }
 
-// timeStep runs one step and returns its wall time in milliseconds.
-func timeStep(s *train.Stepper) (float64, error) {
-	t0 := time.Now()
-	err := s.Step()
-	return time.Since(t0).Seconds() * 1e3, err
+// measureSpeed runs the rounds of a speed probe.
+func measureSpeed(cfg train.Config, spec Spec, out *Measurement) error {
+	b, err := newBench(cfg, spec.Threads)
+	if err != nil {
+		return err
+	}
+	kinds := append([]Variant{{}}, spec.Variants...)
+	steppers := make([]*stepper, len(kinds))
+	results := make([]*Kind, len(kinds))
+	out.Variants = make([]Kind, len(spec.Variants))
+	for i, v := range kinds {
+		if steppers[i], err = b.add(v); err != nil {
+			return err
+		}
+		results[i] = &out.Full
+		if i > 0 {
+			results[i] = &out.Variants[i-1]
+		}
+		k := results[i]
+		k.Variant, k.FLOPs = v, steppers[i].flops
+		k.Total, k.Trainable = steppers[i].m.Count()
+		k.GEMMMillis = make([][]float64, len(Classes))
+		k.GEMMFLOPs = make([]float64, len(Classes))
+	}
+	defer gemm.EnableStats(false)
+	rounds, lastRound := spec.Warmup+max(1, spec.MinRounds), time.Duration(0)
+	for round := 0; round < rounds; round++ {
+		t0 := time.Now()
+		for j := range kinds {
+			i := (round + j) % len(kinds)
+			gemm.EnableStats(true)
+			c0, s0 := cpuTime(), time.Now()
+			if err := b.step(steppers[i]); err != nil {
+				return err
+			}
+			wall, cpu := time.Since(s0), cpuTime()-c0
+			if round < spec.Warmup {
+				continue
+			}
+			k := results[i]
+			k.StepMillis = append(k.StepMillis, ms(wall))
+			k.StepCPUMillis = append(k.StepCPUMillis, ms(cpu))
+			byClass := classify(gemm.ShapeStats(), kinds[i].Rank)
+			for c := range Classes {
+				k.GEMMMillis[c] = append(k.GEMMMillis[c], ms(byClass[c].spent))
+				k.GEMMFLOPs[c] = float64(byClass[c].flops)
+			}
+		}
+		lastRound = time.Since(t0)
+		if round == spec.Warmup-1 || (spec.Warmup == 0 && round == 0) {
+			// Size the timed rounds to the time budget.
+			want := spec.MinRounds
+			if spec.Seconds > 0 && lastRound > 0 {
+				want = int(math.Ceil(spec.Seconds / lastRound.Seconds()))
+			}
+			if spec.MaxRounds > 0 {
+				want = min(want, spec.MaxRounds)
+			}
+			rounds = spec.Warmup + max(1, spec.MinRounds, want)
+		}
+	}
+	for i, st := range steppers {
+		results[i].OptFloats = st.opt.Floats()
+	}
+	return nil
 }
 
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+type classTotal struct {
+	flops int64
+	spent time.Duration
+}
+
+// classify sums a step's GEMM calls by class: SgemmTri calls are
+// attention's; with rank > 0, a product with a dimension equal to the rank
+// is the LoRA factors' (the widths, the SwiGLU width, the vocabulary, the
+// token count and the cuts kernels.Ctx makes of them are all far from the
+// ranks measured); the rest are dense.
+func classify(stats []gemm.ShapeStat, rank int) []classTotal {
+	out := make([]classTotal, len(Classes))
+	for _, s := range stats {
+		c := 0
+		switch {
+		case s.Tri != gemm.Full:
+			c = 2
+		case rank > 0 && (s.M == rank || s.N == rank || s.K == rank):
+			c = 1
+		}
+		out[c].flops += s.Flops
+		out[c].spent += s.Spent
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return out
+}
+
+func ms(d time.Duration) float64 { return d.Seconds() * 1e3 }
+
+// cpuTime is the CPU time the process has used, all threads (0 if the
+// clock cannot be read).
+func cpuTime() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// loadAverage is the 1-minute load average (/proc/loadavg), -1 if unknown.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }

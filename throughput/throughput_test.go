@@ -4,109 +4,192 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/report"
 )
 
-func TestBuildFromPlan(t *testing.T) {
-	p, _ := experiments.Get("quick")
-	plan := Plan(p, 1, 3, []int{2, 4, 8})
-	// 3 memory probes + 3 setups + fused + ranks other than the preset's r = 4.
-	if len(plan) != 3+len(Setups)+1+2 {
-		t.Fatalf("plan has %d batches", len(plan))
-	}
-	var measured [][]Measurement
-	for _, batch := range plan {
-		var ms []Measurement
-		for _, spec := range batch {
-			tok := 1000.0 // full-rank
-			if spec.Rank > 0 {
-				tok = 1200 // every ReLoRA step 1.2x faster
-			}
-			m := Measurement{Spec: spec, TokensPerSec: tok, ExamplesPerSec: tok / 100, FLOPs: 1e9 / (tok / 1000)}
-			if spec.Paired {
-				m.FullTokensPerSec = 1000
-			}
-			ms = append(ms, m)
-		}
-		measured = append(measured, ms)
-	}
-	tab, err := Build(p, plan, measured)
+func TestWidthsFollowThePaper(t *testing.T) {
+	p, _ := experiments.Get("default")
+	ws, err := Widths(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tab.Memory[0].Rank != 0 || tab.Memory[0].Paired || tab.Memory[1].Paired || !tab.Memory[2].Fused {
-		t.Errorf("memory probes %+v must be unpaired full, ReLoRA and fused", tab.Memory)
+	want := map[int][3]int{64: {4, 176, 8}, 128: {4, 352, 16}, 256: {4, 704, 32}, 512: {8, 1408, 64}, 1024: {16, 2816, 128}}
+	if len(ws) != len(want) {
+		t.Fatalf("%d widths", len(ws))
 	}
-	two := tab.Rows[1]
-	if two.Workers != 2 || two.FullTokS != 2000 || two.FullExS != 20 || math.Abs(two.Immediate-1.2) > 1e-12 {
-		t.Errorf("2-worker row %+v: want summed throughput 2000 and speed-up 1.2", two)
+	for _, w := range ws {
+		x := want[w.Dim]
+		if w.Heads != x[0] || w.FFN != x[1] || w.MainRank() != x[2] || w.Ranks[1] != x[2]/2 || w.Layers != 4 {
+			t.Errorf("width %+v, want heads %d, ffn %d, ranks %d and %d, 4 layers", w, x[0], x[1], x[2], x[2]/2)
+		}
+		if hd := w.Dim / w.Heads; hd < 16 || hd > 64 {
+			t.Errorf("d %d: head size %d", w.Dim, hd)
+		}
 	}
-	// 1/(0.33/1000 + 0.67/1200) tokens/s.
-	if want := 1 / (0.33/1000 + 0.67/1200.0); math.Abs(tab.Rows[0].AdjustedTokS-want) > 1e-9 {
-		t.Errorf("warm-start-adjusted %v, want %v", tab.Rows[0].AdjustedTokS, want)
+}
+
+// fakeMeasure makes up a plan's measurements: every ReLoRA step takes
+// 1/speedup(rank, fused) of the full-rank step, with a small alternating
+// wobble per round so that intervals have a width.
+func fakeMeasure(plan Plan, speedup func(dim, rank int, fused bool) float64) (speed, memory []Measurement) {
+	for _, s := range plan.Speed {
+		m := Measurement{Spec: s, Load: []float64{2.5, 3}}
+		m.Full = Kind{FLOPs: 100, GEMMMillis: [][]float64{{60, 60, 60}, {0, 0, 0}, {10, 10, 10}}, GEMMFLOPs: []float64{6e9, 0, 1e9}}
+		for r := 0; r < 3; r++ {
+			m.Full.StepMillis = append(m.Full.StepMillis, 100)
+			m.Full.StepCPUMillis = append(m.Full.StepCPUMillis, 100*float64(s.Threads))
+		}
+		for _, v := range s.Variants {
+			k := Kind{Variant: v, FLOPs: 80, GEMMMillis: [][]float64{{40, 40, 40}, {15, 15, 15}, {10, 10, 10}}, GEMMFLOPs: []float64{4e9, 1e9, 1e9}}
+			sp := speedup(s.Width.Dim, v.Rank, v.Fused)
+			for r := 0; r < 3; r++ {
+				ms := 100 / (sp * (1 + 0.01*float64(r-1)))
+				// The CPU clock gives the speed-up; the wall clock is off by
+				// other work on the core (one thread: the ratio uses CPU time).
+				k.StepMillis = append(k.StepMillis, ms*1.3)
+				k.StepCPUMillis = append(k.StepCPUMillis, ms*float64(s.Threads))
+			}
+			m.Variants = append(m.Variants, k)
+		}
+		speed = append(speed, m)
 	}
-	if len(tab.Ranks) != 3 || tab.Ranks[0].Rank != 2 || tab.Claims[0].Verdict != report.Reproduced {
-		t.Errorf("ranks %+v, claim %+v", tab.Ranks, tab.Claims[0])
+	for _, s := range plan.Memory {
+		memory = append(memory, Measurement{Spec: s, Full: Kind{Variant: *s.Memory, Trainable: 10, Total: 20, OptFloats: 20, FLOPs: 1e9},
+			ArenaBytes: 1e6, MaxRSSBytes: 2e6, Load: []float64{1}})
+	}
+	return speed, memory
+}
+
+func TestBuildJudgesTheWidthFromWhichReLoRAIsFaster(t *testing.T) {
+	p, _ := experiments.Get("default")
+	ws, _ := Widths(p, nil)
+	plan := NewPlan(p, ws, DefaultOptions)
+	// 5 widths × 2 thread counts; memory: full, fused at 2 ranks, composed.
+	if len(plan.Speed) != 10 || len(plan.Memory) != 20 || len(plan.Speed[0].Variants) != 4 {
+		t.Fatalf("plan: %d speed probes (%d variants), %d memory probes", len(plan.Speed), len(plan.Speed[0].Variants), len(plan.Memory))
+	}
+	for name, tc := range map[string]struct {
+		speedup func(dim, rank int, fused bool) float64
+		verdict report.Verdict
+		from    int
+		text    string
+	}{
+		"faster from 256": {func(d, r int, f bool) float64 {
+			switch {
+			case d < 128:
+				return 0.9
+			case d == 128:
+				return 1.0
+			}
+			return 1.1 + float64(d)/1e4
+		}, report.Reproduced, 256, "faster from d 256 on"},
+		"slower everywhere": {func(d, r int, f bool) float64 { return 0.8 }, report.NotReproduced, 0, "slower at every width"},
+		"faster only below": {func(d, r int, f bool) float64 {
+			if d == 1024 {
+				return 0.9
+			}
+			return 1.2
+		}, report.Inconclusive, 0, "faster at no width"},
+	} {
+		speed, memory := fakeMeasure(plan, tc.speedup)
+		tab, err := Build(p, plan, speed, memory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := tab.Claims[0]
+		from, ok := tab.FasterFrom()
+		if cl.Verdict != tc.verdict || from != tc.from || ok != (tc.from > 0) || !strings.Contains(cl.Evidence, tc.text) {
+			t.Errorf("%s: verdict %s, from %d (%v): %s", name, cl.Verdict, from, ok, cl.Evidence)
+		}
+		if tc.verdict != report.Reproduced && !strings.Contains(cl.Evidence, "the FLOP model saves") {
+			t.Errorf("%s: no reason given where ReLoRA is not faster: %s", name, cl.Evidence)
+		}
+	}
+	speed, memory := fakeMeasure(plan, func(d, r int, f bool) float64 { return 1.25 })
+	tab, _ := Build(p, plan, speed, memory)
+	c, ok := tab.Cell(512, 64, true, 1)
+	if !ok || c.Clock != "cpu" || math.Abs(c.Speedup().Mean-1.25) > 0.01 || c.FLOPSpeedup != 1.25 || len(c.Ratios) != 3 {
+		t.Fatalf("cell %+v: want the CPU-time speed-up 1.25 on one thread", c)
+	}
+	if c2, _ := tab.Cell(512, 64, true, 2); c2.Clock != "wall" || math.Abs(c2.Speedup().Mean-1.25/1.3) > 0.01 {
+		t.Fatalf("2-thread cell %+v: want the wall-time speed-up", c2)
+	}
+	if tab.WarmFraction != 0.25 || math.Abs(Adjusted(1.25, 0.25)-1/(0.25+0.75/1.25)) > 1e-12 {
+		t.Errorf("warm fraction %v", tab.WarmFraction)
+	}
+	if len(tab.Load) != 2 || tab.Load[0] != 1 || tab.Load[1] != 3 {
+		t.Errorf("load %v", tab.Load)
 	}
 	dir := t.TempDir()
+	tab.Backend, tab.Date = gemm.Backend, "today"
 	if err := Write(dir, tab); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, RankFigure+".png")); err != nil {
-		t.Error(err)
+	for _, f := range []string{WidthFigure + ".png", WidthFigure + ".svg", MarkdownFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	back, err := Read(dir)
+	if err != nil || len(back.Cells) != len(tab.Cells) || back.Claims[0] != tab.Claims[0] {
+		t.Fatalf("read back: %v", err)
+	}
+	md := tab.Markdown()
+	for _, want := range []string{"1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
 	}
 }
 
-func TestMedianOfRoundsPicksEachProbesMedian(t *testing.T) {
-	round := func(a, b float64) [][]Measurement {
-		return [][]Measurement{{{TokensPerSec: a}}, {{TokensPerSec: b}, {TokensPerSec: b + 1}}}
-	}
-	got := MedianOfRounds([][][]Measurement{round(3, 10), round(1, 30), round(2, 20)})
-	if got[0][0].TokensPerSec != 2 || got[1][0].TokensPerSec != 20 || got[1][1].TokensPerSec != 21 {
-		t.Fatalf("medians %+v", got)
-	}
-}
-
-func TestBuildRejectsUnpairedSpeedProbes(t *testing.T) {
+func TestBuildRejectsMissingRounds(t *testing.T) {
 	p, _ := experiments.Get("quick")
-	plan := Plan(p, 1, 3, nil)
-	var measured [][]Measurement
-	for _, batch := range plan {
-		var ms []Measurement
-		for _, spec := range batch {
-			ms = append(ms, Measurement{Spec: spec, TokensPerSec: 1000, ExamplesPerSec: 10})
-		}
-		measured = append(measured, ms)
+	ws, _ := Widths(p, nil)
+	plan := NewPlan(p, ws, DefaultOptions)
+	speed, memory := fakeMeasure(plan, func(int, int, bool) float64 { return 1 })
+	speed[1].Variants[2].StepMillis = speed[1].Variants[2].StepMillis[:1]
+	if _, err := Build(p, plan, speed, memory); err == nil {
+		t.Fatal("built a speed-up from a variant with fewer rounds than its full-rank steps")
 	}
-	if _, err := Build(p, plan, measured); err == nil {
-		t.Fatal("built a speed-up from probes without paired full-rank steps")
+	speed, memory = fakeMeasure(plan, func(int, int, bool) float64 { return 1 })
+	if _, err := Build(p, plan, speed[:1], memory); err == nil {
+		t.Fatal("built a table from fewer probes than planned")
 	}
 }
 
-// The rank figure's log axis is over exactly the measured ranks (labelled
-// one by one), ReLoRA's lines in ReLoRA's style, the 1× line in full-rank's.
-func TestRankFigure(t *testing.T) {
-	tab := &Table{Ranks: []RankRow{{Rank: 2, MeasuredRatio: 0.9, FLOPRatio: 1.2}, {Rank: 4, MeasuredRatio: 0.9, FLOPRatio: 1.1}, {Rank: 8, MeasuredRatio: 0.8, FLOPRatio: 1}}}
-	lp := tab.rankPlot()
-	if !lp.LogX || len(lp.XTicks) != 0 {
-		t.Fatalf("want a log axis labelled by its data, got log %v, ticks %v", lp.LogX, lp.XTicks)
+// TestMeasureQuick runs real probes of the quick preset's smallest width
+// in this process: a speed probe pairs every variant with full-rank steps
+// in every round and splits GEMM time by class; a memory probe reports the
+// step's memory. No timing is asserted.
+func TestMeasureQuick(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	ws, _ := Widths(p, []int{16})
+	plan := NewPlan(p, ws, Options{Threads: []int{1}, Warmup: 1, MinRounds: 2, MaxRounds: 2})
+	m, err := Measure(plan.Speed[0])
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := []float64{2, 4, 8}
-	for _, s := range lp.Series[:2] {
-		if !slices.Equal(s.X, want) {
-			t.Errorf("%s: X %v, want %v", s.Name, s.X, want)
+	if len(m.Full.StepMillis) != 2 || len(m.Variants) != 4 {
+		t.Fatalf("%d full-rank rounds, %d variants", len(m.Full.StepMillis), len(m.Variants))
+	}
+	for _, v := range m.Variants {
+		if len(v.StepMillis) != 2 || v.FLOPs >= m.Full.FLOPs*2 || v.GEMMFLOPs[1] == 0 || v.Trainable >= v.Total {
+			t.Errorf("variant %+v", v)
 		}
 	}
-	relora, _ := report.MethodStyle("ReLoRA")
-	full, _ := report.MethodStyle("Full-rank")
-	for _, s := range lp.Series {
-		st, ok := report.MethodStyle(s.Method)
-		if !ok || (st.Color != relora.Color && st.Color != full.Color) {
-			t.Errorf("%s: style %+v", s.Name, st)
-		}
+	if m.Full.GEMMFLOPs[0] == 0 || m.Full.GEMMFLOPs[1] != 0 || m.Full.GEMMFLOPs[2] == 0 {
+		t.Errorf("full-rank GEMM FLOPs by class %v: want dense and attention, no low-rank", m.Full.GEMMFLOPs)
+	}
+	mm, err := Measure(plan.Memory[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm.ArenaBytes == 0 || mm.MaxRSSBytes == 0 || mm.Full.Rank != ws[0].MainRank() || mm.Full.OptFloats != 2*mm.Full.Trainable {
+		t.Errorf("memory probe %+v", mm)
 	}
 }

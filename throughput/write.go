@@ -14,92 +14,173 @@ import (
 const (
 	MarkdownFile = "throughput.md"
 	JSONFile     = "throughput.json"
-	RankFigure   = "figures/throughput_vs_rank"
+	WidthFigure  = "figures/throughput_vs_width"
 )
 
-// Write renders the tables (Markdown and JSON) and the rank figure into dir.
-// It reads nothing: everything comes from t.
+// Write renders the tables (Markdown and JSON) and the width figure into
+// dir. It reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
-	if err := t.rankPlot().Save(filepath.Join(dir, RankFigure), 7.5, 4); err != nil {
+	if err := t.WidthPlot().Save(filepath.Join(dir, WidthFigure), 7.5, 4.2); err != nil {
 		return err
 	}
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
-// rankPlot is ReLoRA's speed-up by rank, measured and modelled, in
-// ReLoRA's colour (the model a variant of it), over the full-rank
-// reference at 1×; the rank axis labels the measured ranks.
-func (t *Table) rankPlot() report.LinePlot {
-	var ranks, measured, model []float64
-	for _, r := range t.Ranks {
-		ranks = append(ranks, float64(r.Rank))
-		measured = append(measured, r.MeasuredRatio)
-		model = append(model, r.FLOPRatio)
+// WidthPlot is ReLoRA's measured speed-up over full-rank against the model
+// width (one core, fused op, both ranks, each with its 95% interval over
+// rounds as a band; two threads at r = d/8), next to the FLOP model's, over
+// the full-rank reference at 1×.
+func (t *Table) WidthPlot() report.LinePlot {
+	var ticks []report.Tick
+	var dims []float64
+	for _, w := range t.Widths {
+		dims = append(dims, float64(w.Dim))
+		ticks = append(ticks, report.Tick{Value: float64(w.Dim), Label: fmt.Sprint(w.Dim)})
 	}
-	series := []report.Series{
-		{Name: "ReLoRA, measured", Method: "ReLoRA", X: ranks, Y: measured, Points: true},
-		{Name: "ReLoRA, FLOP model", Method: "ReLoRA", Variant: 1, X: ranks, Y: model, Points: true},
+	measured := func(name string, variant int, rankOf func(Width) int, threads int, band bool) (report.Series, report.Series) {
+		s := report.Series{Name: name, Method: "ReLoRA", Variant: variant, Points: true}
+		m := report.Series{Name: "FLOP model, " + strings.SplitN(name, ",", 2)[0], Method: "ReLoRA", Variant: variant + 1, Dashed: true}
+		for _, w := range t.Widths {
+			c, ok := t.Cell(w.Dim, rankOf(w), true, threads)
+			if !ok {
+				continue
+			}
+			iv := c.Speedup()
+			s.X, s.Y = append(s.X, float64(w.Dim)), append(s.Y, iv.Mean)
+			if band && iv.N >= 2 {
+				s.Lo, s.Hi = append(s.Lo, iv.Lo), append(s.Hi, iv.Hi)
+			}
+			m.X, m.Y = append(m.X, float64(w.Dim)), append(m.Y, c.FLOPSpeedup)
+		}
+		if len(s.Lo) != len(s.X) {
+			s.Lo, s.Hi = nil, nil
+		}
+		return s, m
 	}
-	if len(ranks) > 0 {
+	main, mainModel := measured("r = d/8, 1 core", 0, Width.MainRank, 1, true)
+	thin, thinModel := measured("r = d/16, 1 core", 2, func(w Width) int { return w.Ranks[len(w.Ranks)-1] }, 1, true)
+	two, _ := measured("r = d/8, 2 threads", 3, Width.MainRank, 2, false)
+	series := []report.Series{main, mainModel, thin, thinModel, two}
+	series = nonEmpty(series)
+	if len(dims) > 0 {
 		series = append(series, report.Series{Name: "full-rank (1×)", Method: "full-rank",
-			X: []float64{ranks[0], ranks[len(ranks)-1]}, Y: []float64{1, 1}})
+			X: []float64{dims[0], dims[len(dims)-1]}, Y: []float64{1, 1}})
 	}
 	return report.LinePlot{
-		Title: "ReLoRA step speed-up over full-rank vs rank (1 core)", XLabel: "LoRA rank r (log scale)", YLabel: "speed-up (tokens/s ÷ full-rank)", LogX: true,
-		Series: series,
+		Title:  "ReLoRA step speed-up over full-rank vs width (fused LoRA op)",
+		XLabel: "model width d (log scale; 4 layers, ffn 2.75·d)", YLabel: "speed-up (full-rank step time ÷ ReLoRA's)",
+		LogX: true, XTicks: ticks, Series: series,
 	}
+}
+
+// nonEmpty drops series without points.
+func nonEmpty(ss []report.Series) []report.Series {
+	var out []report.Series
+	for _, s := range ss {
+		if len(s.X) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Markdown is the whole throughput.md.
 func (t *Table) Markdown() string {
 	var b strings.Builder
-	speed := report.Table{
-		Title:  fmt.Sprintf("Table 4 — training throughput, full-rank vs ReLoRA (r = %d), preset %q", t.Rank, t.Preset),
-		Header: []string{"Setup", "Full-rank tok/s", "ReLoRA tok/s", "Full ex/s", "ReLoRA ex/s", "Immediate speed-up", "WS-adjusted tok/s", "WS-adjusted speed-up"},
+	if len(t.Widths) == 0 {
+		// A throughput.json of the single-width table this one replaced.
+		fmt.Fprintf(&b, "### Table 4 — training throughput, preset %q\n\nThis Table 4 was measured by an older version (one width); `make throughput` measures it across widths.\n\n", t.Preset)
+		b.WriteString(report.ClaimsMarkdown(t.Claims))
+		return b.String()
 	}
-	for _, r := range append(t.Rows, t.Fused) {
-		speed.Rows = append(speed.Rows, []string{r.Name, f0(r.FullTokS), f0(r.ReLoRATokS), f1(r.FullExS), f1(r.ReLoRAExS),
-			fmt.Sprintf("%.2f×", r.Immediate), f0(r.AdjustedTokS), fmt.Sprintf("%.2f×", r.AdjustedSpeed)})
+	speed := report.Table{
+		Title: fmt.Sprintf("Table 4 — ReLoRA step speed-up over full-rank across model widths, preset %q", t.Preset),
+		Header: []string{"d", "r", "FLOP model", "1 core, fused", "1 core, composed", "2 threads, fused", "2 threads, composed",
+			fmt.Sprintf("WS-adjusted (%.0f%%)", 100*t.WarmFraction), "WS-adjusted (33%)", "Full-rank step, 1 core"},
+	}
+	for _, w := range t.Widths {
+		for _, r := range w.Ranks {
+			row := []string{fmt.Sprint(w.Dim), fmt.Sprint(r)}
+			flop, adj, adjPaper, fullMs := "", "", "", ""
+			for _, k := range []struct {
+				threads int
+				fused   bool
+			}{{1, true}, {1, false}, {2, true}, {2, false}} {
+				c, ok := t.Cell(w.Dim, r, k.fused, k.threads)
+				if !ok {
+					row = append(row, "—")
+					continue
+				}
+				iv := c.Speedup()
+				row = append(row, fmtX(iv))
+				if k.threads == 1 && k.fused {
+					flop = fmt.Sprintf("%.2fx", c.FLOPSpeedup)
+					adj = fmt.Sprintf("%.2fx", Adjusted(iv.Mean, t.WarmFraction))
+					adjPaper = fmt.Sprintf("%.2fx", Adjusted(iv.Mean, PaperWarmFraction))
+					fullMs = fmt.Sprintf("%.0f ms", c.FullMillis)
+				}
+			}
+			row = append(row[:2], append([]string{flop}, row[2:]...)...)
+			row = append(row, adj, adjPaper, fullMs)
+			speed.Rows = append(speed.Rows, row)
+		}
+	}
+	lo, hi := 0.0, 0.0
+	if len(t.Load) == 2 {
+		lo, hi = t.Load[0], t.Load[1]
+	}
+	rounds := "?"
+	if len(t.Rounds) == 2 {
+		rounds = fmt.Sprintf("%d–%d", t.Rounds[0], t.Rounds[1])
 	}
 	speed.Notes = []string{
-		fmt.Sprintf("Each ReLoRA probe alternates its steps with full-rank steps in the same process, and both are timed: the speed-up is measured under the same conditions (between processes the same step's speed varies by ±20%% on this shared VM). Tokens/s at the median step time after a warm-up; of each probe the median of %d rounds of the whole plan; evaluation excluded. \"2 runs at once\" sums two single-threaded processes, as the runner's workers run.", max(t.Rounds, 1)),
-		"The training runs use the composed LoRA path (relora.LoRA: x·Wᵀ + s·(x·Aᵀ)·Bᵀ with the committed results' exact arithmetic); the fused row uses the single LoRALinear op, numerically the same up to float rounding.",
-		fmt.Sprintf("Warm-start-adjusted: %.0f%% of a ReLoRA run is full-rank warm start, so its throughput is 1 / (%.2f/full + %.2f/ReLoRA) (the paper's definition).", 100*WarmFraction, WarmFraction, 1-WarmFraction),
+		fmt.Sprintf("Speed-up: the mean over rounds of each round's full-rank step time over its ReLoRA step time, with the 95%% interval (Student t). One process per width and thread count runs, in rounds, one full-rank step and one ReLoRA step of each rank and op (the order rotating from round to round), after a warm-up round; %s timed rounds per process (as many as fill `relora throughput -seconds`, within -min-rounds and -max-rounds). On one core a step's time is the process's CPU time, which other work sharing the core does not advance (on a quiet machine it equals the wall time); on 2 threads it is the wall time, waits included. Models: the preset's depth, batch and sequence length at width d, ffn 2.75·d, heads of 16–64 dims; GEMM backend %s.", rounds, t.Backend),
+		fmt.Sprintf("Measured %s; the 1-minute load average ranged from %.1f to %.1f during the probes (the machine has 2 cores): above the probe's threads, other work shared the cores. Pairing within rounds cancels most of it (both steps of a round share the conditions); what is left widens the intervals, most on 2 threads.", t.Date, lo, hi),
+		fmt.Sprintf("FLOP model: model.Config.FLOPsPerStep, 6 per weight per token for trainable linears, 4 for frozen ones, 6·r·(in+out) per token for the factors, attention's 12·T²·d per layer and sequence. WS-adjusted: a share f of the run is full-rank warm start, throughput 1 / (f/full + (1−f)/ReLoRA): the preset's own f = %.0f%% and the paper's 33%%.", 100*t.WarmFraction),
 	}
 	b.WriteString(speed.Markdown())
 
-	mem := report.Table{
-		Title:  "Memory and work per step (1 core)",
-		Header: []string{"Step", "Trainable params", "Total params", "Optimizer floats", "Activations+grads (MB)", "Peak RSS (MB)", "GFLOP/step", "Median ms", "GFLOP/s"},
+	split := report.Table{
+		Title:  "Where a step's time goes (1 core, fused LoRA op, r = d/8; wall time, medians over rounds, ms)",
+		Header: []string{"d", "Step: full → ReLoRA", "Dense GEMMs", "Low-rank GEMMs", "Attention GEMMs", "Rest of the step", "Dense GEMM rate", "Low-rank GEMM rate"},
 	}
-	for i, m := range t.Memory {
-		name := "full-rank"
-		switch {
-		case i > 0 && m.Fused:
-			name = fmt.Sprintf("ReLoRA r=%d, fused LoRA op", m.Rank)
-		case i > 0:
-			name = fmt.Sprintf("ReLoRA r=%d", m.Rank)
+	for _, c := range t.mainCells() {
+		if len(c.FullGEMMMillis) != len(Classes) {
+			continue
 		}
-		mem.Rows = append(mem.Rows, []string{name, fmt.Sprint(m.Trainable), fmt.Sprint(m.Total), fmt.Sprint(m.OptFloats),
-			f1(float64(m.ArenaBytes) / 1e6), f1(float64(m.MaxRSSBytes) / 1e6), fmt.Sprintf("%.2f", m.FLOPs/1e9), f1(m.MedianMillis), f1(m.GFLOPs)})
+		rest := func(step float64, g []float64) float64 {
+			for _, v := range g {
+				step -= v
+			}
+			return step
+		}
+		split.Rows = append(split.Rows, []string{fmt.Sprint(c.Dim),
+			fmt.Sprintf("%.1f → %.1f", c.FullMillis, c.ReLoRAMillis),
+			fmt.Sprintf("%.1f → %.1f", c.FullGEMMMillis[0], c.ReLoRAGEMMMillis[0]),
+			fmt.Sprintf("%.1f", c.ReLoRAGEMMMillis[1]),
+			fmt.Sprintf("%.1f → %.1f", c.FullGEMMMillis[2], c.ReLoRAGEMMMillis[2]),
+			fmt.Sprintf("%.1f → %.1f", rest(c.FullMillis, c.FullGEMMMillis), rest(c.ReLoRAMillis, c.ReLoRAGEMMMillis)),
+			fmt.Sprintf("%.0f GFLOP/s", gflops(c.FullGEMMFLOPs[0], c.FullGEMMMillis[0])),
+			fmt.Sprintf("%.0f GFLOP/s", gflops(c.ReLoRAGEMMFLOPs[1], c.ReLoRAGEMMMillis[1]))})
 	}
-	mem.Notes = []string{"FLOPs: 6 per weight per token for trainable linears, 4 for frozen ones (no weight gradient), plus attention's 12·T²·d per layer and sequence (model.Config.FLOPsPerStep). " +
-		"The speed-up comes from the frozen W's skipped weight-gradient GEMM (a third of a linear's work) and the optimizer's smaller state; the LoRA path adds 6·r·(in+out) per token per linear, so it shrinks as r grows, and attention, embeddings and the head are unchanged."}
-	b.WriteString("\n" + mem.Markdown())
+	split.Notes = []string{"GEMM time is each class's calls timed inside the GEMM (kernels/gemm accounting by shape): dense = the projections' and the LM head's products (ReLoRA skips the frozen W's weight gradient, a third of them), low-rank = the LoRA factors' six thin products per projection, attention = the causal softmax's products. The rest is the step's other work: embeddings, RMSNorm, rotary, softmax, SwiGLU, cross-entropy, gradient clipping and AdamW (whose state ReLoRA shrinks)."}
+	b.WriteString("\n" + split.Markdown())
 
-	rk := report.Table{Title: "Speed-up vs rank (1 core)", Header: []string{"r", "Trainable params", "Measured speed-up", "FLOP-model speed-up", "ReLoRA GFLOP/s"}}
-	for _, r := range t.Ranks {
-		rk.Rows = append(rk.Rows, []string{fmt.Sprint(r.Rank), fmt.Sprint(r.Trainable), fmt.Sprintf("%.2f×", r.MeasuredRatio), fmt.Sprintf("%.2f×", r.FLOPRatio), f1(r.ReLoRAGFLOPs)})
+	mem := report.Table{
+		Title:  "Memory and work per step (1 core, each step kind alone in its process)",
+		Header: []string{"d", "Step", "Trainable params", "Total params", "Optimizer floats", "Activations+grads (MB)", "Peak RSS (MB)", "GFLOP/step"},
 	}
-	b.WriteString("\n" + rk.Markdown())
+	for _, m := range t.Memory {
+		mem.Rows = append(mem.Rows, []string{fmt.Sprint(m.Dim), m.Variant.String(), fmt.Sprint(m.Trainable), fmt.Sprint(m.Total),
+			fmt.Sprint(m.OptFloats), fmt.Sprintf("%.1f", float64(m.ArenaBytes)/1e6), fmt.Sprintf("%.1f", float64(m.MaxRSS)/1e6),
+			fmt.Sprintf("%.2f", m.FLOPs/1e9)})
+	}
+	b.WriteString("\n" + mem.Markdown())
 	b.WriteString("\n#### Claim of the paper's Table 4\n\n")
 	b.WriteString(report.ClaimsMarkdown(t.Claims))
-	fmt.Fprintf(&b, "\n![speed-up vs rank](%s.png)\n", RankFigure)
+	fmt.Fprintf(&b, "\n![speed-up vs width](%s.png)\n", WidthFigure)
 	return b.String()
 }
-
-func f0(x float64) string { return fmt.Sprintf("%.0f", x) }
-func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
 
 // Read loads a Table written by Write from dir's JSON file.
 func Read(dir string) (*Table, error) {

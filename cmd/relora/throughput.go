@@ -5,25 +5,42 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/throughput"
 )
 
-// throughputCmd regenerates the paper's Table 4: it measures full-rank and
-// ReLoRA steps in separate processes (so each reports its own peak memory).
+// throughputCmd regenerates the paper's Table 4 across model widths: per
+// width and thread count one process pairs full-rank and ReLoRA steps round
+// by round; memory comes from one process per step kind.
 func throughputCmd(args []string) error {
 	fs := flag.NewFlagSet("throughput", flag.ContinueOnError)
-	preset := fs.String("preset", "default", "experiment preset whose model, batch and rank are measured")
-	warmup := fs.Int("warmup", 5, "untimed steps before timing")
-	steps := fs.Int("steps", 40, "timed steps (the median is reported)")
-	rounds := fs.Int("rounds", 3, "times the whole plan is measured (each probe's median round is reported)")
+	preset := fs.String("preset", "default", "experiment preset whose model (depth, batch, sequence), data and warm start are measured")
+	widths := fs.String("widths", "", "comma-separated model widths (default: the preset's, 64…1024 for default and tiny)")
+	o := throughput.DefaultOptions
+	fs.IntVar(&o.Warmup, "warmup", o.Warmup, "untimed rounds per speed probe")
+	fs.IntVar(&o.MinRounds, "min-rounds", o.MinRounds, "timed rounds per speed probe, at least")
+	fs.IntVar(&o.MaxRounds, "max-rounds", o.MaxRounds, "timed rounds per speed probe, at most")
+	fs.Float64Var(&o.Seconds, "seconds", o.Seconds, "time budget of a speed probe's timed rounds (rounds between -min-rounds and -max-rounds)")
+	threads := fs.String("threads", "1,2", "thread counts to measure")
 	results := fs.String("results", "", "folder for the table and figure (default: the preset's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *steps < 1 || *warmup < 0 || *rounds < 1 {
-		return fmt.Errorf("throughput: -steps and -rounds must be ≥ 1 and -warmup ≥ 0")
+	if o.MinRounds < 2 || o.MaxRounds < o.MinRounds || o.Warmup < 0 {
+		return fmt.Errorf("throughput: want 2 ≤ -min-rounds ≤ -max-rounds and -warmup ≥ 0 (an interval needs 2 rounds)")
+	}
+	var err error
+	if o.Threads, err = intList(*threads); err != nil {
+		return fmt.Errorf("throughput: -threads: %w", err)
+	}
+	dims, err := intList(*widths)
+	if err != nil {
+		return fmt.Errorf("throughput: -widths: %w", err)
 	}
 	p, err := experiments.Get(*preset)
 	if err != nil {
@@ -32,7 +49,7 @@ func throughputCmd(args []string) error {
 	if *results == "" {
 		*results = p.ResultsDir
 	}
-	t, err := measureThroughput(p, *warmup, *steps, *rounds, *results)
+	t, err := measureWidths(p, dims, o, *results)
 	if err != nil {
 		return err
 	}
@@ -40,33 +57,65 @@ func throughputCmd(args []string) error {
 	return nil
 }
 
-// measureThroughput measures Table 4 for a preset and writes its files.
-func measureThroughput(p experiments.Preset, warmup, steps, rounds int, results string) (*throughput.Table, error) {
+// measureThroughput measures Table 4 for a preset and writes its files
+// (`relora report -remeasure`): warmup untimed rounds and between minRounds
+// and maxRounds timed ones per speed probe, within the default time budget.
+func measureThroughput(p experiments.Preset, warmup, maxRounds, minRounds int, results string) (*throughput.Table, error) {
+	o := throughput.DefaultOptions
+	o.Warmup, o.MinRounds, o.MaxRounds = min(warmup, 1), max(2, minRounds), max(2, minRounds, min(maxRounds, o.MaxRounds))
+	return measureWidths(p, nil, o, results)
+}
+
+func measureWidths(p experiments.Preset, dims []int, o throughput.Options, results string) (*throughput.Table, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	plan := throughput.Plan(p, warmup, steps, []int{2, 4, 8, 16, 32, 64})
-	var all [][][]throughput.Measurement
-	for round := 1; round <= rounds; round++ {
-		var measured [][]throughput.Measurement
-		for i, batch := range plan {
-			fmt.Fprintf(os.Stderr, "round %d/%d, measuring %d/%d: rank %d, %d run(s) × %d thread(s)\n",
-				round, rounds, i+1, len(plan), batch[0].Rank, len(batch), batch[0].Threads)
-			ms, err := throughput.RunProbes(self, batch)
-			if err != nil {
-				return nil, err
-			}
-			measured = append(measured, ms)
-		}
-		all = append(all, measured)
-	}
-	t, err := throughput.Build(p, plan, throughput.MedianOfRounds(all))
+	widths, err := throughput.Widths(p, dims)
 	if err != nil {
 		return nil, err
 	}
-	t.Rounds = rounds
+	plan := throughput.NewPlan(p, widths, o)
+	start := time.Now()
+	var speed []throughput.Measurement
+	for i, spec := range plan.Speed {
+		fmt.Fprintf(os.Stderr, "speed %d/%d: d %d, %d thread(s): full-rank and ReLoRA r %v, fused and composed, paired by rounds (%s so far)\n",
+			i+1, len(plan.Speed), spec.Width.Dim, spec.Threads, spec.Width.Ranks, time.Since(start).Round(time.Second))
+		ms, err := throughput.RunProbes(self, []throughput.Spec{spec}, 1)
+		if err != nil {
+			return nil, err
+		}
+		speed = append(speed, ms...)
+	}
+	// Memory probes only read their peak RSS: two at a time, one per core.
+	fmt.Fprintf(os.Stderr, "memory: %d probes, 2 at a time (%s so far)\n", len(plan.Memory), time.Since(start).Round(time.Second))
+	memory, err := throughput.RunProbes(self, plan.Memory, 2)
+	if err != nil {
+		return nil, err
+	}
+	t, err := throughput.Build(p, plan, speed, memory)
+	if err != nil {
+		return nil, err
+	}
+	t.Backend, t.Date = gemm.Backend, start.UTC().Format("2006-01-02 15:04 UTC")
+	fmt.Fprintf(os.Stderr, "measured in %s\n", time.Since(start).Round(time.Second))
 	return t, throughput.Write(results, t)
+}
+
+// intList parses "1,2,3" (empty: nil).
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // probeCmd is the hidden per-process measurement behind throughputCmd.
