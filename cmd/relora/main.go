@@ -58,6 +58,8 @@ func main() {
 		err = probeCmd(os.Args[2:])
 	case "sweep":
 		err = sweepCmd(os.Args[2:])
+	case "budget":
+		err = budgetCmd(os.Args[2:])
 	case "finetune":
 		err = finetuneCmd(os.Args[2:])
 	case "-h", "--help", "help":

@@ -1,0 +1,171 @@
+package budget
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/stats"
+)
+
+// Files written under the results folder.
+const (
+	MarkdownFile = "budget.md"
+	JSONFile     = "budget.json"
+	Table1Figure = "figures/budget_table1_loss_vs_flops"
+	BudgetFigure = "figures/budget_equal_flops"
+)
+
+// Write renders the table (Markdown and JSON) and the figures into dir.
+func Write(dir string, t *Table) error {
+	var rows []string
+	for _, r := range experiments.AblationRows {
+		rows = append(rows, r.Name)
+	}
+	plots := []struct {
+		p    report.LinePlot
+		path string
+	}{{lossPlot(fmt.Sprintf("Table 1 (%s): validation loss vs training compute", t.Table1Model), t.Table1, rows), Table1Figure}}
+	if len(t.Curves) > 0 {
+		var names []string
+		for _, r := range t.Rows {
+			names = append(names, r.Name)
+		}
+		plots = append(plots, struct {
+			p    report.LinePlot
+			path string
+		}{lossPlot(fmt.Sprintf("Equal-FLOP budget (%s): validation loss vs training compute", t.Model), t.Curves, names), BudgetFigure})
+	}
+	for _, pl := range plots {
+		if err := pl.p.Save(filepath.Join(dir, pl.path), 8, 4.5); err != nil {
+			return fmt.Errorf("budget: %s: %w", pl.path, err)
+		}
+	}
+	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
+}
+
+// lossPlot is validation loss against cumulative training FLOPs, one line
+// per row (its seeds' mean, min–max band), in the rows' method styles. The
+// untrained model's evaluation (0 FLOPs, ~5.5 nats) is left out so that the
+// curves' ends, where the rows differ, fill the axis.
+func lossPlot(title string, cs []Curve, rows []string) report.LinePlot {
+	means := meanCurves(cs, rows)
+	top := 0.0
+	for _, m := range means {
+		for _, f := range m[0] {
+			top = max(top, f)
+		}
+	}
+	unit, name := flopUnit(top)
+	var series []report.Series
+	for _, row := range rows {
+		m, ok := means[row]
+		if !ok {
+			continue
+		}
+		var x, y, lo, hi []float64
+		for i, f := range m[0] {
+			if f == 0 {
+				continue
+			}
+			x, y, lo, hi = append(x, f/unit), append(y, m[1][i]), append(lo, m[2][i]), append(hi, m[3][i])
+		}
+		if len(x) == 0 {
+			continue
+		}
+		series = append(series, report.Series{Name: row, X: x, Y: y, Lo: lo, Hi: hi, Points: len(x) <= 30})
+	}
+	if len(series) == 0 {
+		series = []report.Series{{Name: "no runs", X: []float64{0}, Y: []float64{0}}}
+	}
+	return report.LinePlot{Title: title, XLabel: "training compute (" + name + ", FLOP model; band: seed min–max)",
+		YLabel: "validation loss (nats/byte)", Series: series}
+}
+
+// flopUnit picks the unit that puts top between 1 and 1000.
+func flopUnit(top float64) (float64, string) {
+	for _, u := range []struct {
+		v    float64
+		name string
+	}{{1e18, "EFLOP"}, {1e15, "PFLOP"}, {1e12, "TFLOP"}, {1e9, "GFLOP"}, {1e6, "MFLOP"}} {
+		if top >= u.v {
+			return u.v, u.name
+		}
+	}
+	return 1, "FLOP"
+}
+
+// Markdown is the whole budget.md.
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Loss against training compute, preset %q\n\n", t.Preset)
+	t1 := report.Table{
+		Title:  fmt.Sprintf("Table 1's runs (%s) at the compute they spent", t.Table1Model),
+		Header: []string{"Run", "Seeds", "Training FLOPs", "vs full-rank", "Final val. loss", "Full-rank's val. loss at these FLOPs"},
+	}
+	var fullTotal float64
+	for _, c := range t.Table1 {
+		if c.Row == experiments.RowFull {
+			fullTotal = c.TotalFLOPs
+		}
+	}
+	for _, row := range experiments.AblationRows {
+		var flops float64
+		var final, fullAt []float64
+		n := 0
+		for _, c := range t.Table1 {
+			if c.Row != row.Name {
+				continue
+			}
+			n++
+			flops = c.TotalFLOPs
+			final = append(final, c.Final())
+			for _, f := range t.Table1 {
+				if f.Row == experiments.RowFull && f.Seed == c.Seed {
+					if v, ok := f.At(c.TotalFLOPs); ok {
+						fullAt = append(fullAt, v)
+					}
+				}
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		rel, at := "—", "—"
+		if fullTotal > 0 {
+			rel = fmt.Sprintf("%.0f%%", 100*flops/fullTotal)
+		}
+		if len(fullAt) > 0 {
+			at = stats.PlusMinus(fullAt, 4)
+		}
+		t1.Rows = append(t1.Rows, []string{row.Name, fmt.Sprint(n), fmt.Sprintf("%.3g", flops), rel, stats.PlusMinus(final, 4), at})
+	}
+	t1.Notes = []string{"Training FLOPs: the FLOP model (model.Config.FLOPsPerStep) summed step by step: a full-rank step costs 6 per weight per token plus attention; after the warm-start switch a step costs 4 per frozen projection weight and 6 per factor weight per token; a merge adds W += s·B·A. Evaluations are not training and are left out. The last column interpolates full-rank's validation curve at the row's FLOPs: what full-rank training reaches with the same compute."}
+	b.WriteString(t1.Markdown())
+	fmt.Fprintf(&b, "\n![Table 1: loss vs compute](%s.png)\n", Table1Figure)
+
+	eq := report.Table{
+		Title:  fmt.Sprintf("Equal-FLOP budget (%s): every row gets full-rank's %.3g training FLOPs", t.Model, t.Budget),
+		Header: []string{"Run", "Steps", "Training FLOPs", "Seeds", "Final val. loss"},
+	}
+	for _, r := range t.Rows {
+		final := "not trained yet"
+		if len(r.Final) > 0 {
+			final = stats.PlusMinus(r.Final, 4)
+		}
+		eq.Rows = append(eq.Rows, []string{r.Name, fmt.Sprint(r.Steps), fmt.Sprintf("%.4g", r.FLOPs), fmt.Sprint(len(r.Seeds)), final})
+	}
+	eq.Notes = []string{"The budget is full-rank's FLOPs in the preset's steps; ReLoRA (R+O+J+WS) and LoRA+WS keep the preset's warm start, restart period and re-warm and train the extra steps their cheaper low-rank steps buy; the control (a full-rank model with ReLoRA's trainable parameter count) trains as many of its steps as the budget buys. Each run's cosine schedule spans its own steps. The width is one at which Table 4 measures ReLoRA's step faster than full-rank's, so the FLOPs saved are time saved too."}
+	if t.Missing > 0 {
+		eq.Notes = append(eq.Notes, fmt.Sprintf("%d of its runs have no result yet: `make budget` trains them (hours on 2 cores).", t.Missing))
+	}
+	b.WriteString("\n" + eq.Markdown())
+	if len(t.Curves) > 0 {
+		fmt.Fprintf(&b, "\n![equal-FLOP budget: loss vs compute](%s.png)\n", BudgetFigure)
+	}
+	b.WriteString("\n#### Claims\n\n")
+	b.WriteString(report.ClaimsMarkdown(t.Claims))
+	return b.String()
+}

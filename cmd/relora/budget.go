@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/relorago/harness/budget"
+	"github.com/relorago/harness/experiments"
+)
+
+// budgetCmd compares the methods at equal training compute: Table 1's runs
+// against the FLOPs they spent (reused from the cache or the records,
+// trained if neither has them), and the equal-FLOP budget experiment
+// (experiments.Budget: full-rank, ReLoRA, LoRA+WS and the control with
+// full-rank's FLOPs, at a width where ReLoRA's step is faster).
+func budgetCmd(args []string) error {
+	m, p, err := parseMatrix("budget", args)
+	if err != nil {
+		return err
+	}
+	spec, err := experiments.Budget(p)
+	if err != nil {
+		return err
+	}
+	if m.commands { // the run list of both matrices, then exit
+		if _, _, err := m.execute(experiments.Ablation(p)); err != nil {
+			return err
+		}
+		_, _, err := m.execute(spec.Runs)
+		return err
+	}
+	t1Runs, t1Outs, _, err := m.executeAllSeeds(experiments.Ablation(p))
+	if err != nil {
+		return err
+	}
+	if err := m.record(t1Outs); err != nil {
+		return err
+	}
+	bRuns, bOuts, _, err := m.executeAllSeeds(spec.Runs)
+	if err != nil {
+		return err
+	}
+	if err := m.record(bOuts); err != nil {
+		return err
+	}
+	t, err := budget.Build(p, spec, t1Runs, t1Outs, bRuns, bOuts)
+	if err != nil {
+		return err
+	}
+	if err := budget.Write(m.results, t); err != nil {
+		return err
+	}
+	fmt.Print(t.Markdown())
+	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, budget.MarkdownFile, budget.JSONFile)
+	return nil
+}
