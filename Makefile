@@ -27,7 +27,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput scaling sweep finetune report
+.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report
 
 all: build
 
@@ -47,9 +47,22 @@ ablation: build
 spectra: build
 	bin/relora spectra $(MATRIX) -verify
 
-# Table 4: full-rank vs ReLoRA step throughput and memory (run on a quiet machine).
+# Table 4: full-rank vs ReLoRA step speed across widths d 64-1024 (r d/8 and
+# d/16; 1 core and 2 threads; fused and composed LoRA op), next to the FLOP
+# model, with memory; each speed-up from full-rank and ReLoRA steps paired
+# round by round in one process (~15 min on a quiet 2-core machine; run it
+# on a quiet one). WIDTHS=64,128 measures only those widths.
+WIDTHS ?=
 throughput: build
-	bin/relora throughput -preset $(PRESET) $(if $(RESULTS),-results $(RESULTS),)
+	bin/relora throughput -preset $(PRESET) $(if $(WIDTHS),-widths $(WIDTHS),) $(if $(RESULTS),-results $(RESULTS),)
+
+# Loss against training compute: Table 1's runs against the FLOPs they spent
+# (reused from the cache or the records), and the equal-FLOP budget
+# experiment (full-rank, ReLoRA, LoRA+WS, control with full-rank's FLOPs at
+# d 256, where ReLoRA's step is faster): hours of training on 2 cores at the
+# default preset; PRESET=quick is a one-minute smoke test.
+budget: build
+	bin/relora budget $(MATRIX)
 
 # Tables 2 and 3: methods across model sizes (long: see README for the cost).
 scaling: build
@@ -99,7 +112,9 @@ endif
 # composed and fused LoRA op; 1 and 2 threads) with each backend this machine
 # has, 5 runs each, summarised as medians by cmd/benchsummary; then a pprof
 # profile of the full-rank step on one core and its top entries. Per-shape
-# GEMM rates: `go test -bench . ./kernels/gemm`.
+# GEMM rates: `go test -bench . ./kernels/gemm`. With OpenBLAS, last: the
+# pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
+# alternated in one process (bench/gemmcmp).
 bench:
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
@@ -111,12 +126,19 @@ endif
 	$(GO) tool pprof -top bin/train.test bin/step.prof > bin/step-top.txt 2>/dev/null
 	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
+ifeq ($(HAVE_OPENBLAS),yes)
+	@echo; $(GO) run -tags gemmcmp ./bench/gemmcmp -d 512 -rounds 5
+endif
 
-# The same tiny step in PyTorch (Debian: python3-torch, 1.13), alternated with the Go benchmark round by round; prints
-# each round's ratio and the medians. ROUNDS rounds per thread count.
+# The harness's full-rank step against PyTorch 1.13 at its best here (Debian:
+# apt-get install python3-torch libopenblas0-pthread): the tiny preset and d
+# 512 (4 layers, ffn 1408, 8 heads), 1 and 2 threads; PyTorch's thread
+# settings and causal-mask form calibrated first, then Go and PyTorch
+# alternated round by round; prints the configuration, each round's ratio
+# and the medians (ROUNDS rounds at the tiny shape, half as many at d 512).
 ROUNDS ?= 5
 bench-pytorch:
-	bench/compare_pytorch.sh $(ROUNDS) 1 2
+	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 tiny,d512
 
 clean:
 	rm -rf bin

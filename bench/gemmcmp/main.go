@@ -1,0 +1,190 @@
+//go:build gemmcmp
+
+// Command gemmcmp times the pure-Go SGEMM (kernels/gemm, default backend)
+// against single-threaded OpenBLAS in one process, shape by shape, on the
+// GEMMs of one training step of a model of width d: the two are alternated
+// within each round (A B, then B A in the next round), so a shared or loaded
+// machine slows both alike, and the summary is the median over rounds of
+// each shape's ratio and of the whole step's GEMM time. Times are the
+// process's CPU time (one OS thread does the work: OpenBLAS is set to one
+// thread), which other processes on the core do not advance.
+//
+//	go run -tags gemmcmp ./bench/gemmcmp -d 512 -ffn 1408 -rank 32
+//
+// Needs libopenblas-dev. The tag keeps cgo out of every other build.
+package main
+
+/*
+#cgo LDFLAGS: -lopenblas
+#include <cblas.h>
+*/
+import "C"
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/relorago/harness/kernels/gemm"
+)
+
+type shape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+	beta           float32
+	count          int // times per training step (layers × projections)
+}
+
+func blas(s shape, a, b, c []float32, lda, ldb, ldc int) {
+	ta, tb := C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans), C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
+	if s.transA {
+		ta = C.CblasTrans
+	}
+	if s.transB {
+		tb = C.CblasTrans
+	}
+	C.cblas_sgemm(C.CblasRowMajor, ta, tb, C.blasint(s.m), C.blasint(s.n), C.blasint(s.k), 1,
+		(*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda), (*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
+		C.float(s.beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+}
+
+// stepShapes lists the linear layers' GEMMs of one step: forward y = x·Wᵀ,
+// dX = dY·W and dW += dYᵀ·X for every projection, and with rank > 0 the
+// LoRA path's thin products instead of the frozen W's dW.
+func stepShapes(tokens, d, ffn, layers, vocab, rank int) []shape {
+	type lin struct{ out, in, count int }
+	lins := []lin{{d, d, 4 * layers}, {ffn, d, 2 * layers}, {d, ffn, layers}, {vocab, d, 1}}
+	var s []shape
+	for i, l := range lins {
+		s = append(s,
+			shape{fmt.Sprintf("fwd %dx%d", l.out, l.in), false, true, tokens, l.out, l.in, 0, l.count},
+			shape{fmt.Sprintf("dX %dx%d", l.out, l.in), false, false, tokens, l.in, l.out, 0, l.count})
+		if rank == 0 || i == len(lins)-1 {
+			s = append(s, shape{fmt.Sprintf("dW %dx%d", l.out, l.in), true, false, l.out, l.in, tokens, 1, l.count})
+			continue
+		}
+		r := rank
+		s = append(s,
+			shape{fmt.Sprintf("lora h=x·Aᵀ %d", l.in), false, true, tokens, r, l.in, 0, l.count},
+			shape{fmt.Sprintf("lora y+=h·Bᵀ %d", l.out), false, true, tokens, l.out, r, 1, l.count},
+			shape{fmt.Sprintf("lora dB %d", l.out), true, false, l.out, r, tokens, 1, l.count},
+			shape{fmt.Sprintf("lora dh %d", l.out), false, false, tokens, r, l.out, 0, l.count},
+			shape{fmt.Sprintf("lora dA %d", l.in), true, false, r, l.in, tokens, 1, l.count},
+			shape{fmt.Sprintf("lora dx+=dh·A %d", l.in), false, false, tokens, l.in, r, 1, l.count})
+	}
+	return s
+}
+
+func main() {
+	d := flag.Int("d", 512, "model width")
+	ffn := flag.Int("ffn", 0, "SwiGLU width (default ≈ 2.75·d, even)")
+	layers := flag.Int("layers", 4, "layers")
+	tokens := flag.Int("tokens", 2048, "tokens per step (batch × sequence)")
+	rank := flag.Int("rank", 0, "LoRA rank (0: full-rank step's GEMMs)")
+	rounds := flag.Int("rounds", 5, "rounds (each times every shape with both backends)")
+	minTime := flag.Duration("time", 100*time.Millisecond, "minimum time per shape, backend and round")
+	flag.Parse()
+	if *ffn == 0 {
+		*ffn = int(2.75*float64(*d)/2+0.5) * 2
+	}
+	runtime.GOMAXPROCS(1)
+	runtime.LockOSThread()
+	C.openblas_set_num_threads(1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	shapes := stepShapes(*tokens, *d, *ffn, *layers, 256, *rank)
+	type sample struct{ goSec, blasSec float64 } // seconds per call
+	samples := make([][]sample, len(shapes))
+	for round := 0; round < *rounds; round++ {
+		for i, s := range shapes {
+			ar, ac := s.m, s.k
+			if s.transA {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if s.transB {
+				br, bc = s.n, s.k
+			}
+			a, b, c := rnd(ar*ac), rnd(br*bc), rnd(s.m*s.n)
+			run := map[bool]func(){
+				true:  func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
+				false: func() { blas(s, a, b, c, ac, bc, s.n) },
+			}
+			var sm sample
+			for _, isGo := range []bool{round%2 == 0, round%2 == 1} {
+				f := run[isGo]
+				f() // warm
+				n, t0, c0 := 0, time.Now(), cpuTime()
+				for time.Since(t0) < *minTime {
+					f()
+					n++
+				}
+				sec := (cpuTime() - c0).Seconds() / float64(n)
+				if isGo {
+					sm.goSec = sec
+				} else {
+					sm.blasSec = sec
+				}
+			}
+			samples[i] = append(samples[i], sm)
+		}
+	}
+	fmt.Printf("d %d, ffn %d, %d layers, %d tokens, rank %d: pure-Go (%s) vs OpenBLAS, 1 thread, medians of %d paired rounds\n",
+		*d, *ffn, *layers, *tokens, *rank, gemm.Backend, *rounds)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "shape\tm\tn\tk\tper step\tGo GFLOP/s\tOpenBLAS GFLOP/s\tGo/OpenBLAS speed\t")
+	stepRatio := make([]float64, *rounds)
+	goStep, blasStep := make([]float64, *rounds), make([]float64, *rounds)
+	for i, s := range shapes {
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		var gs, bs, rs []float64
+		for r, sm := range samples[i] {
+			gs = append(gs, flops/sm.goSec/1e9)
+			bs = append(bs, flops/sm.blasSec/1e9)
+			rs = append(rs, sm.blasSec/sm.goSec)
+			goStep[r] += float64(s.count) * sm.goSec
+			blasStep[r] += float64(s.count) * sm.blasSec
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2fx\t\n", s.name, s.m, s.n, s.k, s.count, median(gs), median(bs), median(rs))
+	}
+	tw.Flush()
+	for r := range stepRatio {
+		stepRatio[r] = blasStep[r] / goStep[r]
+	}
+	fmt.Printf("step's linear GEMMs: Go %.1f ms, OpenBLAS %.1f ms (medians); Go/OpenBLAS speed %.2fx (median of per-round ratios; >1: Go faster)\n",
+		1e3*median(goStep), 1e3*median(blasStep), median(stepRatio))
+}
+
+// cpuTime is the process's CPU time: with one OS thread doing the work, the
+// time the GEMMs ran, not the time other processes held the core.
+func cpuTime() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return time.Duration(ts.Nano())
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
