@@ -98,7 +98,7 @@ func Load(source string) (*Corpus, error) {
 	switch source {
 	case SourceOpticks:
 		var root string
-		if root, err = goroot(); err == nil {
+		if root, err = GoRoot(); err == nil {
 			b, err = os.ReadFile(filepath.Join(root, "src", "testdata", "Isaac.Newton-Opticks.txt"))
 		}
 	case SourceGoStd:
@@ -133,11 +133,11 @@ func (c *Corpus) Split(valFrac float64) (train, val []byte) {
 	return c.Bytes[:cut:cut], c.Bytes[cut:]
 }
 
-// goroot finds the Go installation whose sources provide the built-in
-// corpora. runtime.GOROOT is free but may be empty (binaries built with
+// GoRoot finds the Go installation whose sources provide the built-in
+// corpora (and the fine-tuning tasks). runtime.GOROOT is free but may be empty (binaries built with
 // -trimpath) or stale (a binary copied to another machine), so the go
 // command is asked when it does not point at an existing src directory.
-func goroot() (string, error) {
+func GoRoot() (string, error) {
 	//lint:ignore SA1019 the running toolchain's root is the cheapest answer; `go env` is the fallback.
 	if r := runtime.GOROOT(); r != "" {
 		if fi, err := os.Stat(filepath.Join(r, "src")); err == nil && fi.IsDir() {
@@ -168,7 +168,7 @@ type srcFile struct {
 // straight into their slots: ~71 MB in ~5k files loads in well under a
 // second from the page cache, with no second copy.
 func loadGoStd() ([]byte, error) {
-	root, err := goroot()
+	root, err := GoRoot()
 	if err != nil {
 		return nil, err
 	}

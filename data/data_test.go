@@ -37,7 +37,7 @@ func TestLoadOpticks(t *testing.T) {
 // only condition under which gostd may be skipped).
 func gorootSrc(t *testing.T) string {
 	t.Helper()
-	root, err := goroot()
+	root, err := GoRoot()
 	if err != nil {
 		t.Skipf("no GOROOT: %v", err)
 	}

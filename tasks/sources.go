@@ -1,15 +1,12 @@
 package tasks
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/bits"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -59,7 +56,7 @@ func LoadSources() (*Sources, error) {
 }
 
 func loadSources() (*Sources, error) {
-	root, err := goroot()
+	root, err := data.GoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -101,26 +98,6 @@ func loadSources() (*Sources, error) {
 		return nil, err
 	}
 	return &Sources{Go: files, Opticks: op.Bytes}, nil
-}
-
-// goroot is the Go installation whose sources the tasks read (as data's
-// corpora do: runtime.GOROOT, else `go env GOROOT`).
-func goroot() (string, error) {
-	//lint:ignore SA1019 the running toolchain's root is the cheapest answer; `go env` is the fallback.
-	if r := runtime.GOROOT(); r != "" {
-		if fi, err := os.Stat(filepath.Join(r, "src")); err == nil && fi.IsDir() {
-			return r, nil
-		}
-	}
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return "", fmt.Errorf("tasks: cannot find GOROOT: %w", err)
-	}
-	r := strings.TrimSpace(string(out))
-	if r == "" {
-		return "", errors.New("tasks: cannot find GOROOT: `go env GOROOT` printed nothing")
-	}
-	return r, nil
 }
 
 // rng is a PCG stream with its own bounded draws, so a seed names the same
