@@ -33,11 +33,11 @@
 package export
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -478,28 +478,7 @@ func writeSafetensors(path string, tensors []Tensor, meta map[string]string) err
 		}
 		views[t.Name] = view{t}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	err = safetensors.SerializeToWriter(views, meta, bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.WriteStream(path, func(w io.Writer) error { return safetensors.SerializeToWriter(views, meta, w) })
 }
 
 // readme describes the export and its tokenizer.

@@ -1,14 +1,14 @@
 package spectra
 
 import (
-	"bufio"
 	"encoding/binary"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/nlpodyssey/safetensors"
+
+	"github.com/relorago/harness/atomicfile"
 )
 
 // ExportFile names the safetensors file of a run's effective weights after
@@ -63,26 +63,5 @@ func export(path string, w weights, meta map[string]string) error {
 		r, c := m.Dims()
 		views[name] = toView(r, c, m.At)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	err = safetensors.SerializeToWriter(views, meta, bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.WriteStream(path, func(w io.Writer) error { return safetensors.SerializeToWriter(views, meta, w) })
 }
