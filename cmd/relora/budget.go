@@ -5,6 +5,7 @@ import (
 
 	"github.com/relorago/harness/budget"
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/runner"
 )
 
 // budgetCmd compares the methods at equal training compute: Table 1's runs
@@ -28,28 +29,37 @@ func budgetCmd(args []string) error {
 		_, _, err := m.execute(spec.Runs)
 		return err
 	}
-	t1Runs, t1Outs, _, err := m.executeAllSeeds(experiments.Ablation(p))
+	t, _, _, err := makeBudget(m, p, spec)
 	if err != nil {
-		return err
-	}
-	if err := m.record(t1Outs); err != nil {
-		return err
-	}
-	bRuns, bOuts, _, err := m.executeAllSeeds(spec.Runs)
-	if err != nil {
-		return err
-	}
-	if err := m.record(bOuts); err != nil {
-		return err
-	}
-	t, err := budget.Build(p, spec, t1Runs, t1Outs, bRuns, bOuts)
-	if err != nil {
-		return err
-	}
-	if err := budget.Write(m.results, t); err != nil {
 		return err
 	}
 	fmt.Print(t.Markdown())
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, budget.MarkdownFile, budget.JSONFile)
 	return nil
+}
+
+// makeBudget trains (or reuses) Table 1's runs and the equal-FLOP matrix,
+// records both, and writes the budget tables and figures; it returns the
+// table and the equal-FLOP runs with their outcomes (Table 1's runs belong
+// to Table 1's section of the report).
+func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpec) (*budget.Table, []experiments.Run, []runner.Outcome, error) {
+	t1Runs, t1Outs, _, err := m.executeAllSeeds(experiments.Ablation(p))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := m.record(t1Outs); err != nil {
+		return nil, nil, nil, err
+	}
+	bRuns, bOuts, _, err := m.executeAllSeeds(spec.Runs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := m.record(bOuts); err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := budget.Build(p, spec, t1Runs, t1Outs, bRuns, bOuts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, bRuns, bOuts, budget.Write(m.results, t)
 }

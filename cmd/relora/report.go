@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/relorago/harness/ablation"
+	"github.com/relorago/harness/budget"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/finetune"
 	"github.com/relorago/harness/paperreport"
@@ -132,6 +133,26 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				}
 				return paperreport.Section{Name: "Table 4 — throughput", File: throughput.MarkdownFile,
 					Markdown: t.Markdown(), Claims: t.Claims, Note: note}, nil
+			}},
+		{name: "Loss against compute", file: budget.MarkdownFile, target: "budget",
+			runs: func() ([]experiments.Run, error) {
+				spec, err := experiments.Budget(p)
+				if err != nil {
+					return nil, err
+				}
+				return append(experiments.Ablation(p), spec.Runs...), nil
+			},
+			make: func() (paperreport.Section, error) {
+				spec, err := experiments.Budget(p)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				t, runs, outs, err := makeBudget(m, p, spec)
+				if err != nil {
+					return paperreport.Section{}, err
+				}
+				return paperreport.Section{Name: "Loss against compute", File: budget.MarkdownFile,
+					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
 			}},
 		{name: "Fig. 5 — spectra", file: spectra.MarkdownFile, target: "spectra",
 			runs: func() ([]experiments.Run, error) { return experiments.Spectra(p), nil },
