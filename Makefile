@@ -59,10 +59,11 @@ throughput: build
 # Loss against training compute: Table 1's runs against the FLOPs they spent
 # (reused from the cache or the records), and the equal-FLOP budget
 # experiment (full-rank, ReLoRA, LoRA+WS, control with full-rank's FLOPs at
-# d 256, where ReLoRA's step is faster): hours of training on 2 cores at the
-# default preset; PRESET=quick is a one-minute smoke test.
+# d 128, where ReLoRA's step is faster) over 3 seeds unless SEEDS is set
+# (README, "Cost", has the measured time); PRESET=quick is a one-minute
+# smoke test.
 budget: build
-	bin/relora budget $(MATRIX)
+	bin/relora budget -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
 # Tables 2 and 3: methods across model sizes (long: see README for the cost).
 scaling: build

@@ -24,13 +24,14 @@ const (
 )
 
 // budgetWidths is the model width of the budget experiment per preset: d
-// 256 for the default and tiny presets. There Table 4 measured ReLoRA's step
-// faster than full-rank's on one core in every run (1.03–1.10× at r = d/8,
-// 1.14–1.24× at d/16; README, "Speed"), so the FLOPs it saves are time
-// saved too, while a run stays about an hour on one core; at d 64, Table
-// 1's width, it is not faster. The quick preset keeps its own width (a
-// smoke test).
-var budgetWidths = map[string]int{"default": 256, "tiny": 256, "quick": 32}
+// 128 for the default and tiny presets, the narrowest width at which Table 4
+// (results/throughput.md, measured on a quiet machine) finds ReLoRA's step
+// faster than full-rank's on one core with an interval above 1 (1.07×
+// [1.02, 1.12] at r = d/8), so the FLOPs it saves are time saved too; at d
+// 64, Table 1's width, it is not faster, and at d 256 a seed of the four
+// runs costs three times as much (about 1.8 hours on 2 cores against 25
+// minutes). The quick preset keeps its own width (a smoke test).
+var budgetWidths = map[string]int{"default": 128, "tiny": 128, "quick": 32}
 
 // BudgetSpec is the experiment for a preset: the shape, the FLOP budget
 // every row gets, and the runs.

@@ -17,8 +17,8 @@ func TestBudgetRowsSpendFullRanksFLOPs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "default" && (spec.Model.Dim != 256 || spec.Rank != 32 || spec.Model.Heads != 4 || spec.Model.FFN != 704) {
-			t.Errorf("default budget shape %+v, rank %d: want d 256, 4 heads, ffn 704, r 32", spec.Model, spec.Rank)
+		if name == "default" && (spec.Model.Dim != 128 || spec.Rank != 16 || spec.Model.Heads != 4 || spec.Model.FFN != 352) {
+			t.Errorf("default budget shape %+v, rank %d: want d 128, 4 heads, ffn 352, r 16", spec.Model, spec.Rank)
 		}
 		if len(spec.Runs) != 4*len(p.Seeds) {
 			t.Fatalf("%s: %d runs", name, len(spec.Runs))

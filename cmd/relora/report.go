@@ -93,8 +93,9 @@ type reportPart struct {
 	make               func() (paperreport.Section, error)
 }
 
-// reportParts lists the report's sections in order. Table 1 and the sweeps
-// default to 3 seeds: their claims are judged on the spread over seeds.
+// reportParts lists the report's sections in order. Table 1, the budget
+// experiment and the sweeps default to 3 seeds: their claims are judged on
+// the spread over seeds.
 func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing bool) []reportPart {
 	threeSeeds := p
 	if m.seeds == "" && len(p.Seeds) < reportSeeds {
@@ -136,18 +137,18 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 			}},
 		{name: "Loss against compute", file: budget.MarkdownFile, target: "budget",
 			runs: func() ([]experiments.Run, error) {
-				spec, err := experiments.Budget(p)
+				spec, err := experiments.Budget(threeSeeds)
 				if err != nil {
 					return nil, err
 				}
-				return append(experiments.Ablation(p), spec.Runs...), nil
+				return append(experiments.Ablation(threeSeeds), spec.Runs...), nil
 			},
 			make: func() (paperreport.Section, error) {
-				spec, err := experiments.Budget(p)
+				spec, err := experiments.Budget(threeSeeds)
 				if err != nil {
 					return paperreport.Section{}, err
 				}
-				t, runs, outs, err := makeBudget(m, p, spec)
+				t, runs, outs, err := makeBudget(m, threeSeeds, spec)
 				if err != nil {
 					return paperreport.Section{}, err
 				}
