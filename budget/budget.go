@@ -27,7 +27,12 @@ type Curve struct {
 	ValLoss []float64 `json:"val_loss"`
 	// TotalFLOPs is what the run's logged steps cost (it ends there).
 	TotalFLOPs float64 `json:"total_flops"`
-	Diverged   bool    `json:"diverged,omitempty"`
+	// Seconds is, per evaluation, the training time up to it: the run's
+	// measured step time (result.json's train_seconds, evaluations left
+	// out) spread over its steps in proportion to their FLOPs. Only the end
+	// is measured; empty when the result has no time.
+	Seconds  []float64 `json:"seconds,omitempty"`
+	Diverged bool      `json:"diverged,omitempty"`
 }
 
 // CurveOf builds a run's curve from its config, its result (the initial
@@ -57,6 +62,11 @@ func CurveOf(row string, seed uint64, cfg train.Config, res *train.Result, ms []
 		}
 	}
 	c.TotalFLOPs = total
+	if res != nil && res.TrainSeconds > 0 && total > 0 {
+		for _, f := range c.FLOPs {
+			c.Seconds = append(c.Seconds, res.TrainSeconds*f/total)
+		}
+	}
 	return c, nil
 }
 

@@ -41,7 +41,43 @@ func fakeRun(t *testing.T, r experiments.Run, f func(step int) float64) runner.O
 	if err := os.WriteFile(filepath.Join(dir, train.MetricsFile), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return runner.Outcome{Config: cfg, Dir: dir, Result: &train.Result{Status: train.StatusOK, InitialVal: train.Eval{Loss: 5.5}}}
+	// A step's time: a second per 1000 steps, so that curves have a time.
+	return runner.Outcome{Config: cfg, Dir: dir, Result: &train.Result{Status: train.StatusOK, InitialVal: train.Eval{Loss: 5.5}, TrainSeconds: float64(cfg.Steps) / 1000}}
+}
+
+// A curve's time ends at the run's measured training time, starts at 0 and
+// grows with the FLOPs spent.
+func TestCurveTimeIsTheMeasuredTimeSpreadByFLOPs(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	for _, r := range experiments.Ablation(p) {
+		if r.Row != experiments.RowReLoRA {
+			continue
+		}
+		o := fakeRun(t, r, func(int) float64 { return 2 })
+		o.Result.TrainSeconds = 120
+		ms, err := train.ReadMetrics(filepath.Join(o.Dir, train.MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := CurveOf(r.Row, r.Seed, r.Config, o.Result, ms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Seconds) != len(c.FLOPs) || c.Seconds[0] != 0 || math.Abs(c.Seconds[len(c.Seconds)-1]-120) > 1e-9 {
+			t.Fatalf("seconds %v, want 0 … 120 beside %d evaluations", c.Seconds, len(c.FLOPs))
+		}
+		for i := range c.FLOPs {
+			if want := 120 * c.FLOPs[i] / c.TotalFLOPs; math.Abs(c.Seconds[i]-want) > 1e-9 {
+				t.Errorf("evaluation %d: %g s, want %g (its share of the FLOPs)", i, c.Seconds[i], want)
+			}
+		}
+		o.Result.TrainSeconds = 0
+		if c, _ = CurveOf(r.Row, r.Seed, r.Config, o.Result, ms); c.Seconds != nil {
+			t.Errorf("a result without a time gave seconds %v", c.Seconds)
+		}
+		return
+	}
+	t.Fatal("the quick preset has no ReLoRA run")
 }
 
 func TestCurveCountsEveryStepsFLOPs(t *testing.T) {
@@ -123,7 +159,7 @@ func TestBuildJudgesEqualFLOPs(t *testing.T) {
 	if err := Write(dir, tab); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{MarkdownFile, JSONFile, Table1Figure + ".png", BudgetFigure + ".svg"} {
+	for _, f := range []string{MarkdownFile, JSONFile, Table1Figure + ".png", BudgetFigure + ".svg", TimeFigure + ".png"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}

@@ -162,13 +162,15 @@ func (t *Table) budgetClaim() report.Claim {
 
 // meanCurves averages each row's curves over seeds, evaluation by
 // evaluation (seeds of a row share their evaluation steps and FLOPs), with
-// the seeds' min–max; a row's diverged seeds are left out.
-func meanCurves(cs []Curve, rows []string) map[string][4][]float64 {
+// the seeds' min–max; a row's diverged seeds are left out. The x values are
+// the FLOPs, or with byTime the seeds' mean training time (curves without
+// one are left out).
+func meanCurves(cs []Curve, rows []string, byTime bool) map[string][4][]float64 {
 	out := map[string][4][]float64{}
 	for _, row := range rows {
 		var mine []Curve
 		for _, c := range cs {
-			if c.Row == row && !c.Diverged {
+			if c.Row == row && !c.Diverged && (!byTime || len(c.Seconds) == len(c.FLOPs)) {
 				mine = append(mine, c)
 			}
 		}
@@ -185,7 +187,15 @@ func meanCurves(cs []Curve, rows []string) map[string][4][]float64 {
 			for _, c := range mine {
 				v = append(v, c.ValLoss[i])
 			}
-			x, y = append(x, mine[0].FLOPs[i]), append(y, stats.Mean(v))
+			xi := mine[0].FLOPs[i]
+			if byTime {
+				var ts []float64
+				for _, c := range mine {
+					ts = append(ts, c.Seconds[i])
+				}
+				xi = stats.Mean(ts)
+			}
+			x, y = append(x, xi), append(y, stats.Mean(v))
 			lo, hi = append(lo, slices.Min(v)), append(hi, slices.Max(v))
 		}
 		out[row] = [4][]float64{x, y, lo, hi}

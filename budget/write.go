@@ -16,6 +16,7 @@ const (
 	JSONFile     = "budget.json"
 	Table1Figure = "figures/budget_table1_loss_vs_flops"
 	BudgetFigure = "figures/budget_equal_flops"
+	TimeFigure   = "figures/budget_equal_flops_time"
 )
 
 // Write renders the table (Markdown and JSON) and the figures into dir.
@@ -37,6 +38,12 @@ func Write(dir string, t *Table) error {
 			p    report.LinePlot
 			path string
 		}{lossPlot(fmt.Sprintf("Equal-FLOP budget (%s): validation loss vs training compute", t.Model), t.Curves, names), BudgetFigure})
+		if tp, ok := timePlot(fmt.Sprintf("Equal-FLOP budget (%s): validation loss vs training time", t.Model), t.Curves, names); ok {
+			plots = append(plots, struct {
+				p    report.LinePlot
+				path string
+			}{tp, TimeFigure})
+		}
 	}
 	for _, pl := range plots {
 		if err := pl.p.Save(filepath.Join(dir, pl.path), 8, 4.5); err != nil {
@@ -51,7 +58,7 @@ func Write(dir string, t *Table) error {
 // untrained model's evaluation (0 FLOPs, ~5.5 nats) is left out so that the
 // curves' ends, where the rows differ, fill the axis.
 func lossPlot(title string, cs []Curve, rows []string) report.LinePlot {
-	means := meanCurves(cs, rows)
+	means := meanCurves(cs, rows, false)
 	top := 0.0
 	for _, m := range means {
 		for _, f := range m[0] {
@@ -95,6 +102,44 @@ func flopUnit(top float64) (float64, string) {
 		}
 	}
 	return 1, "FLOP"
+}
+
+// timePlot is validation loss against measured training time (minutes),
+// like lossPlot; false when no run has a measured time.
+func timePlot(title string, cs []Curve, rows []string) (report.LinePlot, bool) {
+	means := meanCurves(cs, rows, true)
+	var series []report.Series
+	for _, row := range rows {
+		m, ok := means[row]
+		if !ok {
+			continue
+		}
+		var x, y, lo, hi []float64
+		for i, sec := range m[0] {
+			if sec == 0 {
+				continue
+			}
+			x, y, lo, hi = append(x, sec/60), append(y, m[1][i]), append(lo, m[2][i]), append(hi, m[3][i])
+		}
+		if len(x) > 0 {
+			series = append(series, report.Series{Name: row, X: x, Y: y, Lo: lo, Hi: hi, Points: len(x) <= 30})
+		}
+	}
+	if len(series) == 0 {
+		return report.LinePlot{}, false
+	}
+	return report.LinePlot{Title: title, XLabel: "training time (minutes on one core, measured; band: seed min–max)",
+		YLabel: "validation loss (nats/byte)", Series: series}, true
+}
+
+// hasTime says whether any curve has a measured training time.
+func hasTime(cs []Curve) bool {
+	for _, c := range cs {
+		if len(c.Seconds) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Markdown is the whole budget.md.
@@ -148,22 +193,34 @@ func (t *Table) Markdown() string {
 
 	eq := report.Table{
 		Title:  fmt.Sprintf("Equal-FLOP budget (%s): every row gets full-rank's %.3g training FLOPs", t.Model, t.Budget),
-		Header: []string{"Run", "Steps", "Training FLOPs", "Seeds", "Final val. loss"},
+		Header: []string{"Run", "Steps", "Training FLOPs", "Seeds", "Final val. loss", "Training time (min)"},
 	}
 	for _, r := range t.Rows {
-		final := "not trained yet"
+		final, minutes := "not trained yet", "—"
 		if len(r.Final) > 0 {
 			final = stats.PlusMinus(r.Final, 4)
 		}
-		eq.Rows = append(eq.Rows, []string{r.Name, fmt.Sprint(r.Steps), fmt.Sprintf("%.4g", r.FLOPs), fmt.Sprint(len(r.Seeds)), final})
+		var secs []float64
+		for _, c := range t.Curves {
+			if c.Row == r.Name && len(c.Seconds) > 0 {
+				secs = append(secs, c.Seconds[len(c.Seconds)-1]/60)
+			}
+		}
+		if len(secs) > 0 {
+			minutes = stats.PlusMinus(secs, 1)
+		}
+		eq.Rows = append(eq.Rows, []string{r.Name, fmt.Sprint(r.Steps), fmt.Sprintf("%.4g", r.FLOPs), fmt.Sprint(len(r.Seeds)), final, minutes})
 	}
-	eq.Notes = []string{"The budget is full-rank's FLOPs in the preset's steps; ReLoRA (R+O+J+WS) and LoRA+WS keep the preset's warm start, restart period and re-warm and train the extra steps their cheaper low-rank steps buy; the control (a full-rank model with ReLoRA's trainable parameter count) trains as many of its steps as the budget buys. Each run's cosine schedule spans its own steps. The width is one at which Table 4 measures ReLoRA's step faster than full-rank's, so the FLOPs saved are time saved too."}
+	eq.Notes = []string{"The budget is full-rank's FLOPs in the preset's steps; ReLoRA (R+O+J+WS) and LoRA+WS keep the preset's warm start, restart period and re-warm and train the extra steps their cheaper low-rank steps buy; the control (a full-rank model with ReLoRA's trainable parameter count) trains as many of its steps as the budget buys. Each run's cosine schedule spans its own steps. The width is one at which Table 4 measures ReLoRA's step faster than full-rank's, so the FLOPs saved are time saved too.", "Training time: each run's measured training-step time (result.json's train_seconds; evaluations left out), runs trained two at a time, one core each; it depends on the machine and its load, unlike every other column. The time figure spreads a run's time over its steps in proportion to their FLOPs: only each curve's end is measured."}
 	if t.Missing > 0 {
 		eq.Notes = append(eq.Notes, fmt.Sprintf("%d of its runs have no result yet: `make budget` trains them (hours on 2 cores).", t.Missing))
 	}
 	b.WriteString("\n" + eq.Markdown())
 	if len(t.Curves) > 0 {
 		fmt.Fprintf(&b, "\n![equal-FLOP budget: loss vs compute](%s.png)\n", BudgetFigure)
+		if hasTime(t.Curves) {
+			fmt.Fprintf(&b, "\n![equal-FLOP budget: loss vs training time](%s.png)\n", TimeFigure)
+		}
 	}
 	b.WriteString("\n#### Claims\n\n")
 	b.WriteString(report.ClaimsMarkdown(t.Claims))
