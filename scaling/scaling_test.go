@@ -73,9 +73,20 @@ func TestScalingTableAndClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, MarkdownFile))
-	for _, want := range []string{"Table 3", "Training tokens", "(400)", "33.81"} {
+	for _, want := range []string{"Table 3", "Training tokens", "(400)", "33.81", FLOPsFigure + ".png"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("scaling.md lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, FLOPsFigure+".svg")); err != nil {
+		t.Error(err)
+	}
+	// Every cell knows its runs' compute, and within a size full training
+	// costs more than ReLoRA (frozen projections, no weight gradient).
+	for _, s := range sizes {
+		full, relora := tab.cell(experiments.RowScalingFull, s.Name), tab.cell(experiments.RowScalingReLoRA, s.Name)
+		if full == nil || relora == nil || !(relora.FLOPs > 0 && relora.FLOPs < full.FLOPs) {
+			t.Errorf("%s: training FLOPs full %v, ReLoRA %v", s.Name, full, relora)
 		}
 	}
 }

@@ -26,6 +26,9 @@ type Cell struct {
 	Trainable int       `json:"trainable_params"`
 	Total     int       `json:"total_params"`
 	Tokens    int       `json:"training_tokens"`
+	// FLOPs is a run's training compute by the FLOP model
+	// (experiments.RunFLOPs): the same for every seed of the cell.
+	FLOPs float64 `json:"training_flops"`
 	// Evals holds the seeds' mean validation perplexity at each evaluated step.
 	Evals map[int]float64 `json:"evals"`
 }
@@ -73,6 +76,9 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		}
 		c.Trainable, c.Total = res.TrainableParams, res.TotalParams
 		c.Tokens = r.Config.Steps * r.Config.Batch * r.Config.Model.SeqLen
+		if c.FLOPs, err = experiments.RunFLOPs(r.Config, r.Config.Steps); err != nil {
+			return nil, fmt.Errorf("scaling: %s at %s: %w", r.Row, r.Size, err)
+		}
 	}
 	for c, byStep := range evals {
 		c.MeanPPL, c.StdPPL = stats.Mean(c.PPLs), stats.Std(c.PPLs)

@@ -17,12 +17,16 @@ const (
 	MarkdownFile = "scaling.md"
 	JSONFile     = "scaling.json"
 	Figure       = "figures/scaling_perplexity_vs_params"
+	FLOPsFigure  = "figures/scaling_perplexity_vs_flops"
 )
 
 // Write renders Tables 2 and 3 (Markdown and JSON) and the figure into dir.
 // It reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
 	if err := t.plot().Save(filepath.Join(dir, Figure), 7.5, 4.5); err != nil {
+		return err
+	}
+	if err := t.flopsPlot().Save(filepath.Join(dir, FLOPsFigure), 7.5, 4.5); err != nil {
 		return err
 	}
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
@@ -60,6 +64,29 @@ func (t *Table) plot() report.LinePlot {
 	return report.LinePlot{Title: "Table 2 — validation perplexity vs model size (band: seed min–max)",
 		XLabel: "total parameters (log scale; ticks: each size's full-rank model)", YLabel: "validation perplexity",
 		LogX: true, XTicks: ticks, Series: series}
+}
+
+// flopsPlot is perplexity against the training compute each cell's run
+// spent (FLOP model), one line per method across the sizes: at equal
+// compute, the lower line is the better use of it.
+func (t *Table) flopsPlot() report.LinePlot {
+	var series []report.Series
+	for _, m := range t.Methods {
+		var x, y, lo, hi []float64
+		for _, s := range t.Sizes {
+			if c := t.cell(m, s.Name); c != nil && len(c.PPLs) > 0 && c.FLOPs > 0 {
+				x = append(x, c.FLOPs/1e12)
+				y = append(y, c.MeanPPL)
+				lo, hi = append(lo, slices.Min(c.PPLs)), append(hi, slices.Max(c.PPLs))
+			}
+		}
+		if len(x) > 0 {
+			series = append(series, report.Series{Name: m, X: x, Y: y, Lo: lo, Hi: hi, Points: true})
+		}
+	}
+	return report.LinePlot{Title: "Table 2 — validation perplexity vs training compute (band: seed min–max)",
+		XLabel: "training compute (TFLOP, FLOP model; log scale; one point per size)", YLabel: "validation perplexity",
+		LogX: true, Series: series}
 }
 
 // Markdown is the whole scaling.md.
@@ -105,6 +132,7 @@ func (t *Table) Markdown() string {
 	b.WriteString("\n#### Claims of the paper's Table 2\n\n")
 	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![perplexity vs size](%s.png)\n", Figure)
+	fmt.Fprintf(&b, "\n![perplexity vs training compute](%s.png)\n", FLOPsFigure)
 	return b.String()
 }
 
