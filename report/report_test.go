@@ -449,6 +449,7 @@ func TestTicks(t *testing.T) {
 		{"steps compacted", 0, 20000, false, []string{"0", "5k", "10k", "15k", "20k"}},
 		{"fractions", 0, 0.78, false, []string{"0.0", "0.2", "0.4", "0.6"}},
 		{"log within a decade still labelled", 2.8, 10.5, true, []string{"4", "6", "8", "10"}},
+		{"log over one to two decades at 1-2-5", 0.003, 0.085, true, []string{"0.005", "0.01", "0.02", "0.05"}},
 		{"log decades (gonum's LogTicks)", 3e-6, 1.2e-3, true, []string{"1e-05", "0.0001", "0.001"}},
 		{"log decades compacted", 2e4, 3e6, true, []string{"0.1M", "1M"}},
 	}

@@ -126,7 +126,40 @@ func (l logTicks) Ticks(lo, hi float64) []plot.Tick {
 	if labels >= 2 {
 		return compact(in)
 	}
+	if ts, n := oneTwoFive(lo, hi); n >= 3 {
+		return compact(ts)
+	}
 	return niceTicks{target: l.target}.Ticks(lo, hi)
+}
+
+// oneTwoFive labels 1, 2 and 5 × 10^k inside [lo, hi] (positive), with
+// unlabelled minor ticks at the other whole multiples of 10^k: on a log axis
+// spanning one to two decades those labels are evenly spread, where linear
+// steps crowd the upper end ("0.05 0.06 0.07 0.08"). It also returns the
+// number of labels.
+func oneTwoFive(lo, hi float64) ([]plot.Tick, int) {
+	if !(lo > 0 && hi > lo) || !finite(hi) {
+		return nil, 0
+	}
+	var out []plot.Tick
+	labels := 0
+	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
+		for m := 1; m <= 9; m++ {
+			// Parsing "me k" gives the float nearest m·10^k (0.02, not
+			// 0.020000000000000004).
+			v, _ := strconv.ParseFloat(strconv.Itoa(m)+"e"+strconv.Itoa(k), 64)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				labels++
+			}
+			out = append(out, t)
+		}
+	}
+	return out, labels
 }
 
 // niceTicks places labelled ticks at multiples of 1, 2, 2.5 or 5 × 10^k,
