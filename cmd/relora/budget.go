@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/relorago/harness/budget"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/train"
 )
 
 // budgetCmd compares the methods at equal training compute: Table 1's runs
@@ -29,7 +31,7 @@ func budgetCmd(args []string) error {
 		_, _, err := m.execute(spec.Runs)
 		return err
 	}
-	t, _, _, err := makeBudget(m, p, spec)
+	t, _, _, err := makeBudget(m, p, spec, true)
 	if err != nil {
 		return err
 	}
@@ -40,9 +42,12 @@ func budgetCmd(args []string) error {
 
 // makeBudget trains (or reuses) Table 1's runs and the equal-FLOP matrix,
 // records both, and writes the budget tables and figures; it returns the
-// table and the equal-FLOP runs with their outcomes (Table 1's runs belong
-// to Table 1's section of the report).
-func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpec) (*budget.Table, []experiments.Run, []runner.Outcome, error) {
+// table and the equal-FLOP runs that have a result, with their outcomes
+// (Table 1's runs belong to Table 1's section of the report). Unless
+// trainMissing, equal-FLOP runs that neither the cache nor the records
+// hold are left untrained and counted as missing: the report renders what
+// exists and says which target trains the rest.
+func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpec, trainMissing bool) (*budget.Table, []experiments.Run, []runner.Outcome, error) {
 	t1Runs, t1Outs, _, err := m.executeAllSeeds(experiments.Ablation(p))
 	if err != nil {
 		return nil, nil, nil, err
@@ -50,16 +55,33 @@ func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpe
 	if err := m.record(t1Outs); err != nil {
 		return nil, nil, nil, err
 	}
-	bRuns, bOuts, _, err := m.executeAllSeeds(spec.Runs)
+	all := experiments.WithSeeds(spec.Runs, runner.IndexSeeds(m.runsDir, m.recordsDir()).Seeds)
+	var have, missing []experiments.Run
+	for _, r := range all {
+		if trainMissing || runner.Missing([]train.Config{r.Config}, m.runsDir, m.recordsDir()) == 0 {
+			have = append(have, r)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	outs, _, err := m.execute(have)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := m.record(bOuts); err != nil {
+	if err := m.record(outs); err != nil {
 		return nil, nil, nil, err
+	}
+	bRuns, bOuts := have, outs
+	for _, r := range missing {
+		bRuns = append(bRuns, r)
+		bOuts = append(bOuts, runner.Outcome{Config: r.Config, Err: errNotTrained})
 	}
 	t, err := budget.Build(p, spec, t1Runs, t1Outs, bRuns, bOuts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return t, bRuns, bOuts, budget.Write(m.results, t)
+	return t, have, outs, budget.Write(m.results, t)
 }
+
+// errNotTrained stands for an equal-FLOP run the report did not train.
+var errNotTrained = errors.New("not trained yet")

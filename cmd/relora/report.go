@@ -58,7 +58,11 @@ func reportCmd(args []string) error {
 	for _, part := range parts {
 		fmt.Fprintf(os.Stderr, "%s:\n", part.name)
 		if part.runs != nil && !trainMissing && !m.verify {
-			runs, err := part.runs()
+			needs := part.runs
+			if part.needs != nil {
+				needs = part.needs
+			}
+			runs, err := needs()
 			if err != nil {
 				return fmt.Errorf("%s: %w", part.name, err)
 			}
@@ -90,7 +94,10 @@ func reportCmd(args []string) error {
 type reportPart struct {
 	name, file, target string
 	runs               func() ([]experiments.Run, error)
-	make               func() (paperreport.Section, error)
+	// needs, when set, are the runs without which the section cannot
+	// render (default: runs); the section shows what it has of the rest.
+	needs func() ([]experiments.Run, error)
+	make  func() (paperreport.Section, error)
 }
 
 // reportParts lists the report's sections in order. Table 1, the budget
@@ -143,12 +150,15 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				}
 				return append(experiments.Ablation(threeSeeds), spec.Runs...), nil
 			},
+			// The section renders once Table 1's runs exist; equal-FLOP
+			// runs not trained yet are listed as missing in it.
+			needs: func() ([]experiments.Run, error) { return experiments.Ablation(threeSeeds), nil },
 			make: func() (paperreport.Section, error) {
 				spec, err := experiments.Budget(threeSeeds)
 				if err != nil {
 					return paperreport.Section{}, err
 				}
-				t, runs, outs, err := makeBudget(m, threeSeeds, spec)
+				t, runs, outs, err := makeBudget(m, threeSeeds, spec, measureMissing || m.verify)
 				if err != nil {
 					return paperreport.Section{}, err
 				}

@@ -38,10 +38,13 @@ func TestReportNamesACorruptTable4(t *testing.T) {
 	}
 }
 
-// The report's loss-against-compute section waits for the equal-FLOP runs
-// as well as Table 1's, and names `make budget` as what trains them.
+// The report's loss-against-compute section lists the equal-FLOP runs
+// beside Table 1's (for -print-commands), names `make budget` as what
+// trains them, and needs only Table 1's to render.
 func TestReportHasTheBudgetSection(t *testing.T) {
-	p, _ := experiments.Get("quick")
+	// The default preset: the quick one's budget width is Table 1's, so its
+	// full-rank budget run is Table 1's own.
+	p, _ := experiments.Get("default")
 	spec, err := experiments.Budget(p)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +63,24 @@ func TestReportHasTheBudgetSection(t *testing.T) {
 		}
 		for _, c := range experiments.Configs(append(experiments.Ablation(p), spec.Runs...)) {
 			if !have[runner.Hash(c)] {
-				t.Fatalf("the budget section does not wait for run %s (%s)", runner.Hash(c), c.ReLoRA.Method)
+				t.Fatalf("the budget section does not list run %s (%s)", runner.Hash(c), c.ReLoRA.Method)
+			}
+		}
+		needs, err := part.needs()
+		if err != nil || len(needs) == 0 {
+			t.Fatalf("the budget section needs %d runs (%v), want Table 1's", len(needs), err)
+		}
+		budgetRun := map[string]bool{}
+		for _, c := range experiments.Configs(spec.Runs) {
+			budgetRun[runner.Hash(c)] = true
+		}
+		table1Row := map[string]bool{}
+		for _, r := range experiments.Ablation(p) {
+			table1Row[r.Row] = true
+		}
+		for _, r := range needs {
+			if budgetRun[runner.Hash(r.Config)] || !table1Row[r.Row] {
+				t.Errorf("the budget section needs %s seed %d to render, want only Table 1's runs", r.Row, r.Seed)
 			}
 		}
 		return
