@@ -66,24 +66,7 @@ func lossPlot(title string, cs []Curve, rows []string) report.LinePlot {
 		}
 	}
 	unit, name := flopUnit(top)
-	var series []report.Series
-	for _, row := range rows {
-		m, ok := means[row]
-		if !ok {
-			continue
-		}
-		var x, y, lo, hi []float64
-		for i, f := range m[0] {
-			if f == 0 {
-				continue
-			}
-			x, y, lo, hi = append(x, f/unit), append(y, m[1][i]), append(lo, m[2][i]), append(hi, m[3][i])
-		}
-		if len(x) == 0 {
-			continue
-		}
-		series = append(series, report.Series{Name: row, X: x, Y: y, Lo: lo, Hi: hi, Points: len(x) <= 30})
-	}
+	series := meanSeries(means, rows, unit)
 	if len(series) == 0 {
 		series = []report.Series{{Name: "no runs", X: []float64{0}, Y: []float64{0}}}
 	}
@@ -107,7 +90,18 @@ func flopUnit(top float64) (float64, string) {
 // timePlot is validation loss against measured training time (minutes),
 // like lossPlot; false when no run has a measured time.
 func timePlot(title string, cs []Curve, rows []string) (report.LinePlot, bool) {
-	means := meanCurves(cs, rows, true)
+	series := meanSeries(meanCurves(cs, rows, true), rows, 60)
+	if len(series) == 0 {
+		return report.LinePlot{}, false
+	}
+	return report.LinePlot{Title: title, XLabel: "training time (minutes on one core, measured; band: seed min–max)",
+		YLabel: "validation loss (nats/byte)", Series: series}, true
+}
+
+// meanSeries turns meanCurves' rows into lines with min–max bands, x
+// divided by unit; the untrained evaluation (x = 0) is left out so that
+// the curves' ends, where the rows differ, fill the axis.
+func meanSeries(means map[string][4][]float64, rows []string, unit float64) []report.Series {
 	var series []report.Series
 	for _, row := range rows {
 		m, ok := means[row]
@@ -115,21 +109,17 @@ func timePlot(title string, cs []Curve, rows []string) (report.LinePlot, bool) {
 			continue
 		}
 		var x, y, lo, hi []float64
-		for i, sec := range m[0] {
-			if sec == 0 {
+		for i, v := range m[0] {
+			if v == 0 {
 				continue
 			}
-			x, y, lo, hi = append(x, sec/60), append(y, m[1][i]), append(lo, m[2][i]), append(hi, m[3][i])
+			x, y, lo, hi = append(x, v/unit), append(y, m[1][i]), append(lo, m[2][i]), append(hi, m[3][i])
 		}
 		if len(x) > 0 {
 			series = append(series, report.Series{Name: row, X: x, Y: y, Lo: lo, Hi: hi, Points: len(x) <= 30})
 		}
 	}
-	if len(series) == 0 {
-		return report.LinePlot{}, false
-	}
-	return report.LinePlot{Title: title, XLabel: "training time (minutes on one core, measured; band: seed min–max)",
-		YLabel: "validation loss (nats/byte)", Series: series}, true
+	return series
 }
 
 // hasTime says whether any curve has a measured training time.
