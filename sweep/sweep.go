@@ -43,12 +43,18 @@ type Point struct {
 	PPL    map[string]float64 `json:"mean_perplexity"` // per method
 }
 
-// Result is one sweep.
+// Result is one sweep. A sweep with runs that have no result yet has no
+// points: half a sweep would draw a trend from the points that happened to
+// finish first.
 type Result struct {
 	experiments.Sweep
-	Points  []Point `json:"points"`
-	Summary string  `json:"summary"` // where the method's advantage holds
+	Points  []Point `json:"points,omitempty"`
+	Summary string  `json:"summary,omitempty"` // where the method's advantage holds
+	Missing int     `json:"missing_runs,omitempty"`
 }
+
+// Done says whether every run of the sweep has a result.
+func (r Result) Done() bool { return r.Missing == 0 }
 
 // Table is every sweep.
 type Table struct {
@@ -56,17 +62,21 @@ type Table struct {
 	Sweeps []Result `json:"sweeps"`
 }
 
-// Build reads the sweeps' outcomes (runs from experiments.Sweeps, in order).
+// Build reads the sweeps' outcomes (runs from experiments.Sweeps, in order,
+// plus any extra seeds). An outcome without a result (not trained yet, or
+// failed) leaves its sweep unrendered, counted in Missing.
 func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
 	if len(runs) != len(outs) {
 		return nil, fmt.Errorf("sweep: %d runs but %d outcomes", len(runs), len(outs))
 	}
 	// (point, method) → seed → perplexity
 	ppl := map[[2]string]map[uint64]float64{}
+	missing := map[string]int{} // point → runs without a result
 	for i, r := range runs {
 		res := outs[i].Result
 		if res == nil {
-			return nil, fmt.Errorf("sweep: %s at %s seed %d has no result (%v)", r.Row, r.Size, r.Seed, outs[i].Err)
+			missing[r.Size]++
+			continue
 		}
 		k := [2]string{r.Size, r.Row}
 		if ppl[k] == nil {
@@ -77,6 +87,13 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 	t := &Table{Preset: p.Name}
 	for _, sw := range sweeps {
 		res := Result{Sweep: sw}
+		for _, label := range sw.Points {
+			res.Missing += missing[label]
+		}
+		if !res.Done() {
+			t.Sweeps = append(t.Sweeps, res)
+			continue
+		}
 		for i, label := range sw.Points {
 			pt := Point{Label: label, Value: sw.Values[i], Preset: i == sw.Preset, PPL: map[string]float64{}}
 			for _, m := range sw.Methods {

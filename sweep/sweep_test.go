@@ -104,3 +104,48 @@ func TestFigureStyles(t *testing.T) {
 		}
 	}
 }
+
+// A sweep with a run not trained yet renders as "not run yet" with its
+// count and no figure, while the complete sweeps render as usual.
+func TestIncompleteSweepIsListedNotDrawn(t *testing.T) {
+	p, _ := experiments.Get("default")
+	p.Seeds = []uint64{1, 2}
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]runner.Outcome, len(runs))
+	dropped := 0
+	for i, r := range runs {
+		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
+			FinalVal: train.Eval{Loss: 1, Perplexity: train.Number(math.E)}}}
+		if r.Size == "rank 2" && r.Seed == 2 {
+			outs[i].Result = nil
+			dropped++
+		}
+	}
+	tab, err := Build(p, sweeps, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, tab); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	for _, r := range tab.Sweeps {
+		_, statErr := os.Stat(filepath.Join(dir, Figure(r)+".png"))
+		if r.Name == "rank" {
+			if r.Done() || r.Missing != dropped || len(r.Points) != 0 || statErr == nil {
+				t.Errorf("rank: done %v, missing %d (want %d), %d points, figure %v", r.Done(), r.Missing, dropped, len(r.Points), statErr)
+			}
+			continue
+		}
+		if !r.Done() || len(r.Points) != len(r.Sweep.Points) || statErr != nil {
+			t.Errorf("%s: done %v, %d points, figure %v", r.Name, r.Done(), len(r.Points), statErr)
+		}
+	}
+	if want := "Not run yet: 3 of its runs have no result"; dropped != 3 || !strings.Contains(string(md), want) {
+		t.Errorf("dropped %d; sweep.md lacks %q:\n%s", dropped, want, md)
+	}
+}

@@ -14,6 +14,9 @@ import (
 // reads nothing: everything comes from t.
 func Write(dir string, t *Table) error {
 	for _, r := range t.Sweeps {
+		if !r.Done() {
+			continue
+		}
 		if err := r.plot().Save(filepath.Join(dir, Figure(r)), 7, 4.2); err != nil {
 			return fmt.Errorf("sweep %s: %w", r.Name, err)
 		}
@@ -70,6 +73,10 @@ func (t *Table) Markdown() string {
 	var b strings.Builder
 	for _, r := range t.Sweeps {
 		fmt.Fprintf(&b, "#### %s\n\n%s\n\n", strings.ToUpper(r.Name[:1])+r.Name[1:], r.Statement)
+		if !r.Done() {
+			fmt.Fprintf(&b, "Not run yet: %d of its runs have no result; `make sweep` trains them (README, \"Cost\", has the time).\n\n", r.Missing)
+			continue
+		}
 		tab := report.Table{Header: []string{r.Param}, Align: []report.Align{report.AlignLeft}}
 		for _, m := range r.Methods {
 			tab.Header = append(tab.Header, m+" ppl")

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/relorago/harness/budget"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
-	"github.com/relorago/harness/train"
 )
 
 // budgetCmd compares the methods at equal training compute: Table 1's runs
@@ -55,26 +53,9 @@ func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpe
 	if err := m.record(t1Outs); err != nil {
 		return nil, nil, nil, err
 	}
-	all := experiments.WithSeeds(spec.Runs, runner.IndexSeeds(m.runsDir, m.recordsDir()).Seeds)
-	var have, missing []experiments.Run
-	for _, r := range all {
-		if trainMissing || runner.Missing([]train.Config{r.Config}, m.runsDir, m.recordsDir()) == 0 {
-			have = append(have, r)
-		} else {
-			missing = append(missing, r)
-		}
-	}
-	outs, _, err := m.execute(have)
+	have, outs, bRuns, bOuts, err := m.executeAvailable(spec.Runs, trainMissing)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if err := m.record(outs); err != nil {
-		return nil, nil, nil, err
-	}
-	bRuns, bOuts := have, outs
-	for _, r := range missing {
-		bRuns = append(bRuns, r)
-		bOuts = append(bOuts, runner.Outcome{Config: r.Config, Err: errNotTrained})
 	}
 	t, err := budget.Build(p, spec, t1Runs, t1Outs, bRuns, bOuts)
 	if err != nil {
@@ -82,6 +63,3 @@ func makeBudget(m *matrixFlags, p experiments.Preset, spec experiments.BudgetSpe
 	}
 	return t, have, outs, budget.Write(m.results, t)
 }
-
-// errNotTrained stands for an equal-FLOP run the report did not train.
-var errNotTrained = errors.New("not trained yet")

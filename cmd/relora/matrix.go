@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -75,6 +76,37 @@ func (m *matrixFlags) executeAllSeeds(runs []experiments.Run) ([]experiments.Run
 	outs, done, err := m.execute(runs)
 	return runs, outs, done, err
 }
+
+// executeAvailable is executeAllSeeds for a table that renders what exists:
+// unless trainMissing, runs that neither the cache nor the records hold
+// are left untrained. It records the runs it has and returns them with
+// their outcomes (have, outs), and all runs with an errNotTrained outcome
+// for each one left out (all, allOuts), for the table to count as missing.
+func (m *matrixFlags) executeAvailable(runs []experiments.Run, trainMissing bool) (have []experiments.Run, outs []runner.Outcome, all []experiments.Run, allOuts []runner.Outcome, err error) {
+	var missing []experiments.Run
+	for _, r := range experiments.WithSeeds(runs, runner.IndexSeeds(m.runsDir, m.recordsDir()).Seeds) {
+		if trainMissing || runner.Missing([]train.Config{r.Config}, m.runsDir, m.recordsDir()) == 0 {
+			have = append(have, r)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	if outs, _, err = m.execute(have); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err = m.record(outs); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	all, allOuts = append([]experiments.Run(nil), have...), append([]runner.Outcome(nil), outs...)
+	for _, r := range missing {
+		all = append(all, r)
+		allOuts = append(allOuts, runner.Outcome{Config: r.Config, Err: errNotTrained})
+	}
+	return have, outs, all, allOuts, nil
+}
+
+// errNotTrained stands for a run a rendering command did not train.
+var errNotTrained = errors.New("not trained yet")
 
 // record writes or checks the run records of outs (see runner.Record) and
 // points outs at them; it says on stderr how reruns compare with records.

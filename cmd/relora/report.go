@@ -180,8 +180,11 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				_, runs, err := experiments.Sweeps(threeSeeds)
 				return runs, err
 			},
+			// The section renders once one sweep is complete; the others
+			// say how many of their runs are missing.
+			needs: func() ([]experiments.Run, error) { return mostCompleteSweep(m, threeSeeds) },
 			make: func() (paperreport.Section, error) {
-				t, runs, outs, err := makeSweep(m, threeSeeds)
+				t, runs, outs, err := makeSweep(m, threeSeeds, measureMissing || m.verify)
 				if err != nil {
 					return paperreport.Section{}, err
 				}

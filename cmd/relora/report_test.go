@@ -9,6 +9,7 @@ import (
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/throughput"
+	"github.com/relorago/harness/train"
 )
 
 func TestReportReusesTable4OfTheSamePreset(t *testing.T) {
@@ -86,4 +87,52 @@ func TestReportHasTheBudgetSection(t *testing.T) {
 		return
 	}
 	t.Fatal("no report section is trained by `make budget`")
+}
+
+// The sweep section renders once one sweep is complete: it needs the runs
+// of the sweep with the fewest missing, here the reset-interval sweep,
+// whose runs alone are in the cache.
+func TestReportSweepSectionNeedsOneCompleteSweep(t *testing.T) {
+	p, _ := experiments.Get("default")
+	p.Seeds = seedsUpTo(reportSeeds)
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &matrixFlags{results: t.TempDir(), runsDir: t.TempDir()}
+	reset := map[string]bool{}
+	for _, label := range sweeps[0].Points {
+		reset[label] = true
+	}
+	for _, r := range runs {
+		if !reset[r.Size] {
+			continue
+		}
+		dir := filepath.Join(m.runsDir, runner.Hash(r.Config))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, train.ResultFile), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, part := range reportParts(m, p, false, false) {
+		if part.target != "sweep" {
+			continue
+		}
+		needs, err := part.needs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := runner.Missing(experiments.Configs(needs), m.runsDir, m.recordsDir()); n != 0 || len(needs) == 0 {
+			t.Fatalf("the sweep section needs %d runs, %d of them missing; want the complete reset sweep", len(needs), n)
+		}
+		for _, r := range needs {
+			if !reset[r.Size] {
+				t.Errorf("the sweep section needs %s at %s", r.Row, r.Size)
+			}
+		}
+		return
+	}
+	t.Fatal("no report section is trained by `make sweep`")
 }
