@@ -17,7 +17,8 @@ import (
 // Series is one line of a line plot. Its style comes from its method
 // (MethodStyle of Method, or of Name when Method is empty), so a method
 // looks the same in every figure whatever the order of the series; series
-// that are not a method get palette colours by position.
+// that are not a method get palette colours by position, one colour per
+// distinct Method (or Name).
 type Series struct {
 	Name   string // legend label; empty = not listed in the legend
 	Method string // style key when Name is not the method's name (e.g. "ReLoRA q")

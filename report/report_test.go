@@ -633,6 +633,12 @@ func TestMethodStyleIsTheSameAcrossFigures(t *testing.T) {
 	if sv[0].Color != vermillion || sv[1].Color != vermillion || reflect.DeepEqual(sv[0].Dashes, sv[1].Dashes) || sv[0].Glyph == sv[1].Glyph {
 		t.Errorf("variants %+v", sv)
 	}
+	// Series sharing a key that is not a method share its colour; another
+	// key gets another colour.
+	sk, _ := LinePlot{Series: []Series{{Name: "a", Method: "r 8"}, {Name: "a model", Method: "r 8", Variant: 1}, {Name: "b", Method: "r 4"}}}.styles()
+	if sk[0].Color != sk[1].Color || sk[0].Color == sk[2].Color || reflect.DeepEqual(sk[0].Dashes, sk[1].Dashes) {
+		t.Errorf("shared non-method key: %+v", sk)
+	}
 }
 
 // The legend stands beside the data area, never on it.

@@ -126,6 +126,8 @@ type styleKey struct {
 
 // resolveStyles gives each series its method's style; the others get
 // palette colours by position, skipping colours the figure's methods use.
+// Series that share a key that is not a method share its colour (one
+// configuration drawn several ways, told apart by Variant).
 func resolveStyles(keys []styleKey) []Style {
 	used := map[color.NRGBA]bool{}
 	for _, k := range keys {
@@ -143,15 +145,19 @@ func resolveStyles(keys []styleKey) []Style {
 		free = palette
 	}
 	out := make([]Style, len(keys))
-	n := 0
+	slot := map[string]int{} // non-method key → its palette position
 	for i, k := range keys {
 		s, ok := MethodStyle(k.method)
 		if !ok {
+			n, seen := slot[k.method]
+			if !seen {
+				n = len(slot)
+				slot[k.method] = n
+			}
 			s = Style{Color: free[n%len(free)], Width: lineWidth, Glyph: glyphShapes[n%len(glyphShapes)]}
 			if n >= len(free) { // the colours wrapped around: dot the line
 				s.Dashes = variantDashes[2]
 			}
-			n++
 		}
 		if v := k.variant; v > 0 {
 			s.Dashes = variantDashes[v%len(variantDashes)]

@@ -37,9 +37,12 @@ func (t *Table) WidthPlot() report.LinePlot {
 		dims = append(dims, float64(w.Dim))
 		ticks = append(ticks, report.Tick{Value: float64(w.Dim), Label: fmt.Sprint(w.Dim)})
 	}
+	// Every line is ReLoRA: the colour tells the rank, the dash what was
+	// drawn (measured on one core, the FLOP model, two threads).
 	measured := func(name string, variant int, rankOf func(Width) int, threads int, band bool) (report.Series, report.Series) {
-		s := report.Series{Name: name, Method: "ReLoRA", Variant: variant, Points: true}
-		m := report.Series{Name: "FLOP model, " + strings.SplitN(name, ",", 2)[0], Method: "ReLoRA", Variant: variant + 1, Dashed: true}
+		rank := strings.SplitN(name, ",", 2)[0]
+		s := report.Series{Name: name, Method: rank, Variant: variant, Points: true}
+		m := report.Series{Name: "FLOP model, " + rank, Method: rank, Variant: 1, Dashed: true}
 		for _, w := range t.Widths {
 			c, ok := t.Cell(w.Dim, rankOf(w), true, threads)
 			if !ok {
@@ -58,8 +61,8 @@ func (t *Table) WidthPlot() report.LinePlot {
 		return s, m
 	}
 	main, mainModel := measured("r = d/8, 1 core", 0, Width.MainRank, 1, true)
-	thin, thinModel := measured("r = d/16, 1 core", 2, func(w Width) int { return w.Ranks[len(w.Ranks)-1] }, 1, true)
-	two, _ := measured("r = d/8, 2 threads", 3, Width.MainRank, 2, false)
+	thin, thinModel := measured("r = d/16, 1 core", 0, func(w Width) int { return w.Ranks[len(w.Ranks)-1] }, 1, true)
+	two, _ := measured("r = d/8, 2 threads", 2, Width.MainRank, 2, false)
 	series := []report.Series{main, mainModel, thin, thinModel, two}
 	series = nonEmpty(series)
 	if len(dims) > 0 {
