@@ -6,6 +6,7 @@
 package runner
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -127,7 +129,13 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			}
 		}()
 	}
-	for _, i := range todo {
+	// Seed by seed, in the given order within a seed: a matrix stopped
+	// part-way (a long one trained in several sittings) leaves whole seeds
+	// finished, so its table can render, rather than all seeds of a few
+	// rows.
+	start := slices.Clone(todo)
+	slices.SortStableFunc(start, func(a, b int) int { return cmp.Compare(out[a].Config.Seed, out[b].Config.Seed) })
+	for _, i := range start {
 		jobs <- i
 	}
 	close(jobs)

@@ -105,3 +105,29 @@ func TestWriteCommandsListsUnfinishedRuns(t *testing.T) {
 		}
 	}
 }
+
+// Runs start seed by seed, in the given order within a seed, so a matrix
+// stopped part-way leaves whole seeds finished. With one worker, the log
+// lists them in the order they started.
+func TestRunsStartSeedBySeed(t *testing.T) {
+	configs := []train.Config{nano(t, 2, 1e-3), nano(t, 1, 1e-3), nano(t, 2, 3e-3), nano(t, 1, 3e-3)}
+	var log bytes.Buffer
+	if _, err := Execute(configs, Options{RunsDir: t.TempDir(), Jobs: 1, Log: &log, Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, line := range strings.Split(log.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "✓" {
+			dirs = append(dirs, f[1])
+		}
+	}
+	want := []int{1, 3, 0, 2}
+	if len(dirs) != len(want) {
+		t.Fatalf("log lists %d finished runs, want %d:\n%s", len(dirs), len(want), log.String())
+	}
+	for k, i := range want {
+		if d := Dir("", configs[i]); filepath.Base(dirs[k]) != filepath.Base(d) {
+			t.Errorf("run %d to finish is %s, want config %d (seed %d)", k+1, dirs[k], i, configs[i].Seed)
+		}
+	}
+}
