@@ -65,9 +65,11 @@ throughput: build
 budget: build
 	bin/relora budget -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
-# Tables 2 and 3: methods across model sizes (long: see README for the cost).
+# Tables 2 and 3: methods across model sizes over 3 seeds unless SEEDS is set
+# (long: see README for the cost; interrupted runs resume from their last
+# checkpoint, so it can be trained in several sittings).
 scaling: build
-	bin/relora scaling $(MATRIX) -verify
+	bin/relora scaling -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 
 # Sensitivity sweeps: reset interval, rank and pruning ratio around the
 # preset, ReLoRA against its baselines over 3 seeds (unless SEEDS is set);

@@ -159,3 +159,33 @@ func TestFigureLabelsEverySize(t *testing.T) {
 		}
 	}
 }
+
+// A matrix trained part-way: a cell with fewer seeds than the others says
+// so, and the note says what the numbers are over.
+func TestCellWithFewerSeedsSaysSo(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	p.Seeds = []uint64{1, 2}
+	all, _ := experiments.Scaling(p)
+	sizes, _ := experiments.Ladder(p)
+	var runs []experiments.Run
+	for _, r := range all {
+		if r.Seed == 2 && r.Row == experiments.RowScalingLoRA && r.Size == sizes[0].Name {
+			continue // not trained yet
+		}
+		runs = append(runs, r)
+	}
+	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
+		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := tab.Markdown()
+	if strings.Count(md, "[1 seed]") != 1 || !strings.Contains(md, "Mean ± std over 2 seeds; a cell with fewer") {
+		t.Errorf("scaling.md does not mark the one-seed cell:\n%s", md)
+	}
+	tab, _ = Build(p, all, fake(all, sizes, base, nil))
+	if md := tab.Markdown(); strings.Contains(md, "seed]") || !strings.Contains(md, "Mean ± std over 2 seeds.") {
+		t.Errorf("complete matrix:\n%s", md)
+	}
+}

@@ -112,7 +112,7 @@ func (t *Table) Markdown() string {
 		}
 	}
 	ours.Rows = append(ours.Rows, tokens)
-	ours.Notes = []string{"Control: a full-rank model whose total parameters match ReLoRA's trainable ones at that size. Rank r = d/8 at every size."}
+	ours.Notes = []string{t.seedNote(), "Control: a full-rank model whose total parameters match ReLoRA's trainable ones at that size. Rank r = d/8 at every size."}
 	b.WriteString(ours.Markdown())
 
 	paper := report.Table{Title: "The paper's Table 2 (C4, for comparison of orderings)", Header: append([]string{""}, experiments.PaperSizes...)}
@@ -145,7 +145,42 @@ func (t *Table) cellText(method, size string) string {
 	if c.Diverged > 0 {
 		s = fmt.Sprintf("diverged %d/%d (%s)", c.Diverged, c.Diverged+len(c.PPLs), s)
 	}
+	if n := c.seeds(); n < t.maxSeeds() {
+		s += fmt.Sprintf(" [%d seed%s]", n, map[bool]string{true: "s"}[n != 1])
+	}
 	return fmt.Sprintf("%s (%s)", s, params(c.Trainable))
+}
+
+// seeds counts the cell's runs, diverged ones included.
+func (c *Cell) seeds() int { return len(c.PPLs) + c.Diverged }
+
+// maxSeeds is the most seeds any cell has.
+func (t *Table) maxSeeds() int {
+	n := 0
+	for _, bySize := range t.Cells {
+		for _, c := range bySize {
+			n = max(n, c.seeds())
+		}
+	}
+	return n
+}
+
+// seedNote says what a cell's number is over; a matrix trained part-way
+// has cells with fewer seeds, each marked.
+func (t *Table) seedNote() string {
+	n := t.maxSeeds()
+	if n <= 1 {
+		return "One seed per cell."
+	}
+	note := fmt.Sprintf("Mean ± std over %d seeds", n)
+	for _, bySize := range t.Cells {
+		for _, c := range bySize {
+			if c.seeds() < n {
+				return note + "; a cell with fewer (the matrix is trained part-way) says so in brackets."
+			}
+		}
+	}
+	return note + "."
 }
 
 // table3 is the largest size at 50%, 67% and 100% of training (the paper:
