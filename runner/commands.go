@@ -13,6 +13,7 @@ import (
 // command per run not yet finished, so an existing scheduler (a Slurm job
 // array, a Kubernetes indexed Job, GNU parallel over ssh) can spread the
 // matrix over machines; `relora report` then gathers the runs/ folders.
+// Paths are shell-quoted, so a folder with spaces or quotes stays one word.
 func WriteCommands(configs []train.Config, runsDir, binary string, w io.Writer) error {
 	seen := map[string]bool{}
 	for _, cfg := range configs {
@@ -33,9 +34,9 @@ func WriteCommands(configs []train.Config, runsDir, binary string, w io.Writer) 
 		}
 		from := "" // the checkpoint a run starts from (a warm start, or a fine-tuning run's pre-trained model)
 		if cfg.WarmStartFrom != "" {
-			from = " -warm-start-from " + cfg.WarmStartFrom
+			from = " -warm-start-from " + ShellQuote(cfg.WarmStartFrom)
 		}
-		if _, err := fmt.Fprintf(w, "%s train -config %s -out %s%s -threads 1 -quiet\n", binary, path, dir, from); err != nil {
+		if _, err := fmt.Fprintf(w, "%s train -config %s -out %s%s -threads 1 -quiet\n", ShellQuote(binary), ShellQuote(path), ShellQuote(dir), from); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,6 +104,24 @@ func TestWriteCommandsListsUnfinishedRuns(t *testing.T) {
 		if err != nil || !bytes.Contains(b, []byte(`"steps": 12`)) {
 			t.Fatalf("command %q: config %s not written (%v)", l, path, err)
 		}
+	}
+}
+
+// A runs folder with a space and a quote in its name stays one word when
+// the shell reads the command.
+func TestWriteCommandsQuotesPaths(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my runs", "bob's")
+	var buf bytes.Buffer
+	if err := WriteCommands([]train.Config{nano(t, 1, 1e-3)}, dir, "/opt/re lora", &buf); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("sh", "-c", `eval "set -- $1"; printf '%s\n' "$@"`, "sh", strings.TrimSpace(buf.String())).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(args) != 9 || args[0] != "/opt/re lora" || args[3] != filepath.Join(Dir(dir, nano(t, 1, 1e-3)), train.ConfigFile) || args[5] != Dir(dir, nano(t, 1, 1e-3)) {
+		t.Errorf("the shell reads %q from %q", args, buf.String())
 	}
 }
 
