@@ -226,3 +226,38 @@ func TestTrainingLossAxisSkipsTheInitialDrop(t *testing.T) {
 		t.Errorf("range [%g, %g], want about [1.9, 2.9] padded (the straying seed's 2.9 included)", r.lo, r.hi)
 	}
 }
+
+// "Full-rank is best" names the row that keeps it from a clean win: here
+// +R+O, below full-rank in one seed and far above it in another, not the
+// closest row (which full-rank beats beyond the noise).
+func TestFullIsBestNamesTheRowWithinTheNoise(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	p.Seeds = []uint64{1, 2, 3}
+	runs := experiments.Ablation(p)
+	loss := map[string]float64{
+		experiments.RowFull: 3.0, experiments.RowReLoRA: 3.1, experiments.RowLoRAWS: 3.2,
+		"+R+O+J": 3.3, "LoRA": 3.4, "+R+J": 3.45, "+R": 3.45, "+R+O": 3.5,
+	}
+	outs := fakeOutcomes(t, runs, loss, "")
+	for i, r := range runs {
+		if r.Row == "+R+O" {
+			l := map[uint64]float64{1: 4.5, 2: 2.9, 3: 3.6}[r.Seed]
+			outs[i].Result.FinalVal = train.Eval{Loss: l, Perplexity: train.Number(math.Exp(l))}
+		}
+	}
+	tab, err := Build(p, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tab.Claims {
+		if c.Statement != "Full-rank training is best" {
+			continue
+		}
+		if c.Verdict != report.Inconclusive || !strings.Contains(c.Evidence, "better than 6 of 7 rows") ||
+			!strings.Contains(c.Evidence, "within the seed noise against +R+O") {
+			t.Errorf("%s: %s", c.Verdict, c.Evidence)
+		}
+		return
+	}
+	t.Fatal("no full-rank claim")
+}
