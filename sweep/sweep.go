@@ -31,7 +31,8 @@ type Gap struct {
 	Hi       float64        `json:"-"`
 	Interval *[2]float64    `json:"interval,omitempty"` // [Lo, Hi] when there is one
 	Seeds    int            `json:"seeds"`
-	Verdict  report.Verdict `json:"verdict"` // "method beats baseline" at this point
+	Better   int            `json:"better_seeds"` // seeds where the method's perplexity is lower
+	Verdict  report.Verdict `json:"verdict"`      // "method beats baseline" at this point
 }
 
 // Point is one value of the swept parameter.
@@ -115,6 +116,11 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 				iv := stats.MeanInterval(d)
 				g := Gap{Method: pair[0], Baseline: pair[1], Mean: iv.Mean, Lo: iv.Lo, Hi: iv.Hi, Seeds: iv.N,
 					Verdict: report.JudgeBelow(iv, 0)}
+				for _, x := range d {
+					if x < 0 {
+						g.Better++
+					}
+				}
 				if iv.N >= 2 {
 					g.Interval = &[2]float64{iv.Lo, iv.Hi}
 				}

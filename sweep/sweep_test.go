@@ -45,6 +45,12 @@ func TestSweepGapsAndSummary(t *testing.T) {
 			t.Errorf("%s: %s (%+v), want %s", pt.Label, pt.Gaps[0].Verdict, pt.Gaps[0], want[i])
 		}
 	}
+	if g := reset.Points[0].Gaps[0]; g.Better != 3 || g.Seeds != 3 {
+		t.Errorf("reset 150: ReLoRA better in %d of %d seeds, want 3 of 3", g.Better, g.Seeds)
+	}
+	if g := reset.Points[3].Gaps[0]; g.Better != 0 {
+		t.Errorf("reset 1200: ReLoRA better in %d seeds, want 0", g.Better)
+	}
 	if !strings.Contains(reset.Summary, "ahead at reset 150, reset 300") || !strings.Contains(reset.Summary, "behind at reset 1200") {
 		t.Errorf("summary: %s", reset.Summary)
 	}
@@ -53,7 +59,7 @@ func TestSweepGapsAndSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, MarkdownFile))
-	for _, s := range []string{"reset 600 (preset)", "✅", "❌", "❔", Figure(reset) + ".png"} {
+	for _, s := range []string{"reset 600 (preset)", "✅ 3/3", "❌ 0/3", "❔", Figure(reset) + ".png"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("sweep.md lacks %q", s)
 		}

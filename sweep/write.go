@@ -104,7 +104,7 @@ func (t *Table) Markdown() string {
 	}
 	b.WriteString("Each gap is the mean over seeds of the per-seed perplexity difference (same seed: same data order and " +
 		"initialisation) with its 95% paired Student-t interval; ✅ the whole interval is below 0 (the method is better), " +
-		"❌ above 0, ❔ it contains 0.\n")
+		"❌ above 0, ❔ it contains 0; k/n: the method is better in k of the n seeds.\n")
 	return b.String()
 }
 
@@ -113,5 +113,5 @@ func gapCell(g Gap) string {
 	if g.Seeds < 2 {
 		return fmt.Sprintf("%+.3f (1 seed) %s", g.Mean, mark)
 	}
-	return fmt.Sprintf("%+.3f [%+.3f, %+.3f] %s", g.Mean, g.Lo, g.Hi, mark)
+	return fmt.Sprintf("%+.3f [%+.3f, %+.3f] %s %d/%d", g.Mean, g.Lo, g.Hi, mark, g.Better, g.Seeds)
 }
