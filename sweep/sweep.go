@@ -102,6 +102,7 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 				for _, v := range ppl[[2]string{label, m}] {
 					xs = append(xs, v)
 				}
+				sortFloats(xs) // map order would change the sum's last bit
 				pt.PPL[m] = stats.Mean(xs)
 			}
 			for _, pair := range sw.Pairs {
