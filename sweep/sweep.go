@@ -7,6 +7,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/relorago/harness/experiments"
@@ -135,15 +136,9 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 	return t, nil
 }
 
-// sortFloats orders differences so the interval's float sums do not depend
-// on map order.
-func sortFloats(xs []float64) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
-}
+// sortFloats orders values so float sums over them do not depend on map
+// order.
+func sortFloats(xs []float64) { slices.Sort(xs) }
 
 // summarize says, per pair, at which points the method beats its baseline
 // beyond the noise, where it loses, and where it is inconclusive.
