@@ -43,6 +43,10 @@ type LinePlot struct {
 	Title, XLabel, YLabel string
 	Series                []Series
 	LogX, LogY            bool
+	// SymLogY > 0 draws the Y axis on a symmetric log scale, close to
+	// linear within ±SymLogY (see yScale): for differences that range from
+	// hundredths to tens, of either sign. Not with LogY.
+	SymLogY float64
 	YMin, YMax            float64 // both 0 = automatic; otherwise both are used as given
 	// XTicks, when set, are the X axis's labelled ticks (data units), e.g.
 	// model sizes by name. Otherwise a log X axis labels the data's own
@@ -101,6 +105,13 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 	if len(p.Series) == 0 {
 		return nil, nil, errors.New("no series")
 	}
+	switch {
+	case !(p.SymLogY >= 0) || math.IsInf(p.SymLogY, 0):
+		return nil, nil, fmt.Errorf("SymLogY must be a finite number ≥ 0, got %g", p.SymLogY)
+	case p.SymLogY > 0 && p.LogY:
+		return nil, nil, errors.New("SymLogY and LogY exclude each other")
+	}
+	ysc := yScale{log: p.LogY, symlog: p.SymLogY}
 	explicitY := p.YMin != 0 || p.YMax != 0
 	if explicitY {
 		switch {
@@ -146,7 +157,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 		}
 		for j := range xys {
 			xs, ys = append(xs, xys[j].X), append(ys, xys[j].Y)
-			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), toPlot(xys[j].Y, p.LogY)
+			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), ysc.to(xys[j].Y)
 			grow(xys[j])
 		}
 		clean[i] = xys
@@ -154,7 +165,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 			drawn++
 		}
 		if len(s.Lo) > 0 {
-			if bands[i], err = bandPolygon(s, p.LogX, p.LogY, styles[i].Color); err != nil {
+			if bands[i], err = bandPolygon(s, p.LogX, ysc, styles[i].Color); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
 			}
 			if bands[i] != nil {
@@ -174,7 +185,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 		xmin, xmax = paddedRange(xmin, xmax, 0, p.LogX)
 	}
 	if explicitY {
-		ymin, ymax = toPlot(p.YMin, p.LogY), toPlot(p.YMax, p.LogY)
+		ymin, ymax = ysc.to(p.YMin), ysc.to(p.YMax)
 	} else {
 		ymin, ymax = paddedRange(ymin, ymax, yPad, p.LogY)
 	}
@@ -182,6 +193,9 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 	plt := newPlot(p.Title, p.XLabel, p.YLabel)
 	setTicks(&plt.X, p.LogX, width, xs, p.XTicks)
 	setTicks(&plt.Y, p.LogY, height, ys, nil)
+	if p.SymLogY > 0 {
+		plt.Y.Tick.Marker = symlogTicks{symlog: p.SymLogY}
+	}
 
 	// Guides first, under the data.
 	guide := draw.LineStyle{Color: color.Gray{Y: 0x99}, Width: vg.Points(0.6), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
@@ -283,18 +297,18 @@ func cleanSeries(i int, s Series, logX, logY bool) (plotter.XYs, error) {
 // bandPolygon is the filled area between s.Lo and s.Hi (non-finite points
 // dropped), translucent in colour c; nil when fewer than two points are
 // finite.
-func bandPolygon(s Series, logX, logY bool, c color.NRGBA) (*plotter.Polygon, error) {
+func bandPolygon(s Series, logX bool, y yScale, c color.NRGBA) (*plotter.Polygon, error) {
 	if len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X) {
 		return nil, fmt.Errorf("band: len(Lo) = %d, len(Hi) = %d, want len(X) = %d", len(s.Lo), len(s.Hi), len(s.X))
 	}
 	var upper, lower plotter.XYs
 	for j := range s.X {
 		x, lo, hi := s.X[j], s.Lo[j], s.Hi[j]
-		if !finite(x) || !finite(lo) || !finite(hi) || (logX && x <= 0) || (logY && lo <= 0) {
+		if !finite(x) || !finite(lo) || !finite(hi) || (logX && x <= 0) || (y.log && lo <= 0) {
 			continue
 		}
-		upper = append(upper, plotter.XY{X: toPlot(x, logX), Y: toPlot(hi, logY)})
-		lower = append(lower, plotter.XY{X: toPlot(x, logX), Y: toPlot(lo, logY)})
+		upper = append(upper, plotter.XY{X: toPlot(x, logX), Y: y.to(hi)})
+		lower = append(lower, plotter.XY{X: toPlot(x, logX), Y: y.to(lo)})
 	}
 	if len(upper) < 2 {
 		return nil, nil

@@ -155,3 +155,37 @@ func TestIncompleteSweepIsListedNotDrawn(t *testing.T) {
 		t.Errorf("dropped %d; sweep.md lacks %q:\n%s", dropped, want, md)
 	}
 }
+
+// One seed of +R+O that blows up (+30 perplexity) puts the pruning sweep's
+// figure on a symmetric log axis, so ReLoRA's small gaps stay readable;
+// sweeps whose gaps are all small keep a linear axis.
+func TestBlowUpGetsASymlogAxis(t *testing.T) {
+	p, _ := experiments.Get("default")
+	p.Seeds = []uint64{1, 2, 3}
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]runner.Outcome, len(runs))
+	for i, r := range runs {
+		ppl := 3.4 + 0.01*float64(r.Seed)
+		if r.Row == experiments.SweepRO && r.Size == "prune 0.9" && r.Seed == 2 {
+			ppl += 30
+		}
+		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
+			FinalVal: train.Eval{Loss: math.Log(ppl), Perplexity: train.Number(ppl)}}}
+	}
+	tab, err := Build(p, sweeps, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tab.Sweeps {
+		lp := r.plot()
+		if want := r.Name == "pruning ratio"; (lp.SymLogY > 0) != want || strings.Contains(lp.YLabel, "symlog") != want {
+			t.Errorf("%s: SymLogY %g, label %q; want symlog %v", r.Name, lp.SymLogY, lp.YLabel, want)
+		}
+	}
+	if err := Write(t.TempDir(), tab); err != nil {
+		t.Fatal(err)
+	}
+}

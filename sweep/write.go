@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +41,10 @@ func (r Result) plot() report.LinePlot {
 			p.XTicks = append(p.XTicks, report.Tick{Value: float64(i), Label: strconv.FormatFloat(pt.Value, 'g', -1, 64)})
 		}
 	}
+	if r.widestGap() > symlogAbove {
+		p.SymLogY = symlogLinear
+		p.YLabel = "Δ val. perplexity (< 0: method better), symlog"
+	}
 	seen := map[string]int{}
 	for k, pair := range r.Pairs {
 		s := report.Series{Name: shortName(pair[0]) + " − " + shortName(pair[1]), Method: pair[0], Variant: seen[pair[0]], Points: true}
@@ -57,6 +62,31 @@ func (r Result) plot() report.LinePlot {
 		p.Series = append(p.Series, s)
 	}
 	return p
+}
+
+// A sweep whose gap intervals reach beyond symlogAbove perplexity (a run
+// that blows up: +20 where the other gaps are ±0.03) is drawn on a
+// symmetric log Y axis, linear within ±symlogLinear (the tables' last
+// digit), so the small gaps stay readable beside the large ones.
+const (
+	symlogAbove  = 1.0
+	symlogLinear = 0.01
+)
+
+// widestGap is the largest |end| of any gap's interval (or |mean| with one
+// seed), ignoring non-finite values.
+func (r Result) widestGap() float64 {
+	w := 0.0
+	for _, pt := range r.Points {
+		for _, g := range pt.Gaps {
+			for _, v := range []float64{g.Mean, g.Lo, g.Hi} {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					w = math.Max(w, math.Abs(v))
+				}
+			}
+		}
+	}
+	return w
 }
 
 // shortName keeps legends narrow: the ReLoRA row's name spells out its
