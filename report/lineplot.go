@@ -46,8 +46,8 @@ type LinePlot struct {
 	// SymLogY > 0 draws the Y axis on a symmetric log scale, close to
 	// linear within ±SymLogY (see yScale): for differences that range from
 	// hundredths to tens, of either sign. Not with LogY.
-	SymLogY float64
-	YMin, YMax            float64 // both 0 = automatic; otherwise both are used as given
+	SymLogY    float64
+	YMin, YMax float64 // both 0 = automatic; otherwise both are used as given
 	// XTicks, when set, are the X axis's labelled ticks (data units), e.g.
 	// model sizes by name. Otherwise a log X axis labels the data's own
 	// X values (when there are few) and a linear one round numbers.
