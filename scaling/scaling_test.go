@@ -189,3 +189,52 @@ func TestCellWithFewerSeedsSaysSo(t *testing.T) {
 		t.Errorf("complete matrix:\n%s", md)
 	}
 }
+
+// When the control at one size is full training's model one size down
+// (same parameter count, same per-seed numbers), Table 2 says so; a control
+// that merely has as many parameters does not get the note.
+func TestControlThatRepeatsFullTrainingIsNamed(t *testing.T) {
+	p, _ := experiments.Get("quick")
+	p.Seeds = []uint64{1, 2}
+	runs, _ := experiments.Scaling(p)
+	sizes, _ := experiments.Ladder(p)
+	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
+		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	outs := fake(runs, sizes, base, nil)
+	// The control at sizes[1] becomes full training at sizes[0], seed by seed.
+	full := map[uint64]*train.Result{}
+	for i, r := range runs {
+		if r.Row == experiments.RowScalingFull && r.Size == sizes[0].Name {
+			full[r.Seed] = outs[i].Result
+		}
+	}
+	for i, r := range runs {
+		if r.Row == experiments.RowScalingControl && r.Size == sizes[1].Name {
+			twin := *full[r.Seed]
+			outs[i].Result = &twin
+		}
+	}
+	tab, err := Build(p, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := tab.Markdown()
+	want := "Control at " + sizes[1].Name + " is full training's " + sizes[0].Name + " model"
+	if !strings.Contains(md, want) || strings.Count(md, "is full training's") != 1 {
+		t.Errorf("Table 2 notes should name exactly the one twin (%q):\n%s", want, md)
+	}
+	// Same parameter count but other numbers: no note.
+	for i, r := range runs {
+		if r.Row == experiments.RowScalingControl && r.Size == sizes[1].Name && r.Seed == 2 {
+			other := *outs[i].Result
+			other.FinalVal.Perplexity *= 1.01
+			outs[i].Result = &other
+		}
+	}
+	if tab, err = Build(p, runs, outs); err != nil {
+		t.Fatal(err)
+	}
+	if md := tab.Markdown(); strings.Contains(md, "is full training's") {
+		t.Errorf("a control with other numbers is named a twin:\n%s", md)
+	}
+}

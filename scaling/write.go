@@ -113,6 +113,7 @@ func (t *Table) Markdown() string {
 	}
 	ours.Rows = append(ours.Rows, tokens)
 	ours.Notes = []string{t.seedNote(), "Control: a full-rank model whose total parameters match ReLoRA's trainable ones at that size. Rank r = d/8 at every size."}
+	ours.Notes = append(ours.Notes, t.controlTwinNotes()...)
 	b.WriteString(ours.Markdown())
 
 	paper := report.Table{Title: "The paper's Table 2 (C4, for comparison of orderings)", Header: append([]string{""}, experiments.PaperSizes...)}
@@ -237,6 +238,30 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// controlTwinNotes explains control cells that repeat full training at a
+// smaller size: on a ladder where ReLoRA at one size trains about as many
+// parameters as the full model one size down, the control search can land
+// on that very shape, and with the same seeds it trains the same model.
+// A reader seeing two identical rows of numbers should know why.
+func (t *Table) controlTwinNotes() []string {
+	var notes []string
+	for _, s := range t.Sizes {
+		c := t.cell(experiments.RowScalingControl, s.Name)
+		if c == nil {
+			continue
+		}
+		for _, o := range t.Sizes {
+			f := t.cell(experiments.RowScalingFull, o.Name)
+			if o.Name == s.Name || f == nil || f.Total != c.Total || !slices.Equal(f.PPLs, c.PPLs) || !slices.Equal(f.Seeds, c.Seeds) {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("Control at %s is full training's %s model (%s parameters): "+
+				"same shape and seeds, so the same numbers.", s.Name, o.Name, params(c.Total)))
+		}
+	}
+	return notes
 }
 
 func params(n int) string {
