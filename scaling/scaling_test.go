@@ -81,6 +81,18 @@ func TestScalingTableAndClaims(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, FLOPsFigure+".svg")); err != nil {
 		t.Error(err)
 	}
+	// Table 3 gives each checkpoint as mean ± std over the seeds too.
+	_, t3, _ := strings.Cut(string(md), "Table 3")
+	t3, _, _ = strings.Cut(t3, "####")
+	n := 0
+	for _, line := range strings.Split(t3, "\n") {
+		if strings.HasPrefix(line, "| ") {
+			n += strings.Count(line, " ± ")
+		}
+	}
+	if n != 4*3 {
+		t.Errorf("Table 3 has %d mean ± std cells, want 12:\n%s", n, t3)
+	}
 	// Every cell knows its runs' compute, and within a size full training
 	// costs more than ReLoRA (frozen projections, no weight gradient).
 	for _, s := range sizes {

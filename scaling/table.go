@@ -29,8 +29,11 @@ type Cell struct {
 	// FLOPs is a run's training compute by the FLOP model
 	// (experiments.RunFLOPs): the same for every seed of the cell.
 	FLOPs float64 `json:"training_flops"`
-	// Evals holds the seeds' mean validation perplexity at each evaluated step.
-	Evals map[int]float64 `json:"evals"`
+	// Evals holds the seeds' mean validation perplexity at each evaluated
+	// step, and EvalPPLs each run's, a diverged run's included (Table 3
+	// gives mean ± std).
+	Evals    map[int]float64   `json:"evals"`
+	EvalPPLs map[int][]float64 `json:"eval_perplexities"`
 }
 
 // Table holds Tables 2 and 3.
@@ -53,7 +56,6 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		t.Methods = append(t.Methods, m.Name)
 		t.Cells[m.Name] = map[string]*Cell{}
 	}
-	evals := map[*Cell]map[int][]float64{}
 	for i, r := range runs {
 		res := outs[i].Result
 		if res == nil {
@@ -61,9 +63,8 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		}
 		c := t.Cells[r.Row][r.Size]
 		if c == nil {
-			c = &Cell{Evals: map[int]float64{}}
+			c = &Cell{Evals: map[int]float64{}, EvalPPLs: map[int][]float64{}}
 			t.Cells[r.Row][r.Size] = c
-			evals[c] = map[int][]float64{}
 		}
 		if res.Status == train.StatusDiverged {
 			c.Diverged++
@@ -72,7 +73,7 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			c.PPLs, c.Seeds = append(c.PPLs, ppl), append(c.Seeds, r.Seed)
 		}
 		for _, ev := range res.Evals {
-			evals[c][ev.Step] = append(evals[c][ev.Step], float64(ev.Perplexity))
+			c.EvalPPLs[ev.Step] = append(c.EvalPPLs[ev.Step], float64(ev.Perplexity))
 		}
 		c.Trainable, c.Total = res.TrainableParams, res.TotalParams
 		c.Tokens = r.Config.Steps * r.Config.Batch * r.Config.Model.SeqLen
@@ -80,10 +81,12 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			return nil, fmt.Errorf("scaling: %s at %s: %w", r.Row, r.Size, err)
 		}
 	}
-	for c, byStep := range evals {
-		c.MeanPPL, c.StdPPL = stats.Mean(c.PPLs), stats.Std(c.PPLs)
-		for step, ppls := range byStep {
-			c.Evals[step] = stats.Mean(ppls)
+	for _, bySize := range t.Cells {
+		for _, c := range bySize {
+			c.MeanPPL, c.StdPPL = stats.Mean(c.PPLs), stats.Std(c.PPLs)
+			for step, ppls := range c.EvalPPLs {
+				c.Evals[step] = stats.Mean(ppls)
+			}
 		}
 	}
 	t.Claims = t.claims()

@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -146,10 +147,17 @@ func (t *Table) cellText(method, size string) string {
 	if c.Diverged > 0 {
 		s = fmt.Sprintf("diverged %d/%d (%s)", c.Diverged, c.Diverged+len(c.PPLs), s)
 	}
-	if n := c.seeds(); n < t.maxSeeds() {
-		s += fmt.Sprintf(" [%d seed%s]", n, map[bool]string{true: "s"}[n != 1])
-	}
+	s += t.fewerSeeds(c)
 	return fmt.Sprintf("%s (%s)", s, params(c.Trainable))
+}
+
+// fewerSeeds marks a cell with fewer seeds than the table (" [2 seeds]"),
+// and is empty otherwise.
+func (t *Table) fewerSeeds(c *Cell) string {
+	if n := c.seeds(); n < t.maxSeeds() {
+		return fmt.Sprintf(" [%d seed%s]", n, map[bool]string{true: "s"}[n != 1])
+	}
+	return ""
 }
 
 // seeds counts the cell's runs, diverged ones included.
@@ -209,13 +217,31 @@ func (t *Table) table3() report.Table {
 			if c == nil {
 				row = append(row, "–")
 			} else {
-				row = append(row, fmt.Sprintf("%.2f", c.Evals[s]))
+				row = append(row, t.evalText(c, s))
 			}
 		}
 		out.Rows = append(out.Rows, row)
 	}
-	out.Notes = []string{"Columns are the evaluations nearest to 50%, 67% and 100% of the run."}
+	out.Notes = []string{"Columns are the evaluations nearest to 50%, 67% and 100% of the run; " + strings.ToLower(t.seedNote()[:1]) + t.seedNote()[1:]}
 	return out
+}
+
+// evalText is a Table 3 cell: mean ± std of the runs' perplexities at
+// step, with the count of runs that had no finite value there (diverged)
+// and of seeds when the cell has fewer than the table.
+func (t *Table) evalText(c *Cell, step int) string {
+	var finite []float64
+	for _, v := range c.EvalPPLs[step] {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			finite = append(finite, v)
+		}
+	}
+	s := stats.PlusMinus(finite, 2)
+	if bad := len(c.EvalPPLs[step]) - len(finite); bad > 0 {
+		s += fmt.Sprintf(" (%d diverged)", bad)
+	}
+	s += t.fewerSeeds(c)
+	return s
 }
 
 func nearestEval(evals map[int]float64, target int) int {
