@@ -74,7 +74,8 @@ func (iv Interval) Above(x float64) bool { return iv.N >= 2 && !math.IsNaN(iv.Lo
 // Format formats the interval, e.g. "-0.018 [-0.043, 0.007]".
 func (iv Interval) Format(decimals int) string {
 	if math.IsNaN(iv.Lo) {
-		return fmt.Sprintf("%+.*f (no interval: %d value(s))", decimals, iv.Mean, iv.N)
+		plural := map[bool]string{true: "s"}[iv.N != 1]
+		return fmt.Sprintf("%+.*f (no interval from %d value%s)", decimals, iv.Mean, iv.N, plural)
 	}
 	return fmt.Sprintf("%+.*f [%+.*f, %+.*f]", decimals, iv.Mean, decimals, iv.Lo, decimals, iv.Hi)
 }

@@ -16,6 +16,12 @@ func TestMeanIntervalByHand(t *testing.T) {
 	if one := MeanInterval([]float64{5}); !math.IsNaN(one.Lo) || one.Below(10) || one.Above(0) {
 		t.Fatalf("one value has no interval: %+v", one)
 	}
+	if got, want := MeanInterval([]float64{5}).Format(2), "+5.00 (no interval from 1 value)"; got != want {
+		t.Errorf("Format = %q, want %q", got, want)
+	}
+	if got, want := iv.Format(1), "+2.0 [-0.5, +4.5]"; got != want {
+		t.Errorf("Format = %q, want %q", got, want)
+	}
 }
 
 // The slope of y = 2x + noise at five points: slope 2 by hand, and its
