@@ -110,8 +110,13 @@ type Table struct {
 	// LoRAFrozenDrift is max |W_frozen − W_warm| of the LoRA+WS run. It
 	// should be 0: the paper's notebook takes s·B·A alone as LoRA's ΔW,
 	// which is only W_eff − W_warm when the frozen weight is W_warm.
-	LoRAFrozenDrift float64        `json:"lora_frozen_drift"`
-	Claims          []report.Claim `json:"claims"`
+	LoRAFrozenDrift float64 `json:"lora_frozen_drift"`
+	// Seeds measures the claim's ranks in every seed whose three runs have
+	// RunFiles, the figures' seed first; SeedsSkipped says why other
+	// seeds are left out.
+	Seeds        []SeedRanks    `json:"seeds"`
+	SeedsSkipped []string       `json:"seeds_skipped,omitempty"`
+	Claims       []report.Claim `json:"claims"`
 
 	// sigma holds, per method and projection, the singular values of all
 	// layers concatenated: Fig. 5's data, too bulky for the JSON.
@@ -162,8 +167,9 @@ func pick(runs []experiments.Run, outs []runner.Outcome) (map[string]picked, int
 }
 
 // Build is stage 2: it makes the table from the RunFile of the three runs
-// of experiments.Spectra (full-rank, LoRA+WS, ReLoRA; extra runs are
-// ignored, the first of each row is used), which AnalyzeRun wrote from
+// of experiments.Spectra (full-rank, LoRA+WS, ReLoRA; the first of each
+// row makes the figures, and the claim is judged over the seeds of every
+// other run given whose RunFiles exist), which AnalyzeRun wrote from
 // their checkpoints. It reads nothing else (no checkpoint) and writes
 // nothing, so a table built from copies of the RunFiles is the same as one
 // built right after the analysis. Errors name the run whose RunFile is
@@ -175,6 +181,9 @@ func Build(runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
 	}
 	t.spectra(rs)
 	t.rankGrowth(rs)
+	groups := bySeed(runs, outs)
+	t.Seeds = []SeedRanks{measureSeed(groups[0].seed, rs)}
+	t.otherSeeds(groups)
 	t.Claims = []report.Claim{t.highRankClaim()}
 	return t, nil
 }
