@@ -36,6 +36,13 @@ func fake(runs []experiments.Run, sizes []experiments.Size, base, slope map[stri
 	return outs
 }
 
+// orderedLosses are base losses in the paper's order (full best, then
+// ReLoRA, LoRA+WS, control, LoRA), fresh for each test to change.
+func orderedLosses() map[string]float64 {
+	return map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
+		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+}
+
 func TestScalingTableAndClaims(t *testing.T) {
 	p, _ := experiments.Get("quick")
 	p.Seeds = []uint64{1, 2}
@@ -47,8 +54,7 @@ func TestScalingTableAndClaims(t *testing.T) {
 	if len(runs) != 2*len(sizes)*len(experiments.ScalingMethods) {
 		t.Fatalf("%d runs for %d sizes", len(runs), len(sizes))
 	}
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	// ReLoRA's loss gap to full training falls from 0.1 to 0.04 nats.
 	tab, err := Build(p, runs, fake(runs, sizes, base, map[string]float64{experiments.RowScalingReLoRA: 0.12}))
 	if err != nil {
@@ -108,8 +114,7 @@ func TestGapClaimFailsWhenTheGapWidens(t *testing.T) {
 	p.Seeds = []uint64{1, 2}
 	runs, _ := experiments.Scaling(p)
 	sizes, _ := experiments.Ladder(p)
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	tab, err := Build(p, runs, fake(runs, sizes, base, map[string]float64{experiments.RowScalingReLoRA: 0.08}))
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +136,7 @@ func TestOneSeedIsInconclusive(t *testing.T) {
 	p, _ := experiments.Get("quick")
 	runs, _ := experiments.Scaling(p)
 	sizes, _ := experiments.Ladder(p)
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -150,8 +154,7 @@ func TestFigureLabelsEverySize(t *testing.T) {
 	p, _ := experiments.Get("quick")
 	runs, _ := experiments.Scaling(p)
 	sizes, _ := experiments.Ladder(p)
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -186,8 +189,7 @@ func TestCellWithFewerSeedsSaysSo(t *testing.T) {
 		}
 		runs = append(runs, r)
 	}
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -210,8 +212,7 @@ func TestControlThatRepeatsFullTrainingIsNamed(t *testing.T) {
 	p.Seeds = []uint64{1, 2}
 	runs, _ := experiments.Scaling(p)
 	sizes, _ := experiments.Ladder(p)
-	base := map[string]float64{experiments.RowScalingFull: 3.0, experiments.RowScalingReLoRA: 3.1,
-		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
+	base := orderedLosses()
 	outs := fake(runs, sizes, base, nil)
 	// The control at sizes[1] becomes full training at sizes[0], seed by seed.
 	full := map[uint64]*train.Result{}

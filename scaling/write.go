@@ -222,7 +222,8 @@ func (t *Table) table3() report.Table {
 		}
 		out.Rows = append(out.Rows, row)
 	}
-	out.Notes = []string{"Columns are the evaluations nearest to 50%, 67% and 100% of the run; " + strings.ToLower(t.seedNote()[:1]) + t.seedNote()[1:]}
+	seeds := t.seedNote() // "Mean ± std over …" or "One seed per cell.", continuing the sentence
+	out.Notes = []string{"Columns are the evaluations nearest to 50%, 67% and 100% of the run; " + strings.ToLower(seeds[:1]) + seeds[1:]}
 	return out
 }
 
