@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/relorago/harness/atomicfile"
+	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 )
 
@@ -26,8 +26,8 @@ const FileName = "REPORT.md"
 type Section struct {
 	Name     string            // e.g. "Table 1 — ablation"
 	File     string            // the table's own Markdown file, e.g. "ablation.md"
-	Markdown string            // the table's Markdown: table, notes, claims, figures
-	Claims   []report.Claim    // the paper's claims checked by this table
+	Markdown string            // the table's Markdown: table, notes, figures
+	Source   string            // the claims' source this table measures (claims.Claim.Source), "" for none
 	Runs     []experiments.Run // the training runs behind it (none for measurements)…
 	Outcomes []runner.Outcome  // …and their outcomes, in the same order
 	Note     string            // where the numbers come from when not from runs
@@ -39,6 +39,7 @@ type Report struct {
 	PresetAbout string
 	Env         Environment
 	Sections    []Section
+	Claims      *claims.Judged // the family, judged on the sections' tables
 }
 
 // Markdown renders the report.
@@ -57,6 +58,9 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "### %s\n\n", s.Name)
 		}
 		b.WriteString(s.Markdown)
+		if c := r.Claims.SectionMarkdown(s.Source); s.Source != "" && c != "" {
+			b.WriteString("\n" + c)
+		}
 		if s.Note != "" {
 			b.WriteString("\n" + s.Note + "\n")
 		}
@@ -71,24 +75,13 @@ func (r *Report) Markdown() string {
 }
 
 // writeGlance lists every claim with its verdict, first, so that a reader
-// sees in ten lines what reproduced.
+// sees in twenty lines what reproduced, and then every comparison the
+// claims rest on, once.
 func (r *Report) writeGlance(b *strings.Builder) {
-	total, count := 0, map[report.Verdict]int{}
-	for _, s := range r.Sections {
-		for _, c := range s.Claims {
-			total++
-			count[c.Verdict]++
-		}
-	}
-	fmt.Fprintf(b, "## The paper's claims at a glance: of %d, %d reproduced, %d inconclusive, %d not reproduced\n\n",
-		total, count[report.Reproduced], count[report.Inconclusive], count[report.NotReproduced])
-	t := report.Table{Header: []string{"Source", "Claim", "Verdict", "Evidence"}, Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft}}
-	for _, s := range r.Sections {
-		for _, c := range s.Claims {
-			t.Rows = append(t.Rows, []string{s.Name, c.Statement, c.Verdict.Mark(), c.Evidence})
-		}
-	}
-	b.WriteString(t.Markdown())
+	fmt.Fprintf(b, "## %s\n\n", r.Claims.Heading())
+	b.WriteString(r.Claims.GlanceMarkdown())
+	b.WriteString("\nThe comparisons behind the claims, each once (claims that share one share its runs, and are not independent evidence):\n\n")
+	b.WriteString(r.Claims.ComparisonsMarkdown())
 	b.WriteString("\n")
 }
 
@@ -97,7 +90,8 @@ func writeHowToRead(b *strings.Builder) {
 
 - **Orderings, not absolute numbers.** The paper trains 60M–1.3B-parameter LLaMAs on C4 (a 32k-token vocabulary) for up to 30K steps; these runs train models of the same shape thousands of times smaller, on bytes (vocabulary 256; the preset under Environment says which model, corpus and steps). Perplexity per byte and per token are on different scales: compare which method beats which, and by how much relative to the gap to full-rank training.
 - **Loss** is validation cross-entropy in nats per byte; **perplexity** is exp(loss). Lower is better. "±" is the standard deviation over seeds; "better in k/n seeds" counts seeds in which the ordering held.
-- **Verdicts are three-valued and judged against the seed noise.** A claim that one method beats another is judged on the per-seed differences (same seed, so the same data order and initialisation), by their 95% paired Student-t interval: **reproduced** when the whole interval lies on the paper's side, **not reproduced** when it lies wholly on the other side, **inconclusive** when it contains zero (the margin is within the noise) or when there is only one seed (no noise estimate). A trend (the gap shrinking with size) is judged the same way on the 95% interval of its least-squares slope, and Fig. 5's "high-rank, unlike LoRA" on the interval of the per-seed ratio of effective ranks against the margin its evidence names (with LoRA's update of rank ≤ r and ReLoRA's above r in every seed). The interval is in each claim's evidence as "mean [low, high]". Nothing is tuned to force a verdict.
+- **Claims are declared before they are judged.** Every claim — the paper's words, the quantity θ it is judged on, its test (superiority, non-inferiority, or equivalence within a stated margin) and, where several analyses are possible, the primary one — is data in the harness (package ` + "`claims`" + `), committed before the seeds that test it were trained. A comparison used by several claims is measured once (the comparisons table says which claims share it).
+- **Verdicts control the error over the whole family.** Each claim's p-value (two one-sided t tests on per-seed differences, paired by seed: same seed, same data order and initialisation) is adjusted by Holm's step-down over all the claims, so the chance of any wrong decisive verdict in the report is at most 5%. **Reproduced**: decided on the paper's side; **not reproduced**: decided against it; **inconclusive**: not decided, and the seeds that would likely decide it (80% power at the observed effect, at the family's strictest level) cost less than ` + fmt.Sprint(claims.ReachHours) + ` core-hours; **out of reach**: they cost more, or no seed count would. A claim "at every size" holds only if every size does (intersection-union test). An equivalence claim (TOST) is reproduced only when the interval lies inside the margin, and not reproduced when it lies outside, so "not better" and "as close as the paper" are separate claims. The raw 95% interval beside each verdict is unadjusted.
 - Every number comes from a training run or a measurement on this machine; run folders (config, metrics, checkpoints, result) are listed at the end.
 
 `)

@@ -1,13 +1,15 @@
 package paperreport
 
 import (
+	"fmt"
+
+	"github.com/relorago/harness/claims"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
@@ -26,12 +28,11 @@ func fixture(t *testing.T) *Report {
 	outs := []runner.Outcome{{Dir: runDir, Result: res}, {Dir: runDir, Result: res}, {Dir: "runs/broken", Err: os.ErrNotExist}}
 	runs := []experiments.Run{{Row: "ReLoRA", Seed: 1}, {Row: "ReLoRA", Seed: 1}, {Row: "LoRA", Size: "0.1M", Seed: 2}}
 	sections := []Section{
-		{Name: "Table 1", File: "ablation.md", Markdown: "### Table 1\n", Runs: runs, Outcomes: outs,
-			Claims: []report.Claim{{Statement: "A beats B", Verdict: report.Reproduced, Evidence: "1 vs 2"}, {Statement: "C beats D", Verdict: report.NotReproduced, Evidence: "3 vs 2"}}},
-		{Name: "Table 4", File: "throughput.md", Markdown: "### Table 4\n", Note: "Measured elsewhere.",
-			Claims: []report.Claim{{Statement: "faster", Verdict: report.Inconclusive, Evidence: "1.2x"}}},
+		{Name: "Table 1", File: "ablation.md", Markdown: "### Table 1\n", Runs: runs, Outcomes: outs, Source: "Table 1"},
+		{Name: "Table 4", File: "throughput.md", Markdown: "### Table 4\n", Note: "Measured elsewhere.", Source: "Table 4"},
 	}
-	r := &Report{Preset: "quick", PresetAbout: "nano", Sections: sections}
+	p, _ := experiments.Get("quick")
+	r := &Report{Preset: "quick", PresetAbout: "nano", Sections: sections, Claims: claims.Judge(&claims.Input{Preset: p})}
 	r.Env = ReadEnvironment(sections)
 	return r
 }
@@ -39,8 +40,8 @@ func fixture(t *testing.T) *Report {
 func TestMarkdownCountsClaimsAndIndexesRuns(t *testing.T) {
 	md := fixture(t).Markdown()
 	for _, want := range []string{
-		"of 3, 1 reproduced, 1 inconclusive, 1 not reproduced", "❔ inconclusive",
-		"| Table 1 ", "A beats B", "❌ not reproduced", "3 vs 2",
+		fmt.Sprintf("of %d, 0 reproduced, 0 not reproduced, %d inconclusive", len(claims.Family), len(claims.Family)), "❔ inconclusive",
+		"| T1-ReLoRA-vs-LoRAWS ", "not measured: Table 1 not built", "Holm",
 		"### Table 1", "### Table 4", "Measured elsewhere.", "[ablation.md](ablation.md)",
 		"abc123", "1.2345", "failed: ", // the run index, with the failed run named
 		"0.1M", "go1.26.8", "2.0 h training", // compute is counted once per distinct run

@@ -10,6 +10,7 @@ import (
 
 	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/budget"
+	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/finetune"
 	"github.com/relorago/harness/paperreport"
@@ -38,7 +39,8 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	parts := reportParts(m, p, remeasure, trainMissing)
+	in := &claims.Input{Preset: p}
+	parts := reportParts(m, p, in, remeasure, trainMissing)
 	if m.commands {
 		var configs []train.Config
 		for _, part := range parts {
@@ -80,7 +82,7 @@ func reportCmd(args []string) error {
 		sections = append(sections, sec)
 	}
 
-	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections}
+	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections, Claims: claims.Judge(in)}
 	r.Env = paperreport.ReadEnvironment(sections)
 	if err := paperreport.Write(m.results, r); err != nil {
 		return err
@@ -102,7 +104,7 @@ type reportPart struct {
 
 // reportParts lists the report's sections in order. Every table of trained
 // runs defaults to 3 seeds: the claims are judged on the spread over seeds.
-func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing bool) []reportPart {
+func reportParts(m *matrixFlags, p experiments.Preset, in *claims.Input, remeasure, measureMissing bool) []reportPart {
 	threeSeeds := p
 	if m.seeds == "" && len(p.Seeds) < reportSeeds {
 		threeSeeds.Seeds = seedsUpTo(reportSeeds)
@@ -115,8 +117,10 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Ablation = t
+				in.AddRunTimes(outs)
 				return paperreport.Section{Name: "Table 1 — ablation", File: ablation.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+					Markdown: t.Markdown(), Source: "Table 1", Runs: runs, Outcomes: outs}, nil
 			}},
 		{name: "Tables 2 and 3 — scaling", file: scaling.MarkdownFile, target: "scaling",
 			runs: func() ([]experiments.Run, error) { return experiments.Scaling(threeSeeds) },
@@ -133,8 +137,10 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Scaling = t
+				in.AddRunTimes(outs)
 				return paperreport.Section{Name: "Tables 2 and 3 — scaling", File: scaling.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+					Markdown: t.Markdown(), Source: "Table 2", Runs: runs, Outcomes: outs}, nil
 			}},
 		{name: "Table 4 — throughput", file: throughput.MarkdownFile, target: "throughput",
 			make: func() (paperreport.Section, error) {
@@ -146,8 +152,9 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Throughput = t
 				return paperreport.Section{Name: "Table 4 — throughput", File: throughput.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Note: note}, nil
+					Markdown: t.Markdown(), Source: "Table 4", Note: note}, nil
 			}},
 		{name: "Loss against compute", file: budget.MarkdownFile, target: "budget",
 			runs: func() ([]experiments.Run, error) {
@@ -169,8 +176,10 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Budget = t
+				in.AddRunTimes(outs)
 				return paperreport.Section{Name: "Loss against compute", File: budget.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+					Markdown: t.Markdown(), Source: "Loss against compute", Runs: runs, Outcomes: outs}, nil
 			}},
 		{name: "Fig. 5 — spectra", file: spectra.MarkdownFile, target: "spectra",
 			runs: func() ([]experiments.Run, error) { return experiments.Spectra(p), nil },
@@ -179,8 +188,10 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Spectra = t
+				in.AddRunTimes(outs)
 				return paperreport.Section{Name: "Fig. 5 — spectra", File: spectra.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+					Markdown: t.Markdown(), Source: "Fig. 5", Runs: runs, Outcomes: outs}, nil
 			}},
 		{name: "Sensitivity sweeps", file: sweep.MarkdownFile, target: "sweep",
 			runs: func() ([]experiments.Run, error) {
@@ -215,8 +226,10 @@ func reportParts(m *matrixFlags, p experiments.Preset, remeasure, measureMissing
 				if err != nil {
 					return paperreport.Section{}, err
 				}
+				in.Finetune = t
+				in.AddRunTimes(outs)
 				return paperreport.Section{Name: "Table 5 — fine-tuning", File: finetune.MarkdownFile,
-					Markdown: t.Markdown(), Claims: t.Claims, Runs: runs, Outcomes: outs}, nil
+					Markdown: t.Markdown(), Source: "Table 5", Runs: runs, Outcomes: outs}, nil
 			}},
 	}
 }

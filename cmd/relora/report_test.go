@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/throughput"
@@ -50,7 +51,7 @@ func TestReportHasTheBudgetSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range reportParts(&matrixFlags{results: t.TempDir()}, p, false, false) {
+	for _, part := range reportParts(&matrixFlags{results: t.TempDir()}, p, &claims.Input{Preset: p}, false, false) {
 		if part.target != "budget" {
 			continue
 		}
@@ -116,7 +117,7 @@ func TestReportSweepSectionNeedsOneCompleteSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, part := range reportParts(m, p, false, false) {
+	for _, part := range reportParts(m, p, &claims.Input{Preset: p}, false, false) {
 		if part.target != "sweep" {
 			continue
 		}

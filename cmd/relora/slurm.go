@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
@@ -142,7 +143,7 @@ func slurmConfigs(table string, m *matrixFlags, p experiments.Preset) ([]train.C
 		// As report -print-commands: every section's runs (Table 1 and the
 		// sweeps over reportSeeds seeds unless -seeds is given).
 		var configs []train.Config
-		for _, part := range reportParts(m, p, false, false) {
+		for _, part := range reportParts(m, p, &claims.Input{Preset: p}, false, false) {
 			if part.runs == nil {
 				continue // a measured table (Table 4)
 			}
