@@ -27,7 +27,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report
+.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report decide
 
 all: build
 
@@ -83,6 +83,14 @@ sweep: build
 # fine-tuning seeds (default 3); README, "Fine-tuning (Table 5)", has the cost.
 finetune: build
 	bin/relora finetune $(MATRIX) -verify
+
+# The seeds that decide claims: trains, within BUDGET of wall time (JOBS runs
+# at once), the seeds each undecided claim's power analysis asks for,
+# cheapest claim first, then renders REPORT.md; resumable. `bin/relora
+# decide -n` prints the plan only.
+BUDGET ?= 4h
+decide: build
+	bin/relora decide -budget $(BUDGET) $(MATRIX)
 
 # Everything in one document, results/REPORT.md: Tables 1–4, Figs. 4–5 and
 # the sweeps with every claim's verdict. Renders from the run cache and the

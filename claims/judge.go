@@ -32,14 +32,15 @@ func (r Result) Units() int {
 
 // Judged is the whole family's outcome.
 type Judged struct {
-	Results []Result
+	Results    []Result
+	runSeconds map[string]float64 // Input.RunSeconds, for planning
 }
 
 // Judge measures every claim of the family on in and decides them
 // together (verdict.Judge: Holm over the whole family, unmeasured claims
 // included at p = 1, so a missing table never loosens the others).
 func Judge(in *Input) *Judged {
-	j := &Judged{}
+	j := &Judged{runSeconds: in.RunSeconds}
 	fam := make([]verdict.Claim, len(Family))
 	for i, c := range Family {
 		m := c.measure(in)

@@ -22,6 +22,7 @@ commands:
   throughput Table 4: full-rank vs ReLoRA step speed and memory (-steps, -warmup)
   sweep      sensitivity sweeps: reset interval, rank, pruning ratio (3 seeds)
   finetune   Table 5: full fine-tuning, LoRA, ReLoRA, linear probe on a GLUE-like suite
+  decide     train the seeds that decide the most claims per core-hour (-budget 4h), then report
   report     all of the above in results/REPORT.md (Table 1 over 3 seeds; -remeasure, -verify)
   slurm      a table's unfinished runs as a Slurm job array + render job (-table, -throttle)
   export     a run's weights as a Hugging Face LLaMA: relora export RUN -out DIR [-step N]
@@ -48,6 +49,8 @@ func main() {
 		err = scalingCmd(os.Args[2:])
 	case "report":
 		err = reportCmd(os.Args[2:])
+	case "decide":
+		err = decideCmd(os.Args[2:])
 	case "slurm":
 		err = slurmCmd(os.Args[2:])
 	case "export":

@@ -56,39 +56,51 @@ func reportCmd(args []string) error {
 		return runner.WriteCommands(configs, m.runsDir, self, os.Stdout)
 	}
 
+	_, err = writeReport(m, p, in, parts, trainMissing)
+	return err
+}
+
+// writeReport builds every section it can, judges the claims on their
+// tables and writes REPORT.md; it returns the judged family.
+func writeReport(m *matrixFlags, p experiments.Preset, in *claims.Input, parts []reportPart, trainMissing bool) (*claims.Judged, error) {
 	var sections []paperreport.Section
 	for _, part := range parts {
-		fmt.Fprintf(os.Stderr, "%s:\n", part.name)
-		if part.runs != nil && !trainMissing && !m.verify {
-			needs := part.runs
-			if part.needs != nil {
-				needs = part.needs
-			}
-			runs, err := needs()
-			if err != nil {
-				return fmt.Errorf("%s: %w", part.name, err)
-			}
-			if n := runner.Missing(experiments.Configs(runs), m.runsDir, m.recordsDir()); n > 0 {
-				fmt.Fprintf(os.Stderr, "  %d runs are neither in the run cache nor in the records: skipped (`make %s` trains them)\n", n, part.target)
-				sections = append(sections, paperreport.Section{Name: part.name, File: part.file,
-					Note: fmt.Sprintf("Not run yet: %d of its runs are neither in the run cache nor in the run records; `make %s` trains them.", n, part.target)})
-				continue
-			}
-		}
-		sec, err := part.make()
+		sec, err := buildSection(m, part, trainMissing)
 		if err != nil {
-			return fmt.Errorf("%s: %w", part.name, err)
+			return nil, fmt.Errorf("%s: %w", part.name, err)
 		}
 		sections = append(sections, sec)
 	}
-
 	r := &paperreport.Report{Preset: p.Name, PresetAbout: p.About, Sections: sections, Claims: claims.Judge(in)}
 	r.Env = paperreport.ReadEnvironment(sections)
 	if err := paperreport.Write(m.results, r); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Printf("wrote %s\n", filepath.Join(m.results, paperreport.FileName))
-	return nil
+	return r.Claims, nil
+}
+
+// buildSection builds one section, or a note saying which target trains
+// its runs when neither the cache nor the records have them (unless asked
+// to train them).
+func buildSection(m *matrixFlags, part reportPart, trainMissing bool) (paperreport.Section, error) {
+	fmt.Fprintf(os.Stderr, "%s:\n", part.name)
+	if part.runs != nil && !trainMissing && !m.verify {
+		needs := part.runs
+		if part.needs != nil {
+			needs = part.needs
+		}
+		runs, err := needs()
+		if err != nil {
+			return paperreport.Section{}, err
+		}
+		if n := runner.Missing(experiments.Configs(runs), m.runsDir, m.recordsDir()); n > 0 {
+			fmt.Fprintf(os.Stderr, "  %d runs are neither in the run cache nor in the records: skipped (`make %s` trains them)\n", n, part.target)
+			return paperreport.Section{Name: part.name, File: part.file,
+				Note: fmt.Sprintf("Not run yet: %d of its runs are neither in the run cache nor in the run records; `make %s` trains them.", n, part.target)}, nil
+		}
+	}
+	return part.make()
 }
 
 // reportPart is one section of the report: its runs (nil for a measured
