@@ -41,10 +41,9 @@ type Row struct {
 
 // Table is the regenerated Table 1.
 type Table struct {
-	Preset string         `json:"preset"`
-	About  string         `json:"about"`
-	Rows   []Row          `json:"rows"`
-	Claims []report.Claim `json:"claims"`
+	Preset string `json:"preset"`
+	About  string `json:"about"`
+	Rows   []Row  `json:"rows"`
 
 	// The figures' data, read by Build from the runs' metrics.jsonl; too
 	// bulky for the JSON, so a Table decoded from it cannot be written.
@@ -97,7 +96,6 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			t.Rows[i].DeltaFull = &d
 		}
 	}
-	t.Claims = t.claims()
 	var err error
 	if t.curves, err = rowCurves(runs, outs); err != nil {
 		return nil, err

@@ -34,12 +34,11 @@ func Write(dir string, t *Table) error {
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
-// Markdown is the whole ablation.md: table, claims, figures.
+// Markdown is the whole ablation.md: table and figures (the claims are
+// judged over the whole family in REPORT.md).
 func (t *Table) Markdown() string {
 	var b strings.Builder
 	b.WriteString(t.Report().Markdown())
-	b.WriteString("\n#### Claims of the paper's Table 1\n\n")
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![validation loss](%s.png)\n\n![training loss](%s.png)\n\n", ValFigure, TrainFigure)
 	if from, ok := t.trainYRange(); ok {
 		fmt.Fprintf(&b, "The training-loss axis fits the curves from step %.0f on (%.0f%% of training): the first steps' drop from ln 256 ≈ 5.5 runs off the top, so the part where the rows differ fills the figure.\n\n",

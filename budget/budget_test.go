@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
@@ -144,16 +143,13 @@ func TestBuildJudgesEqualFLOPs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Claims) != 2 || tab.Missing != 1 {
-		t.Fatalf("claims %+v, missing %d", tab.Claims, tab.Missing)
+	if tab.Missing != 1 {
+		t.Fatalf("missing %d, want 1", tab.Missing)
 	}
-	// Table 1: full-rank at ReLoRA's FLOPs is ahead (its curve falls 1.5× as fast).
-	if tab.Claims[0].Verdict != report.NotReproduced {
-		t.Errorf("Table 1 claim: %+v", tab.Claims[0])
-	}
-	// Budget: ReLoRA ends 0.1 below full-rank in every seed.
-	if tab.Claims[1].Verdict != report.Reproduced || !strings.Contains(tab.Claims[1].Evidence, "-0.1000") {
-		t.Errorf("budget claim: %+v", tab.Claims[1])
+	// The claims on these numbers are package claims' to judge; the rows
+	// they read must be here.
+	if len(tab.Rows) != 4 || len(tab.Table1) == 0 {
+		t.Fatalf("rows %+v, Table 1 curves %d", tab.Rows, len(tab.Table1))
 	}
 	dir := t.TempDir()
 	if err := Write(dir, tab); err != nil {

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
 )
@@ -28,13 +27,12 @@ type Table struct {
 	Table1      []Curve `json:"table1_curves"`
 	Table1Model string  `json:"table1_model"`
 	// The equal-FLOP experiment.
-	Dim, Rank int            `json:"-"`
-	Model     string         `json:"budget_model"`
-	Budget    float64        `json:"budget_flops"`
-	Rows      []Row          `json:"rows,omitempty"`
-	Curves    []Curve        `json:"curves,omitempty"`
-	Missing   int            `json:"missing_runs,omitempty"` // budget runs without a result
-	Claims    []report.Claim `json:"claims"`
+	Dim, Rank int     `json:"-"`
+	Model     string  `json:"budget_model"`
+	Budget    float64 `json:"budget_flops"`
+	Rows      []Row   `json:"rows,omitempty"`
+	Curves    []Curve `json:"curves,omitempty"`
+	Missing   int     `json:"missing_runs,omitempty"` // budget runs without a result
 }
 
 // Build makes the table from Table 1's runs and the budget experiment's
@@ -67,10 +65,6 @@ func Build(p experiments.Preset, spec experiments.BudgetSpec, t1Runs []experimen
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Claims = append(t.Claims, t.table1Claim())
-	if len(t.Curves) > 0 {
-		t.Claims = append(t.Claims, t.budgetClaim())
-	}
 	return t, nil
 }
 
@@ -87,77 +81,6 @@ func paired(aSeeds []uint64, a []float64, bSeeds []uint64, b []float64) []float6
 		}
 	}
 	return d
-}
-
-// table1Claim compares, in Table 1's runs, ReLoRA's final validation loss
-// with full-rank's at the same training FLOPs (full-rank's curve
-// interpolated at the FLOPs ReLoRA's run spent), seed by seed.
-func (t *Table) table1Claim() report.Claim {
-	cl := report.Claim{Statement: "ReLoRA suits a limited budget: at equal training FLOPs (Table 1's runs) its validation loss is below full-rank's"}
-	var seeds []uint64
-	var relora, full []float64
-	for _, r := range t.Table1 {
-		if r.Row != experiments.RowReLoRA || r.Diverged {
-			continue
-		}
-		for _, f := range t.Table1 {
-			if f.Row == experiments.RowFull && f.Seed == r.Seed && !f.Diverged {
-				if v, ok := f.At(r.TotalFLOPs); ok {
-					seeds = append(seeds, r.Seed)
-					relora, full = append(relora, r.Final()), append(full, v)
-				}
-			}
-		}
-	}
-	if len(seeds) == 0 {
-		cl.Verdict, cl.Evidence = report.Inconclusive, "Table 1 has no ReLoRA and full-rank run of one seed"
-		return cl
-	}
-	iv := stats.MeanInterval(paired(seeds, relora, seeds, full))
-	cl.Verdict = report.JudgeBelow(iv, 0)
-	var rFLOPs, fFLOPs float64
-	for _, c := range t.Table1 {
-		switch c.Row {
-		case experiments.RowReLoRA:
-			rFLOPs = c.TotalFLOPs
-		case experiments.RowFull:
-			fFLOPs = c.TotalFLOPs
-		}
-	}
-	cl.Evidence = fmt.Sprintf("%s: ReLoRA's run costs %.3g training FLOPs, %.0f%% of full-rank's %.3g; there ReLoRA ends at %.4f and full-rank's curve is at %.4f nats/byte (mean over %d seed(s)); ReLoRA − full-rank %s",
-		t.Table1Model, rFLOPs, 100*rFLOPs/fFLOPs, fFLOPs, stats.Mean(relora), stats.Mean(full), len(seeds), iv.Format(4))
-	return cl
-}
-
-// budgetClaim judges the equal-FLOP experiment: ReLoRA's final validation
-// loss minus full-rank's, seed by seed, both having spent the budget.
-func (t *Table) budgetClaim() report.Claim {
-	cl := report.Claim{Statement: fmt.Sprintf("ReLoRA suits a limited budget: with full-rank's training FLOPs (%s) ReLoRA's validation loss is below full-rank's", t.Model)}
-	row := func(name string) Row {
-		for _, r := range t.Rows {
-			if r.Name == name {
-				return r
-			}
-		}
-		return Row{}
-	}
-	rr, fr := row(experiments.RowBudgetReLoRA), row(experiments.RowBudgetFull)
-	d := paired(rr.Seeds, rr.Final, fr.Seeds, fr.Final)
-	if len(d) == 0 {
-		cl.Verdict, cl.Evidence = report.Inconclusive, fmt.Sprintf("the experiment has no ReLoRA and full-rank run of one seed yet (%d runs missing)", t.Missing)
-		return cl
-	}
-	iv := stats.MeanInterval(d)
-	cl.Verdict = report.JudgeBelow(iv, 0)
-	cl.Evidence = fmt.Sprintf("ReLoRA %d steps, full-rank %d, both %.3g FLOPs: final validation loss %.4f vs %.4f nats/byte; ReLoRA − full-rank %s over %d seed(s)",
-		rr.Steps, fr.Steps, t.Budget, stats.Mean(rr.Final), stats.Mean(fr.Final), iv.Format(4), len(d))
-	for _, other := range []string{experiments.RowBudgetLoRAWS, experiments.RowBudgetControl} {
-		o := row(other)
-		if dd := paired(rr.Seeds, rr.Final, o.Seeds, o.Final); len(dd) > 0 {
-			cl.Evidence += fmt.Sprintf("; ReLoRA − %s %s", other, stats.MeanInterval(dd).Format(4))
-		}
-	}
-	return cl
 }
 
 // meanCurves averages each row's curves over seeds, evaluation by

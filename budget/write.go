@@ -212,7 +212,5 @@ func (t *Table) Markdown() string {
 			fmt.Fprintf(&b, "\n![equal-FLOP budget: loss vs training time](%s.png)\n", TimeFigure)
 		}
 	}
-	b.WriteString("\n#### Claims\n\n")
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	return b.String()
 }

@@ -14,7 +14,7 @@ import (
 // it, and the runs that are not trained yet.
 type Step struct {
 	ID     string
-	Seeds  int     // seeds per cell after the step
+	Seeds  int // seeds per cell after the step
 	Runs   []experiments.Run
 	Hours  float64 // core-hours of Runs, at their rows' measured run times
 	Before verdict.Outcome
@@ -83,4 +83,3 @@ func (j *Judged) step(p experiments.Preset, r Result, has func(train.Config) boo
 	}
 	return s, nil
 }
-

@@ -13,7 +13,6 @@ import (
 	"strconv"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
 	"github.com/relorago/harness/tasks"
@@ -104,16 +103,15 @@ type Average struct {
 
 // Table is Table 5.
 type Table struct {
-	Preset     string         `json:"preset"`
-	About      string         `json:"about"`
-	Pretrained string         `json:"pretrained"` // the pre-trained run's hash
-	PreLoss    train.Number   `json:"pretrained_val_loss"`
-	Tasks      []Task         `json:"tasks"`
-	Methods    []string       `json:"methods"`
-	Cells      []Cell         `json:"cells"` // task-major, methods in order
-	Averages   []Average      `json:"averages"`
-	Baseline   float64        `json:"baseline_average"`
-	Claims     []report.Claim `json:"claims"`
+	Preset     string       `json:"preset"`
+	About      string       `json:"about"`
+	Pretrained string       `json:"pretrained"` // the pre-trained run's hash
+	PreLoss    train.Number `json:"pretrained_val_loss"`
+	Tasks      []Task       `json:"tasks"`
+	Methods    []string     `json:"methods"`
+	Cells      []Cell       `json:"cells"` // task-major, methods in order
+	Averages   []Average    `json:"averages"`
+	Baseline   float64      `json:"baseline_average"`
 }
 
 // Choose picks each (task, method)'s learning rate from its grid runs: the
@@ -212,7 +210,6 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 	for _, m := range spec.Methods {
 		t.Averages = append(t.Averages, t.average(m, spec.Tasks))
 	}
-	t.Claims = t.claims()
 	return t, nil
 }
 
@@ -358,39 +355,4 @@ func (t *Table) pairedTask(task, a, b string) stats.Interval {
 		}
 	}
 	return stats.MeanInterval(d)
-}
-
-// claims judges the paper's two statements about fine-tuning on the
-// per-seed differences of the average score over tasks (same seed: same
-// head initialisation, LoRA factors and batch order), by their 95% paired
-// t interval.
-func (t *Table) claims() []report.Claim {
-	var out []report.Claim
-	paper := func(a, b string) string {
-		pa, pb := PaperAverages[a], PaperAverages[b]
-		if math.IsNaN(float64(pa.Base)) || math.IsNaN(float64(pb.Base)) {
-			return ""
-		}
-		return fmt.Sprintf("; the paper: %.2f vs %.2f (T5-base), %.2f vs %.2f (T5-large)", pa.Base, pb.Base, pa.Large, pb.Large)
-	}
-	if t.avg(train.FinetuneReLoRA) != nil && t.avg(train.FinetuneLoRA) != nil {
-		iv := t.pairedAverage(train.FinetuneReLoRA, train.FinetuneLoRA)
-		out = append(out, report.Claim{
-			Statement: fmt.Sprintf("ReLoRA does not outperform LoRA in fine-tuning (ReLoRA − LoRA average score < +%g point)", Close),
-			Verdict:   report.JudgeBelow(iv, Close),
-			Evidence: fmt.Sprintf("average over %d tasks %.2f vs %.2f; per-seed difference %s points%s",
-				len(t.Tasks), t.avg(train.FinetuneReLoRA).Mean, t.avg(train.FinetuneLoRA).Mean, iv.Format(2),
-				paper(train.FinetuneReLoRA, train.FinetuneLoRA)),
-		})
-	}
-	if t.avg(train.FinetuneLoRA) != nil && t.avg(train.FinetuneFull) != nil {
-		iv := t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull)
-		out = append(out, report.Claim{
-			Statement: fmt.Sprintf("LoRA is close to full fine-tuning (LoRA − full average score within ±%g point)", Close),
-			Verdict:   report.JudgeAll([]report.Verdict{report.JudgeBelow(iv, Close), report.JudgeAbove(iv, -Close)}),
-			Evidence: fmt.Sprintf("average over %d tasks %.2f vs %.2f; per-seed difference %s points",
-				len(t.Tasks), t.avg(train.FinetuneLoRA).Mean, t.avg(train.FinetuneFull).Mean, iv.Format(2)),
-		})
-	}
-	return out
 }

@@ -148,9 +148,6 @@ func (t *Table) Markdown() string {
 		t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull).Format(2)})
 	b.WriteString(diff.Markdown())
 
-	b.WriteString("\n**Claims** (judged on the per-seed differences of the average score; \"close\" and \"outperform\" mean by " +
-		fmt.Sprintf("%g point):\n\n", Close))
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![Table 5 scores per task](%s.png)\n\n", FigureFile)
 
 	b.WriteString("#### The tasks\n\n")

@@ -10,7 +10,6 @@ package report
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -207,15 +206,9 @@ func (t Table) Text() string {
 	return b.String()
 }
 
-// Claim is one statement of the paper checked against this harness' numbers.
-type Claim struct {
-	Statement string  `json:"statement"` // what the paper says, e.g. "ReLoRA beats LoRA+WS"
-	Verdict   Verdict `json:"verdict"`   // what our numbers say of it
-	Evidence  string  `json:"evidence"`  // the numbers behind the verdict, with their interval
-}
-
-// Verdict is a claim's outcome. A claim is judged on an interval over seeds
-// (see stats.Interval): only a margin outside the seed noise decides it.
+// Verdict is one comparison's reading on its own 95% interval over seeds,
+// with no control over a family: the sweeps' exploratory marks. The
+// paper's claims are judged together in package claims.
 type Verdict string
 
 // The three verdicts.
@@ -250,40 +243,4 @@ func JudgeBelow(iv stats.Interval, bound float64) Verdict {
 		return NotReproduced
 	}
 	return Inconclusive
-}
-
-// JudgeAbove judges a claim that a quantity lies above bound.
-func JudgeAbove(iv stats.Interval, bound float64) Verdict {
-	switch {
-	case iv.Above(bound):
-		return Reproduced
-	case iv.Below(bound):
-		return NotReproduced
-	}
-	return Inconclusive
-}
-
-// JudgeAll combines verdicts that must all hold (e.g. "at every size"):
-// reproduced if every one is, not reproduced if any is not, else
-// inconclusive.
-func JudgeAll(vs []Verdict) Verdict {
-	out := Reproduced
-	for _, v := range vs {
-		switch v {
-		case NotReproduced:
-			return NotReproduced
-		case Inconclusive:
-			out = Inconclusive
-		}
-	}
-	return out
-}
-
-// ClaimsMarkdown renders claims as a Markdown list with a verdict each.
-func ClaimsMarkdown(claims []Claim) string {
-	var b strings.Builder
-	for _, c := range claims {
-		fmt.Fprintf(&b, "- **%s** — %s: %s\n", c.Statement, c.Verdict.Mark(), c.Evidence)
-	}
-	return b.String()
 }

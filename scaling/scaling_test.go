@@ -43,7 +43,7 @@ func orderedLosses() map[string]float64 {
 		experiments.RowScalingLoRAWS: 3.2, experiments.RowScalingControl: 3.3, experiments.RowScalingLoRA: 3.5}
 }
 
-func TestScalingTableAndClaims(t *testing.T) {
+func TestScalingTable(t *testing.T) {
 	p, _ := experiments.Get("quick")
 	p.Seeds = []uint64{1, 2}
 	runs, err := experiments.Scaling(p)
@@ -59,20 +59,6 @@ func TestScalingTableAndClaims(t *testing.T) {
 	tab, err := Build(p, runs, fake(runs, sizes, base, map[string]float64{experiments.RowScalingReLoRA: 0.12}))
 	if err != nil {
 		t.Fatal(err)
-	}
-	verdicts := map[string]report.Verdict{}
-	for _, c := range tab.Claims {
-		verdicts[c.Statement] = c.Verdict
-	}
-	// ReLoRA beats the others everywhere, ever closer to full training.
-	for statement, want := range map[string]report.Verdict{
-		"ReLoRA beats Control at every size":                         report.Reproduced,
-		"ReLoRA beats LoRA + Warm Start at every size":               report.Reproduced,
-		"The gap between ReLoRA and full training shrinks with size": report.Reproduced,
-	} {
-		if got, ok := verdicts[statement]; !ok || got != want {
-			t.Errorf("%q: %s (present %v), want %s", statement, got, ok, want)
-		}
 	}
 	dir := t.TempDir()
 	if err := Write(dir, tab); err != nil {
@@ -105,45 +91,6 @@ func TestScalingTableAndClaims(t *testing.T) {
 		full, relora := tab.cell(experiments.RowScalingFull, s.Name), tab.cell(experiments.RowScalingReLoRA, s.Name)
 		if full == nil || relora == nil || !(relora.FLOPs > 0 && relora.FLOPs < full.FLOPs) {
 			t.Errorf("%s: training FLOPs full %v, ReLoRA %v", s.Name, full, relora)
-		}
-	}
-}
-
-func TestGapClaimFailsWhenTheGapWidens(t *testing.T) {
-	p, _ := experiments.Get("quick")
-	p.Seeds = []uint64{1, 2}
-	runs, _ := experiments.Scaling(p)
-	sizes, _ := experiments.Ladder(p)
-	base := orderedLosses()
-	tab, err := Build(p, runs, fake(runs, sizes, base, map[string]float64{experiments.RowScalingReLoRA: 0.08}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range tab.Claims {
-		if strings.HasPrefix(c.Statement, "The gap") {
-			if c.Verdict != report.NotReproduced || !strings.Contains(c.Evidence, "slope") {
-				t.Fatalf("widening gap judged %s: %s", c.Verdict, c.Evidence)
-			}
-			return
-		}
-	}
-	t.Fatal("no gap claim")
-}
-
-// One seed per cell gives no noise estimate: the "every size" claims are
-// inconclusive however large the margins.
-func TestOneSeedIsInconclusive(t *testing.T) {
-	p, _ := experiments.Get("quick")
-	runs, _ := experiments.Scaling(p)
-	sizes, _ := experiments.Ladder(p)
-	base := orderedLosses()
-	tab, err := Build(p, runs, fake(runs, sizes, base, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range tab.Claims {
-		if strings.HasSuffix(c.Statement, "every size") && c.Verdict != report.Inconclusive {
-			t.Errorf("%q on one seed: %s (%s)", c.Statement, c.Verdict, c.Evidence)
 		}
 	}
 }

@@ -6,14 +6,11 @@ package scaling
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
 	"github.com/relorago/harness/train"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Cell is one method at one size, over seeds.
@@ -42,7 +39,6 @@ type Table struct {
 	Sizes   []experiments.Size          `json:"sizes"`
 	Methods []string                    `json:"methods"`
 	Cells   map[string]map[string]*Cell `json:"cells"` // method → size → cell
-	Claims  []report.Claim              `json:"claims"`
 }
 
 // Build assembles the tables from the runner's outcomes for Scaling(p).
@@ -89,95 +85,10 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			}
 		}
 	}
-	t.Claims = t.claims()
 	return t, nil
 }
 
 func (t *Table) cell(method, size string) *Cell { return t.Cells[method][size] }
-
-func (t *Table) claims() []report.Claim {
-	var claims []report.Claim
-	// "A beats B at every size": each size judged on its per-seed
-	// differences (paired by seed), all of them together by JudgeAll.
-	beatsEverywhere := func(a, b string) {
-		var verdicts []report.Verdict
-		var ev []string
-		for _, s := range t.Sizes {
-			ca, cb := t.cell(a, s.Name), t.cell(b, s.Name)
-			if ca == nil || cb == nil {
-				continue
-			}
-			iv := stats.MeanInterval(pairedDiffs(ca, cb))
-			v := report.JudgeBelow(iv, 0)
-			if ca.Diverged > 0 {
-				v = report.NotReproduced
-			}
-			verdicts = append(verdicts, v)
-			ev = append(ev, fmt.Sprintf("%s %.2f vs %.2f, Δ %s", s.Name, ca.MeanPPL, cb.MeanPPL, iv.Format(3)))
-		}
-		if len(verdicts) > 0 {
-			claims = append(claims, report.Claim{Statement: fmt.Sprintf("%s beats %s at every size", a, b),
-				Verdict: report.JudgeAll(verdicts), Evidence: strings.Join(ev, "; ")})
-		}
-	}
-	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingControl)
-	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingLoRAWS)
-	beatsEverywhere(experiments.RowScalingReLoRA, experiments.RowScalingLoRA)
-
-	if c, ok := t.gapClaim(); ok {
-		claims = append(claims, c)
-	}
-	return claims
-}
-
-// paperParams are the sizes of the paper's Table 2 columns.
-var paperParams = []float64{60e6, 130e6, 250e6, 350e6, 1.3e9}
-
-// gapClaim checks "the gap to full training shrinks as the model grows" on
-// the relative perplexity gap (ReLoRA − full) / full, by the least-squares
-// slope of the gap over log10 of the model's parameters. A slope, not a
-// monotone sequence: the paper's own gaps (1.9%, 5.9%, 0.4%, 3.5%, 2.6%)
-// are not monotone either, and the evidence shows its slope for comparison.
-func (t *Table) gapClaim() (report.Claim, bool) {
-	var logN, gaps []float64 // one point per (size, seed)
-	var ev []string
-	sizes := 0
-	for _, s := range t.Sizes {
-		r, f := t.cell(experiments.RowScalingReLoRA, s.Name), t.cell(experiments.RowScalingFull, s.Name)
-		if r == nil || f == nil || f.Total == 0 {
-			continue
-		}
-		sizes++
-		fullOf := map[uint64]float64{}
-		for i, seed := range f.Seeds {
-			fullOf[seed] = f.PPLs[i]
-		}
-		for i, seed := range r.Seeds {
-			if fp, ok := fullOf[seed]; ok {
-				logN, gaps = append(logN, math.Log10(float64(f.Total))), append(gaps, 100*(r.PPLs[i]-fp)/fp)
-			}
-		}
-		ev = append(ev, fmt.Sprintf("%s %+.2f%%", s.Name, 100*(r.MeanPPL-f.MeanPPL)/f.MeanPPL))
-	}
-	if sizes < 2 {
-		return report.Claim{}, false
-	}
-	slope := stats.SlopeInterval(logN, gaps)
-	var paperLogN, paperGaps []float64
-	full, relora := experiments.ScalingMethods[0].Paper, experiments.ScalingMethods[4].Paper
-	for i := range paperParams {
-		paperLogN = append(paperLogN, math.Log10(paperParams[i]))
-		paperGaps = append(paperGaps, 100*(relora[i]-full[i])/full[i])
-	}
-	_, paperSlope := stat.LinearRegression(paperLogN, paperGaps, nil, false)
-	return report.Claim{
-		Statement: "The gap between ReLoRA and full training shrinks with size",
-		Verdict:   report.JudgeBelow(slope, 0),
-		Evidence: fmt.Sprintf("ReLoRA − full, relative perplexity gap: %s; least-squares slope over every (size, seed) %s points per 10× parameters "+
-			"(95%% interval; needs < 0; the paper's Table 2: %+.2f)",
-			strings.Join(ev, "; "), slope.Format(2), paperSlope),
-	}, true
-}
 
 // pairedDiffs is a's perplexity minus b's for every seed both cells have.
 func pairedDiffs(a, b *Cell) []float64 {

@@ -131,8 +131,6 @@ func (t *Table) Markdown() string {
 	}
 	b.WriteString("\n" + paper.Markdown())
 	b.WriteString("\n" + t.table3().Markdown())
-	b.WriteString("\n#### Claims of the paper's Table 2\n\n")
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![perplexity vs size](%s.png)\n", Figure)
 	fmt.Fprintf(&b, "\n![perplexity vs training compute](%s.png)\n", FLOPsFigure)
 	return b.String()

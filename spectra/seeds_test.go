@@ -1,38 +1,15 @@
 package spectra
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
-
-// The verdict on hand-made per-seed ratios: a clear margin over the
-// factor, a clear shortfall, a spread that straddles it, one seed, and a
-// LoRA update that is not of rank ≤ r.
-func TestHighRankVerdict(t *testing.T) {
-	for _, tc := range []struct {
-		ratios    []float64
-		separated bool
-		want      report.Verdict
-	}{
-		{[]float64{2.4, 2.5, 2.45}, true, report.Reproduced},
-		{[]float64{1.1, 1.2, 1.15}, true, report.NotReproduced},
-		{[]float64{1.2, 1.9, 1.6}, true, report.Inconclusive},
-		{[]float64{3}, true, report.Inconclusive},
-		{[]float64{2.4, 2.5, 2.45}, false, report.NotReproduced},
-	} {
-		if got, iv := highRankVerdict(tc.ratios, tc.separated); got != tc.want {
-			t.Errorf("ratios %v separated %v: %s (interval %+v), want %s", tc.ratios, tc.separated, got, iv, tc.want)
-		}
-	}
-}
 
 // Extra seeds join the claim: a seed whose RunFiles exist is measured (the
 // same runs give the same ranks), one without them is listed as left out
@@ -76,12 +53,6 @@ func TestClaimOverSeeds(t *testing.T) {
 	}
 	if len(tab.SeedsSkipped) != 1 || !strings.HasPrefix(tab.SeedsSkipped[0], "seed 3: ") || !strings.Contains(tab.SeedsSkipped[0], RunFile) {
 		t.Errorf("skipped %q, want seed 3 for its missing %s", tab.SeedsSkipped, RunFile)
-	}
-	ev := tab.Claims[0].Evidence
-	for _, want := range []string{fmt.Sprintf("by seed %d: ", f.runs[0].Seed), ", 2: ", "over 2 seeds", "left out: seed 3"} {
-		if !strings.Contains(ev, want) {
-			t.Errorf("evidence lacks %q: %s", want, ev)
-		}
 	}
 	// The first seed's numbers are those of the rows the figures are drawn from.
 	re := 0.0

@@ -18,7 +18,6 @@ import (
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/model"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
@@ -114,9 +113,8 @@ type Table struct {
 	// Seeds measures the claim's ranks in every seed whose three runs have
 	// RunFiles, the figures' seed first; SeedsSkipped says why other
 	// seeds are left out.
-	Seeds        []SeedRanks    `json:"seeds"`
-	SeedsSkipped []string       `json:"seeds_skipped,omitempty"`
-	Claims       []report.Claim `json:"claims"`
+	Seeds        []SeedRanks `json:"seeds"`
+	SeedsSkipped []string    `json:"seeds_skipped,omitempty"`
 
 	// sigma holds, per method and projection, the singular values of all
 	// layers concatenated: Fig. 5's data, too bulky for the JSON.
@@ -184,7 +182,6 @@ func Build(runs []experiments.Run, outs []runner.Outcome) (*Table, error) {
 	groups := bySeed(runs, outs)
 	t.Seeds = []SeedRanks{measureSeed(groups[0].seed, rs)}
 	t.otherSeeds(groups)
-	t.Claims = []report.Claim{t.highRankClaim()}
 	return t, nil
 }
 

@@ -42,8 +42,6 @@ func Write(resultsDir string, t *Table) error {
 func (t *Table) Markdown() string {
 	var b strings.Builder
 	b.WriteString(t.Report().Markdown())
-	b.WriteString("\n#### Claim of the paper's Fig. 5\n\n")
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![Fig. 5 — singular values of ΔW](%s.png)\n\n", Fig5Figure)
 	fmt.Fprintf(&b, "Fig. 5 leaves out the singular values that are numerically zero (σ ≤ %s·σmax of their layer; the legend counts them, the complement of the table's numerical rank): in the paper's form they are one bin at 0 that flattens every other bin.\n\n", tolText)
 	if t.Growth.Skipped != "" {

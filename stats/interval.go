@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -29,38 +30,7 @@ func MeanInterval(xs []float64) Interval {
 	if len(xs) < 2 {
 		return iv
 	}
-	half := tQuantile(len(xs)-1) * Std(xs) / math.Sqrt(float64(len(xs)))
-	iv.Lo, iv.Hi = iv.Mean-half, iv.Mean+half
-	return iv
-}
-
-// SlopeInterval is the least-squares slope of y on x with its Student-t
-// interval (n−2 degrees of freedom, the slope's standard error from the
-// residuals).
-func SlopeInterval(x, y []float64) Interval {
-	n := len(x)
-	iv := Interval{Lo: math.NaN(), Hi: math.NaN(), N: n}
-	if n < 2 || len(y) != n {
-		iv.Mean = math.NaN()
-		return iv
-	}
-	mx, my := Mean(x), Mean(y)
-	var sxx, sxy float64
-	for i := range x {
-		sxx += (x[i] - mx) * (x[i] - mx)
-		sxy += (x[i] - mx) * (y[i] - my)
-	}
-	iv.Mean = sxy / sxx
-	if n < 3 {
-		return iv
-	}
-	var rss float64
-	for i := range x {
-		r := y[i] - (my + iv.Mean*(x[i]-mx))
-		rss += r * r
-	}
-	se := math.Sqrt(rss / float64(n-2) / sxx)
-	half := tQuantile(n-2) * se
+	half := tQuantile(len(xs)-1) * stat.StdDev(xs, nil) / math.Sqrt(float64(len(xs)))
 	iv.Lo, iv.Hi = iv.Mean-half, iv.Mean+half
 	return iv
 }

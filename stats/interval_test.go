@@ -23,15 +23,3 @@ func TestMeanIntervalByHand(t *testing.T) {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 }
-
-// The slope of y = 2x + noise at five points: slope 2 by hand, and its
-// standard error from the residuals. x 0..4 (mean 2, Sxx 10); y 0.1, 1.9,
-// 4.1, 5.9, 8.0: Sxy = 19.8, slope 1.98, intercept 0.04; residuals 0.06,
-// -0.12, 0.10, -0.08, 0.04, RSS 0.036; se = √(0.036/3/10) = 0.034641;
-// t(0.975, 3) = 3.182446, half-width 0.110243.
-func TestSlopeIntervalByHand(t *testing.T) {
-	iv := SlopeInterval([]float64{0, 1, 2, 3, 4}, []float64{0.1, 1.9, 4.1, 5.9, 8.0})
-	if math.Abs(iv.Mean-1.98) > 1e-12 || math.Abs(iv.Hi-iv.Mean-0.110243) > 1e-5 {
-		t.Fatalf("slope %+v, want 1.98 ± 0.110243", iv)
-	}
-}

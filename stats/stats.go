@@ -4,9 +4,15 @@ package stats
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/stat"
 )
 
-// Mean returns the arithmetic mean (NaN for no values).
+// Mean returns the arithmetic mean (NaN for no values), summed in index
+// order. Not gonum's stat.Mean on purpose: its floats.Sum keeps several
+// partial sums in assembly, whose rounding differs in the last bit, and
+// result.json's final_train_loss (a mean) must stay bit for bit what the
+// committed run records hold.
 func Mean(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
@@ -24,12 +30,7 @@ func Std(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := Mean(xs)
-	s := 0.0
-	for _, x := range xs {
-		s += (x - m) * (x - m)
-	}
-	return math.Sqrt(s / float64(len(xs)-1))
+	return stat.StdDev(xs, nil)
 }
 
 // PlusMinus formats mean ± std with the given decimals, or just the mean for

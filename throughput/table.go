@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/stats"
 )
 
@@ -125,12 +123,11 @@ type Table struct {
 	Memory []MemoryRow `json:"memory"`
 	// WarmFraction is the preset's warm start as a share of its run (600
 	// of 2,400 steps at the default preset), beside the paper's 33%.
-	WarmFraction float64        `json:"warm_fraction"`
-	Claims       []report.Claim `json:"claims"`
-	Backend      string         `json:"gemm_backend"`
-	Date         string         `json:"date"`     // when it was measured (UTC)
-	Load         []float64      `json:"load_avg"` // lowest and highest 1-minute load average the probes saw
-	Rounds       []int          `json:"rounds"`   // fewest and most timed rounds of a speed probe
+	WarmFraction float64   `json:"warm_fraction"`
+	Backend      string    `json:"gemm_backend"`
+	Date         string    `json:"date"`     // when it was measured (UTC)
+	Load         []float64 `json:"load_avg"` // lowest and highest 1-minute load average the probes saw
+	Rounds       []int     `json:"rounds"`   // fewest and most timed rounds of a speed probe
 }
 
 // Build turns the measured plan into the table.
@@ -190,7 +187,6 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 	if len(rounds) > 0 {
 		t.Rounds = []int{slices.Min(rounds), slices.Max(rounds)}
 	}
-	t.Claims = []report.Claim{t.speedClaim()}
 	return t, nil
 }
 
@@ -214,88 +210,6 @@ func (t *Table) mainCells() []Cell {
 		}
 	}
 	return out
-}
-
-// FasterFrom returns the smallest width from which, at every width
-// measured, the main cells' speed-up interval lies above 1, and whether
-// there is one.
-func (t *Table) FasterFrom() (int, bool) {
-	cells := t.mainCells()
-	from, ok := 0, false
-	for i := len(cells) - 1; i >= 0; i-- {
-		if report.JudgeAbove(cells[i].Speedup(), 1) != report.Reproduced {
-			break
-		}
-		from, ok = cells[i].Dim, true
-	}
-	return from, ok
-}
-
-// speedClaim judges the paper's Table 4 claim on the main cells: reproduced
-// when ReLoRA's step is faster (interval above 1) from some width on, not
-// reproduced when it is slower at every width, inconclusive otherwise.
-func (t *Table) speedClaim() report.Claim {
-	cl := report.Claim{Statement: "A ReLoRA step is faster than a full-rank step (the paper: 9–40% faster training, depending on size and hardware)"}
-	cells := t.mainCells()
-	if len(cells) == 0 {
-		cl.Verdict, cl.Evidence = report.Inconclusive, "nothing measured"
-		return cl
-	}
-	var ev []string
-	from, faster := t.FasterFrom()
-	slower := true
-	for _, c := range cells {
-		if report.JudgeAbove(c.Speedup(), 1) != report.NotReproduced {
-			slower = false
-		}
-	}
-	switch {
-	case faster:
-		cl.Verdict = report.Reproduced
-		ev = append(ev, fmt.Sprintf("faster from d %d on (1 core, fused LoRA op, r = d/8)", from))
-	case slower:
-		cl.Verdict = report.NotReproduced
-		ev = append(ev, "slower at every width measured (1 core, fused LoRA op, r = d/8)")
-	default:
-		cl.Verdict = report.Inconclusive
-		ev = append(ev, "faster at no width from which every wider one is faster too, beyond the rounds' noise (1 core, fused LoRA op, r = d/8)")
-	}
-	for _, c := range cells {
-		iv := c.Speedup()
-		s := fmt.Sprintf("d %d: %s (FLOP model %.2fx", c.Dim, fmtX(iv), c.FLOPSpeedup)
-		if c16, ok := t.Cell(c.Dim, max(1, c.Dim/16), true, 1); ok && c.Dim/16 != c.Rank {
-			s += fmt.Sprintf("; r = d/16 %.2fx", c16.Speedup().Mean)
-		}
-		if c2, ok := t.Cell(c.Dim, c.Rank, true, 2); ok {
-			s += fmt.Sprintf("; 2 threads %.2fx", c2.Speedup().Mean)
-		}
-		ev = append(ev, s+")")
-	}
-	if why := t.whyNotFaster(); why != "" {
-		ev = append(ev, why)
-	}
-	if w := t.WarmFraction; w > 0 && len(cells) > 0 {
-		last := cells[len(cells)-1]
-		ev = append(ev, fmt.Sprintf("warm-start-adjusted at d %d: %.2fx with the preset's %.0f%% warm start, %.2fx with the paper's 33%%",
-			last.Dim, Adjusted(last.Speedup().Mean, w), 100*w, Adjusted(last.Speedup().Mean, PaperWarmFraction)))
-	}
-	cl.Evidence = strings.Join(ev, "; ")
-	return cl
-}
-
-// whyNotFaster explains, at the widest main cell that is not faster, where
-// the FLOP model's saving went: the dense GEMMs' saving, what the low-rank
-// products cost and at what rate, and the change in the rest of the step.
-func (t *Table) whyNotFaster() string {
-	cells := t.mainCells()
-	for i := len(cells) - 1; i >= 0; i-- {
-		c := cells[i]
-		if report.JudgeAbove(c.Speedup(), 1) == report.Reproduced || len(c.FullGEMMMillis) != len(Classes) {
-			continue
-		}
-		return fmt.Sprintf("at d %d: %s", c.Dim, c.TimeSplit())
-	}
-	return ""
 }
 
 // TimeSplit says where a cell's FLOP-model saving went.

@@ -93,7 +93,6 @@ func (t *Table) Markdown() string {
 	if len(t.Widths) == 0 {
 		// A throughput.json of the single-width table this one replaced.
 		fmt.Fprintf(&b, "### Table 4 — training throughput, preset %q\n\nThis Table 4 was measured by an older version (one width); `make throughput` measures it across widths.\n\n", t.Preset)
-		b.WriteString(report.ClaimsMarkdown(t.Claims))
 		return b.String()
 	}
 	speed := report.Table{
@@ -179,8 +178,6 @@ func (t *Table) Markdown() string {
 			fmt.Sprintf("%.2f", m.FLOPs/1e9)})
 	}
 	b.WriteString("\n" + mem.Markdown())
-	b.WriteString("\n#### Claim of the paper's Table 4\n\n")
-	b.WriteString(report.ClaimsMarkdown(t.Claims))
 	fmt.Fprintf(&b, "\n![speed-up vs width](%s.png)\n", WidthFigure)
 	return b.String()
 }

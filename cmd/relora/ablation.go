@@ -28,7 +28,7 @@ func ablationCmd(args []string) error {
 		return err
 	}
 	fmt.Println(t.Report().Text())
-	printClaims(t.Claims)
+	printClaimsNote()
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, ablation.MarkdownFile, ablation.JSONFile)
 	return nil
 }

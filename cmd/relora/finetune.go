@@ -30,7 +30,7 @@ func finetuneCmd(args []string) error {
 	}
 	fmt.Print(t.Markdown())
 	fmt.Println()
-	printClaims(t.Claims)
+	printClaimsNote()
 	fmt.Printf("\nwrote %s/%s, %s and %s.png\n", m.results, finetune.MarkdownFile, finetune.JSONFile, finetune.FigureFile)
 	return nil
 }

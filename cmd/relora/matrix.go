@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/relorago/harness/experiments"
-	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
 )
@@ -156,11 +155,10 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	return m, p, nil
 }
 
-// printClaims lists the paper's claims with their verdicts on the terminal.
-func printClaims(claims []report.Claim) {
-	for _, c := range claims {
-		fmt.Printf("  %s: %s — %s\n", c.Statement, strings.ToUpper(string(c.Verdict)), c.Evidence)
-	}
+// printClaimsNote says where a table's claims are judged: over the whole
+// family at once, which one table alone cannot do.
+func printClaimsNote() {
+	fmt.Println("\nThe paper's claims are judged over the whole family in results/REPORT.md (`make report` renders it in seconds).")
 }
 
 // parseSeeds reads -seeds: a count n (seeds 1..n) or a comma-separated list.

@@ -29,7 +29,7 @@ func spectraCmd(args []string) error {
 		return err
 	}
 	fmt.Println(t.Report().Text())
-	printClaims(t.Claims)
+	printClaimsNote()
 	fmt.Printf("\nwrote %s/%s, %s and figures\n", m.results, spectra.MarkdownFile, spectra.JSONFile)
 	return nil
 }
