@@ -1,5 +1,5 @@
 # ReLoRA harness: `make ablation` regenerates Table 1, `make test` runs the
-# tests; see README.md for every target.
+# tests; `make help` lists every target (from the `## ` text on its line).
 
 # PRESET: default, tiny or quick. SEEDS: seeds to train, a count (3 = seeds
 # 1-3) or a list (4,5,6); empty = the preset's. JOBS: runs trained at once,
@@ -17,7 +17,7 @@ THREADS ?= 2
 MATRIX   = -preset $(PRESET) $(if $(SEEDS),-seeds $(SEEDS),) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
 # GEMM backend. The default is the pure-Go AVX2 kernel, which the committed
-# results were computed with (README, "Speed", has the measured comparison);
+# results were computed with (docs/speed.md has the comparison);
 # `make BLAS=openblas ...` builds against OpenBLAS instead.
 BLAS ?=
 TAGS := $(if $(BLAS),-tags $(BLAS),)
@@ -27,61 +27,71 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report decide
+.PHONY: all help build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report decide
 
-all: build
+all: build ## same as build (the default target)
 
-build:
+# Every target with a `## ` description on its line, in file order.
+help: ## list the targets and the variables
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
+	@echo; echo "Variables: PRESET SEEDS JOBS RUNS RESULTS THREADS BLAS WIDTHS ROUNDS REMEASURE VERIFY TRAIN (see the comments in the Makefile)"
+
+build: ## build bin/relora
 	$(GO) build -buildvcs=auto $(TAGS) -o bin/relora ./cmd/relora
 
-# The table targets train the preset's seeds into the run cache (-verify: even
-# when the results folder has their records) and check every rerun against
-# its committed record; the tables use every seed of the cache and records.
-# PRESET=quick runs Table 1's matrix in under a minute into results/quick/.
+# The table targets with -verify train the preset's seeds and every other
+# seed the run cache or the records hold (the committed records: seeds 1-3)
+# into the run cache, even when the results folder has their records, and
+# check every rerun against its committed record. SEEDS adds seeds; it does
+# not drop the records' ones. PRESET=quick runs Table 1's matrix in under a
+# minute into results/quick/. README.md has each target's run count and the
+# time its records took.
 
 # Table 1 (and Fig. 4).
-ablation: build
+ablation: build ## Table 1 and Fig. 4: train every seed the records hold, check each run against its record
 	bin/relora ablation $(MATRIX) -verify
 
 # Fig. 5: reuses Table 1's full-rank, LoRA+WS and ReLoRA runs when cached.
-spectra: build
+spectra: build ## Fig. 5: spectra of ΔW for Table 1's full-rank, LoRA+WS and ReLoRA runs (reused when cached)
 	bin/relora spectra $(MATRIX) -verify
 
 # Table 4: full-rank vs ReLoRA step speed across widths d 64-1024 (r d/8 and
 # d/16; 1 core and 2 threads; fused and composed LoRA op), next to the FLOP
 # model, with memory; each speed-up from full-rank and ReLoRA steps paired
-# round by round in one process (~15 min on a quiet 2-core machine; run it
-# on a quiet one). WIDTHS=64,128 measures only those widths.
+# round by round in one process (run it on a quiet machine; each width and
+# thread count times rounds for about `relora throughput -seconds`, 75 by
+# default). WIDTHS=64,128 measures only those widths.
 WIDTHS ?=
-throughput: build
+throughput: build ## Table 4: measure full-rank vs ReLoRA step speed and memory across widths (quiet machine)
 	bin/relora throughput -preset $(PRESET) $(if $(WIDTHS),-widths $(WIDTHS),) $(if $(RESULTS),-results $(RESULTS),)
 
 # Loss against training compute: Table 1's runs against the FLOPs they spent
 # (reused from the cache or the records), and the equal-FLOP budget
 # experiment (full-rank, ReLoRA, LoRA+WS, control with full-rank's FLOPs at
-# d 128, where ReLoRA's step is faster) over 3 seeds unless SEEDS is set
-# (README, "Cost", has the measured time); PRESET=quick is a one-minute
-# smoke test.
-budget: build
+# d 128, where ReLoRA's step is faster) over 3 seeds unless SEEDS is set.
+# No -verify: runs that have a record are read from it, so on a clone with
+# the committed records it trains nothing and renders in seconds.
+# PRESET=quick is a one-minute smoke test.
+budget: build ## loss against training FLOPs; renders from the records, trains only runs without one
 	bin/relora budget -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
 # Tables 2 and 3: methods across model sizes over 3 seeds unless SEEDS is set
-# (long: see README for the cost; interrupted runs resume from their last
-# checkpoint, so it can be trained in several sittings).
-scaling: build
+# (long: README.md has the time its records took; interrupted runs resume
+# from their last checkpoint, so it can be trained in several sittings).
+scaling: build ## Tables 2 and 3: five methods across five model sizes, 3 seeds
 	bin/relora scaling -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 
 # Sensitivity sweeps: reset interval, rank and pruning ratio around the
-# preset, ReLoRA against its baselines over 3 seeds (unless SEEDS is set);
-# 60 runs beyond Table 1's (README, "Cost", has the measured time).
-sweep: build
+# preset, ReLoRA against its baselines over 3 seeds (unless SEEDS is set):
+# 72 runs, 12 of them Table 1's (README.md has the time its records took).
+sweep: build ## sensitivity sweeps: reset interval, rank, pruning ratio, 3 seeds
 	bin/relora sweep -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 
 # Table 5: fine-tuning on a GLUE-like suite (package tasks) by full
 # fine-tuning, LoRA, ReLoRA and a linear probe, from Table 1's full-rank run
 # (seed 1; trained first if the run cache lacks its weights). SEEDS are the
-# fine-tuning seeds (default 3); README, "Fine-tuning (Table 5)", has the cost.
-finetune: build
+# fine-tuning seeds (default 3); docs/finetuning.md has the details.
+finetune: build ## Table 5: fine-tuning suite from Table 1's full-rank run (trained first if not cached)
 	bin/relora finetune $(MATRIX) -verify
 
 # The seeds that decide claims: trains, within BUDGET of wall time (JOBS runs
@@ -89,7 +99,7 @@ finetune: build
 # cheapest claim first, then renders REPORT.md; resumable. `bin/relora
 # decide -n` prints the plan only.
 BUDGET ?= 4h
-decide: build
+decide: build ## train the seeds that decide the most undecided claims per core-hour within BUDGET (default 4h), then REPORT.md
 	bin/relora decide -budget $(BUDGET) $(MATRIX)
 
 # Everything in one document, results/REPORT.md: Tables 1–4, Figs. 4–5 and
@@ -101,18 +111,18 @@ decide: build
 REMEASURE ?=
 VERIFY    ?=
 TRAIN     ?=
-report: build
+report: build ## results/REPORT.md from the records and the run cache (TRAIN=1, VERIFY=1, REMEASURE=1)
 	bin/relora report $(MATRIX) $(if $(REMEASURE),-remeasure,) $(if $(VERIFY),-verify,) $(if $(TRAIN),-train,)
 
 # The reference run: tiny preset, opticks, 2,000 steps, full rank.
-train: build
+train: build ## one full-rank run of the tiny preset into runs/tiny-full (RUNS)
 	bin/relora train -preset tiny -mode full -threads $(THREADS) -out $(RUNS)/tiny-full
 
-vet:
+vet: ## go vet and gofmt
 	$(GO) vet ./...
 	test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
 
-test: vet
+test: vet ## vet, gofmt and every test (the OpenBLAS backend too when installed)
 	$(GO) test ./...
 ifeq ($(HAVE_OPENBLAS),yes)
 	$(GO) vet -tags openblas ./...
@@ -126,7 +136,7 @@ endif
 # GEMM rates: `go test -bench . ./kernels/gemm`. With OpenBLAS, last: the
 # pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
 # alternated in one process (bench/gemmcmp).
-bench:
+bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt)
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
 ifeq ($(HAVE_OPENBLAS),yes)
@@ -148,10 +158,10 @@ endif
 # alternated round by round; prints the configuration, each round's ratio
 # and the medians (ROUNDS rounds at the tiny shape, half as many at d 512).
 ROUNDS ?= 5
-bench-pytorch:
+bench-pytorch: ## the same full-rank step against PyTorch 1.13, alternated round by round
 	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 tiny,d512
 
-clean:
+clean: ## remove bin/
 	rm -rf bin
 
 # `relora slurm` on a real Slurm: starts a private one-node cluster on this
@@ -160,5 +170,5 @@ clean:
 # and one after it finished, and checks the rendered table byte for byte
 # against a local run. About 3 minutes; stops every daemon it started.
 .PHONY: test-slurm
-test-slurm:
+test-slurm: ## relora slurm on a private one-node Slurm (root; installs slurm-wlm and munge)
 	GO=$(GO) scripts/test-slurm.sh

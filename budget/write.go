@@ -203,7 +203,7 @@ func (t *Table) Markdown() string {
 	}
 	eq.Notes = []string{"The budget is full-rank's FLOPs in the preset's steps; ReLoRA (R+O+J+WS) and LoRA+WS keep the preset's warm start, restart period and re-warm and train the extra steps their cheaper low-rank steps buy; the control (a full-rank model with ReLoRA's trainable parameter count) trains as many of its steps as the budget buys. Each run's cosine schedule spans its own steps. The width is one at which Table 4 measures ReLoRA's step faster than full-rank's, so the FLOPs saved are time saved too.", "Training time: each run's measured training-step time (result.json's train_seconds; evaluations left out), runs trained two at a time, one core each; it depends on the machine and its load, unlike every other column. The time figure spreads a run's time over its steps in proportion to their FLOPs: only each curve's end is measured."}
 	if t.Missing > 0 {
-		eq.Notes = append(eq.Notes, fmt.Sprintf("%d of its runs have no result yet: `make budget` trains them (README, \"Cost\", has the time).", t.Missing))
+		eq.Notes = append(eq.Notes, fmt.Sprintf("%d of its runs have no result yet: `make budget` trains them (README.md's table of targets has the time).", t.Missing))
 	}
 	b.WriteString("\n" + eq.Markdown())
 	if len(t.Curves) > 0 {

@@ -65,7 +65,7 @@ func defaultPreset() (Preset, error) {
 	r := &cfg.ReLoRA
 	r.Rank, r.Alpha, r.LR = 8, 8, 2e-3
 	r.WarmStartSteps, r.ResetEvery, r.RestartWarmup = 600, 600, 10
-	// One seed by default (the main job's cost: README, "Cost"); the tables
+	// One seed by default (the main job's cost); the tables
 	// use every seed trained so far, and -seeds 3 asks for the spread.
 	return Preset{Name: "default", Base: cfg, Seeds: []uint64{1}, ResultsDir: "results",
 		About: "small64 (d 64, 4 layers, 4 heads, ffn 176) on gostd, batch 16 × 128 tokens, 2,400 steps, " +

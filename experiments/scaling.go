@@ -46,8 +46,8 @@ const (
 // ladders are the sizes per preset. The default ladder spans 18× in
 // parameters (the paper's spans 22×, 60M to 1.3B); 0.2M is the default
 // preset's model, so Table 1's cached runs fill four of its five cells. A
-// run's cost grows with parameters × steps (README, "Cost", has the
-// measured times); a larger rung is one line here.
+// run's cost grows with parameters × steps (README.md's table of targets
+// has the time the records took); a larger rung is one line here.
 var ladders = map[string][]Size{
 	"default": {
 		{"40k", 32, 2, 2, 88, 4},

@@ -76,8 +76,7 @@ func ShellQuote(s string) string {
 }
 
 // How a run's Slurm time limit and memory are derived (SlurmLimits; the
-// measurements behind the constants are in README.md, "Running on a
-// cluster").
+// measurements behind the constants are in docs/cluster.md).
 //
 // Time: the run's floating-point work, Steps × model.Config.FLOPsPerStep
 // (the full-rank model's count, as train.Stepper reports it) plus its
@@ -299,7 +298,7 @@ func WriteSlurm(a SlurmArray) (SlurmFiles, error) {
 # evaluations) at 10 GFLOP/s × 2 × time scale %[7]g + 2 min start-up, at
 # least 10 min. Memory = 2 × (activations per step + 24 B per parameter +
 # corpus + 64 MiB runtime), at least 512 MiB. See runner/slurm.go and
-# README.md, "Running on a cluster".
+# docs/cluster.md.
 #
 # Requeue-safe: a requeued task runs its command again, and `+"`relora train --out`"+`
 # resumes from the run's last checkpoint (every few hundred steps), or

@@ -105,7 +105,7 @@ func (t *Table) Markdown() string {
 		fmt.Fprintf(&b, "#### %s\n\n%s\n\n", strings.ToUpper(r.Name[:1])+r.Name[1:], r.Statement)
 		if !r.Done() {
 			verb := map[bool]string{true: "has", false: "have"}[r.Missing == 1]
-			fmt.Fprintf(&b, "Not run yet: %d of its runs %s no result; `make sweep` trains them (README, \"Cost\", has the time).\n\n", r.Missing, verb)
+			fmt.Fprintf(&b, "Not run yet: %d of its runs %s no result; `make sweep` trains them (README.md's table of targets has the time).\n\n", r.Missing, verb)
 			continue
 		}
 		tab := report.Table{Header: []string{r.Param}, Align: []report.Align{report.AlignLeft}}
