@@ -100,11 +100,12 @@ func writeHowToRead(b *strings.Builder) {
 func writeReproduce(b *strings.Builder) {
 	b.WriteString(`## How to reproduce
 
-On one machine (Go ≥ 1.26; nothing is downloaded at run time — the corpus is the Go toolchain's own source):
+On one machine (Go 1.26.8; nothing is downloaded at run time — the corpus is the Go toolchain's own source):
 
 ` + "```sh" + `
 make report           # renders this file from the committed run records and the local run cache (seconds)
-make ablation         # trains Table 1's seed 1 and checks every run against its record, digit for digit
+make ablation         # trains Table 1 at every seed its records hold and checks each run against its record, digit for digit
+make decide BUDGET=4h # trains the seeds that decide the most undecided claims per core-hour, then renders this file
 make report VERIFY=1  # trains every run again and checks it against its record (hours on 2 cores)
 make report TRAIN=1   # trains the runs that no record holds (a new preset, new seeds)
 make throughput       # re-measure Table 4 (on a quiet machine), then make report again
@@ -112,7 +113,7 @@ make throughput       # re-measure Table 4 (on a quiet machine), then make repor
 
 Every run behind a table has a record in ` + "`results/runs/<hash>/`" + ` (config, result, per-step metrics). Runs train into the cache ` + "`runs/<hash>/`" + `: an interrupted matrix resumes where it stopped (finished runs are reused, unfinished ones continue from their last checkpoint).
 
-On a cluster, ` + "`bin/relora slurm -table report`" + ` writes a Slurm job array over the unfinished runs and a render job that depends on it (see the README); ` + "`bin/relora report -print-commands`" + ` prints the same run list as plain commands, one ` + "`bin/relora train -config runs/<hash>/config.json -out runs/<hash> -threads 1 -quiet`" + ` per run, for any other scheduler. The run index below names every run's record.
+On a cluster, ` + "`bin/relora slurm -table report`" + ` writes a Slurm job array over the unfinished runs and a render job that depends on it (docs/cluster.md); ` + "`bin/relora report -print-commands`" + ` prints the same run list as plain commands, one ` + "`bin/relora train -config runs/<hash>/config.json -out runs/<hash> -threads 1 -quiet`" + ` per run, for any other scheduler. The run index below names every run's record.
 
 `)
 }
