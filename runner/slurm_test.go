@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,7 +107,7 @@ func TestUnfinishedSkipsFinishedRuns(t *testing.T) {
 	if err := os.MkdirAll(done, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(done, train.ResultFile), []byte(`{"status":"ok"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(done, train.ResultFile), wholeResult(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pending, err := Unfinished(append(configs, configs[0]), dir)
@@ -209,4 +210,15 @@ func readSlurmFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// wholeResult is a result.json with every field a finished run writes (a
+// partial one does not count as finished).
+func wholeResult(t *testing.T) []byte {
+	t.Helper()
+	b, err := json.Marshal(train.Result{Status: train.StatusOK, Evals: []train.Eval{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -59,6 +59,9 @@ func (m *matrixFlags) execute(runs []experiments.Run) (outs []runner.Outcome, do
 	}
 	outs, err = runner.Execute(configs, runner.Options{RunsDir: m.runsDir, Jobs: m.jobs, RecordsDir: m.recordsDir(),
 		Verify: func(c train.Config) bool { return m.verify && m.requested[runner.Hash(c)] }})
+	if errors.Is(err, runner.ErrBadRecord) {
+		return nil, false, err // a record that does not verify must not render, nor be trained over
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relora: some runs failed:", err)
 	}
