@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,12 +43,18 @@ type Manifest struct {
 	Files    map[string]string `json:"files"` // file name → sha256 (hex)
 }
 
+// linkedCommit is the commit given at link time
+// (-ldflags "-X github.com/relorago/harness/runner.linkedCommit=<rev>") for
+// builds that Go does not stamp with version control information (GOFLAGS
+// -buildvcs=false, or a checkout Go's VCS probe does not recognise).
+var linkedCommit string
+
 // codeCommit is the commit this binary was built from, "unknown" without
 // build information, with "+modified" when the tree had uncommitted changes.
 func codeCommit() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return cmp.Or(linkedCommit, "unknown")
 	}
 	rev, modified := "", false
 	for _, s := range info.Settings {
@@ -59,7 +66,7 @@ func codeCommit() string {
 		}
 	}
 	if rev == "" {
-		return "unknown"
+		return cmp.Or(linkedCommit, "unknown")
 	}
 	if modified {
 		rev += "+modified"
