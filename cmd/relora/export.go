@@ -29,7 +29,7 @@ func exportCmd(args []string) error {
 	// The run folder may come before or after the flags.
 	var runs []string
 	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 {

@@ -48,7 +48,7 @@ func parseTrainArgs(args []string) (train.Config, error) {
 	}
 	bindConfigFlags(fs, &cfg)
 	mode := bindMethodFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return train.Config{}, err
 	}
 	if err := applyMode(fs, &cfg, *mode); err != nil {
@@ -140,7 +140,7 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "steps between validation evaluations")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "steps between checkpoints (0 = end only)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the init and the batch order")
-	fs.IntVar(&c.Threads, "threads", c.Threads, "cores the kernels use")
+	fs.IntVar(&c.Threads, "threads", c.Threads, fmt.Sprintf("cores the kernels use (1 to %d)", maxThreads))
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress bar")
 	fs.StringVar(&c.OutDir, "out", c.OutDir, "run folder (config, metrics, checkpoint, result); resumes if it holds a checkpoint of this config, returns at once if the run is finished")
 	fs.BoolVar(&c.Fresh, "fresh", false, "delete what --out holds from an earlier run and start over")
