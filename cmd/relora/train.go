@@ -20,6 +20,16 @@ func trainCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	notes, err := train.WarmStartNotes(cfg)
+	if err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		// Not in config.json: the run's hash (its identity in the cache and
+		// the records) would change.
+		fmt.Fprintf(os.Stderr, "relora: warning: the warm start %s was trained with other settings than this run (warm start → this run): %s\n",
+			cfg.WarmStartFrom, strings.Join(notes, "; "))
+	}
 	started := time.Now().UTC().Format(time.RFC3339)
 	res, err := train.Run(cfg)
 	if err != nil {
