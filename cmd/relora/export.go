@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-
 )
 
 const exportUsage = `usage: relora export RUN --out DIR [--step N]
