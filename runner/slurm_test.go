@@ -222,3 +222,29 @@ func wholeResult(t *testing.T) []byte {
 	}
 	return b
 }
+
+// A % in the runs folder is a literal % in sbatch's --output pattern (%%),
+// while the job's own placeholders stay placeholders.
+func TestSlurmOutputEscapesPercent(t *testing.T) {
+	p, err := experiments.Get("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "100%runs")
+	pending, err := Unfinished(experiments.Configs(experiments.Ablation(p))[:1], filepath.Join(dir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := SlurmArray{Name: "ablation", Dir: filepath.Join(dir, "slurm"), Binary: "/opt/relora", Runs: pending,
+		Render: []string{"/opt/relora", "ablation"}, RenderTime: time.Minute, RenderMem: 1 << 30, RenderCPUs: 1}
+	f, err := WriteSlurm(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := strings.ReplaceAll(filepath.Join(a.Dir, "logs"), "%", "%%")
+	for file, want := range map[string]string{f.Array: logs + "/%A_%a.out\n", f.Render: logs + "/%j-render.out\n"} {
+		if s := readSlurmFile(t, file); !strings.Contains(s, "#SBATCH --output="+want) {
+			t.Errorf("%s: --output is not %q:\n%s", file, want, s)
+		}
+	}
+}
