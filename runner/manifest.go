@@ -158,7 +158,7 @@ func verifyRecord(dir string) error {
 			return fmt.Errorf("%s: not in %s (a file added to the record after it was sealed)", filepath.Join(dir, name), ManifestFile)
 		case want != got[name]:
 			return fmt.Errorf("%s: sha256 %s, %s says %s (the file was changed after the run recorded it)",
-				filepath.Join(dir, name), short(got[name]), ManifestFile, short(want))
+				filepath.Join(dir, name), shortSum(got[name]), ManifestFile, shortSum(want))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(m.Files)) {
@@ -176,4 +176,4 @@ func verifyRecord(dir string) error {
 	return nil
 }
 
-func short(sum string) string { return sum[:min(12, len(sum))] }
+func shortSum(sum string) string { return sum[:min(12, len(sum))] }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/relorago/harness/train"
 )
@@ -57,6 +58,15 @@ func resultMatchesMetrics(path string, res *train.Result, cfg train.Config, ms [
 	// completed step.
 	if last.Step != res.Steps && !(res.Status == train.StatusDiverged && last.Step == res.Steps+1) {
 		return fmt.Errorf("%s: steps %d, but %s ends at step %d", path, res.Steps, train.MetricsFile, last.Step)
+	}
+	merges := 0
+	for _, m := range ms {
+		if strings.Contains(m.Event, "merge") {
+			merges++
+		}
+	}
+	if merges != res.Merges {
+		return fmt.Errorf("%s: merges %d, but %s logs %d merge events", path, res.Merges, train.MetricsFile, merges)
 	}
 	for i := len(ms) - 1; i >= 0; i-- {
 		if v := ms[i].ValLoss; v != nil {

@@ -121,6 +121,8 @@ func TestResultMustAgreeWithMetrics(t *testing.T) {
 	shifted.FinalVal.Loss += 1e-9
 	short := *res
 	short.Steps = cfg.Steps - 1
+	merged := *res
+	merged.Merges = 1
 	for _, c := range []struct {
 		name string
 		res  train.Result
@@ -132,6 +134,7 @@ func TestResultMustAgreeWithMetrics(t *testing.T) {
 		{"fewer steps than the config", short, ms, "status ok after 11 steps"},
 		{"metrics cut short", *res, ms[:len(ms)-1], "status ok after 12 steps, but the config has 12 and metrics.jsonl ends at step 11"},
 		{"no metrics", *res, nil, "logged no step"},
+		{"a merge the metrics do not log", merged, ms, "merges 1, but metrics.jsonl logs 0 merge events"},
 	} {
 		err := resultMatchesMetrics("r/result.json", &c.res, cfg, c.ms)
 		if got := fmt.Sprint(err); (c.want == "") != (err == nil) || !strings.Contains(got, c.want) {
@@ -264,4 +267,27 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Every committed record verifies: its files are the ones sealed, its
+// config hashes to its folder and its result agrees with its metrics.
+func TestCommittedRecordsVerify(t *testing.T) {
+	dir := filepath.Join("..", "results", "runs")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		n++
+		if err := VerifyRecord(filepath.Join(dir, e.Name())); err != nil {
+			t.Error(err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no committed records found")
+	}
 }

@@ -37,9 +37,9 @@ func (ck *Checkpoint) verifyChecksum(meta map[string]string) error {
 	}
 	if got := checksumOf(plain); got != stored {
 		return fmt.Errorf("checksum mismatch: the tensors or metadata (step %d, merges %g) are not what was saved (stored %s, content %s): the file was changed after it was written",
-			ck.Step, ck.Extra["merges"], short(stored), short(got))
+			ck.Step, ck.Extra["merges"], shortChecksum(stored), shortChecksum(got))
 	}
 	return nil
 }
 
-func short(sum string) string { return sum[:min(len(sum), len("sha256:")+12)] }
+func shortChecksum(sum string) string { return sum[:min(len(sum), len("sha256:")+12)] }
