@@ -25,6 +25,14 @@ func untrack(tmp string) {
 	pending.Unlock()
 }
 
+// Track registers a temporary file or staging folder that RemovePending
+// should remove if the process is stopped before the returned function is
+// called (when the path has been renamed into place or removed).
+func Track(path string) (done func()) {
+	track(path)
+	return func() { untrack(path) }
+}
+
 // RemovePending removes the temporary files of writes still in progress.
 // It is for a signal handler that is about to exit the process: a write
 // that continues afterwards fails at its rename instead of leaving debris.
@@ -32,7 +40,7 @@ func RemovePending() {
 	pending.Lock()
 	defer pending.Unlock()
 	for tmp := range pending.files {
-		os.Remove(tmp)
+		os.RemoveAll(tmp) // a staging folder is tracked like a file
 		delete(pending.files, tmp)
 	}
 }

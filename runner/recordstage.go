@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/relorago/harness/atomicfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,6 +26,7 @@ func writeRecord(dst string, files map[string]string, m Manifest) error {
 		return fmt.Errorf("record %s: %w", dst, err)
 	}
 	defer os.RemoveAll(tmp) // after the swap it holds the old record
+	defer atomicfile.Track(tmp)()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("record %s: %w", dst, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/relorago/harness/atomicfile"
 	"github.com/relorago/harness/export"
 	"github.com/relorago/harness/train"
 )
@@ -46,7 +47,8 @@ func exportWhole(run, out string, step int) (*export.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: -out %s: %w", out, err)
 	}
-	defer os.RemoveAll(tmp) // the staging folder on failure, the old -out on success
+	defer os.RemoveAll(tmp) // the staging folder on failure
+	defer atomicfile.Track(tmp)()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("export: -out %s: %w", out, err)
 	}
