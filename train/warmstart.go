@@ -39,7 +39,7 @@ func WarmStartNotes(cfg Config) ([]string, error) {
 		switch {
 		case strings.HasPrefix(field, "model.") || field == "data" || field == "val_frac":
 			refused = append(refused, d)
-		case strings.HasPrefix(field, "relora.") || field == "save_at" || field == "preset":
+		case strings.HasPrefix(field, "relora.") || strings.HasPrefix(field, "save_at") || field == "preset":
 			// The method is what a warm start changes; the rest is labels.
 		default:
 			notes = append(notes, d)
