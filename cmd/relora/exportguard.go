@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/relorago/harness/atomicfile"
 	"github.com/relorago/harness/export"
@@ -69,7 +68,9 @@ func exportWhole(run, out string, step int) (*export.Summary, error) {
 		return nil, fmt.Errorf("export: -out %s: %w", out, err)
 	}
 	for i, f := range sum.Files {
-		sum.Files[i] = filepath.Join(out, strings.TrimPrefix(f, tmp+string(filepath.Separator)))
+		if rel, err := filepath.Rel(tmp, f); err == nil {
+			sum.Files[i] = filepath.Join(out, rel)
+		}
 	}
 	return sum, nil
 }

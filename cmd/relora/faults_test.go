@@ -187,7 +187,10 @@ func TestExportTellsTheTruth(t *testing.T) {
 	}
 
 	// -force: the diverged run is exported, and the existing -out replaced whole.
-	captureStdout(t, func() error { return exportCmd([]string{diverged, "-out", existing, "-force"}) })
+	printed := captureStdout(t, func() error { return exportCmd([]string{diverged, "-out", existing, "-force"}) })
+	if !strings.Contains(printed, "wrote "+filepath.Join(existing, "model.safetensors")+"\n") {
+		t.Errorf("export does not say it wrote -out's files:\n%s", printed)
+	}
 	entries, _ := os.ReadDir(existing)
 	var names []string
 	for _, e := range entries {
