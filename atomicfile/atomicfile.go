@@ -20,6 +20,8 @@ func Write(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
+	track(tmp)
+	defer untrack(tmp)
 	_, werr := f.Write(data)
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr, os.Chmod(tmp, 0o644)); err != nil {
@@ -43,6 +45,8 @@ func WriteStream(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
+	track(tmp)
+	defer untrack(tmp)
 	bw := bufio.NewWriterSize(f, 1<<20)
 	err = write(bw)
 	if err == nil {

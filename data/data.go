@@ -17,7 +17,6 @@ package data
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -353,12 +352,14 @@ func loadFile(path string) ([]byte, error) {
 	var r io.Reader = f
 	name := strings.ToLower(filepath.Base(path))
 	if base, ok := strings.CutSuffix(name, ".gz"); ok {
-		zr, err := gzip.NewReader(f)
+		// Decompressed whole before parsing: a truncated stream would
+		// otherwise hand the parser a cut last line and be reported as
+		// malformed JSON, not as the damaged file it is.
+		b, err := gunzip(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		defer zr.Close()
-		r, name = zr, base
+		r, name = bytes.NewReader(b), base
 	}
 	if strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".json") {
 		return readJSONL(path, r)

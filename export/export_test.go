@@ -386,7 +386,7 @@ func TestRunPicksCheckpointAndShape(t *testing.T) {
 		t.Errorf("kept checkpoint: step %d shape %+v, want 20 %+v", sum.Step, sum.Shape, small)
 	}
 	// result.json's model wins over the config's.
-	res, _ := json.Marshal(train.Result{Status: train.StatusOK, Steps: 100, Model: small})
+	res, _ := json.Marshal(train.Result{Status: train.StatusOK, Steps: 100, Model: small, Evals: []train.Eval{{}}})
 	if err := os.WriteFile(filepath.Join(run, train.ResultFile), res, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (c Config) Validate() error {
 	if (c.Dim/c.Heads)%2 != 0 {
 		return fmt.Errorf("model: head size %d must be even for rotary embeddings", c.Dim/c.Heads)
 	}
-	if c.NormEps <= 0 || c.InitStd <= 0 || c.RopeBase <= 1 {
+	if !(c.NormEps > 0) || !(c.InitStd > 0) || !(c.RopeBase > 1) { // NaN fails every comparison
 		return fmt.Errorf("model: norm_eps (%g) and init_std (%g) must be > 0 and rope_base (%g) > 1", c.NormEps, c.InitStd, c.RopeBase)
 	}
 	return nil

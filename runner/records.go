@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/relorago/harness/atomicfile"
 	"github.com/relorago/harness/train"
 )
 
@@ -61,6 +59,12 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 	var checks []RecordCheck
 	seen := map[string]bool{}
 	var errs []error
+	lock, err := lockRecords(recordsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	sweepStaging(recordsDir)
 	for i := range outs {
 		o := &outs[i]
 		if o.Result == nil {
@@ -80,7 +84,6 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 			continue
 		}
 		seen[rec] = true
-		var err error
 		c.Verdict, c.Detail, err = record(o.Dir, rec)
 		if err != nil {
 			errs = append(errs, err)
@@ -106,71 +109,94 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 }
 
 // record copies run folder src into record folder dst, or compares them
-// when dst exists.
+// when dst exists. A record that does not verify is replaced by the run's
+// files (the run was trained, by this process or an earlier one; the record
+// can no longer be trusted) and reported as differing.
 func record(src, dst string) (Verdict, string, error) {
-	_, err := os.Stat(filepath.Join(dst, train.ResultFile))
+	_, err := os.Stat(dst)
 	if errors.Is(err, os.ErrNotExist) {
-		return NewRecord, "", copyRecord(src, dst)
+		files, err := runRecordFiles(src)
+		if err != nil {
+			return 0, "", err
+		}
+		return NewRecord, "", writeRecord(dst, files, Manifest{Commit: codeCommit()})
 	}
 	if err != nil {
 		return 0, "", err
 	}
-	detail, err := compareRecord(src, dst)
-	if err != nil {
+	detail := ""
+	if verr := VerifyRecord(dst); verr != nil {
+		detail = fmt.Sprintf("the record did not verify (%v)", verr)
+	} else if detail, err = compareRecord(src, dst); err != nil {
 		return 0, "", err
 	}
-	if detail == "" {
-		// Same numbers: the committed record stays as it is (its timings
-		// included); analyses are brought up to date (they are functions
-		// of the run, so a reproduced run changes them only when their
-		// format changed).
-		return Reproduced, "", copyExtras(src, dst)
+	if detail != "" {
+		files, err := runRecordFiles(src)
+		if err != nil {
+			return 0, "", err
+		}
+		return Differs, detail, writeRecord(dst, files, Manifest{Commit: codeCommit()})
 	}
-	return Differs, detail, copyRecord(src, dst)
+	// Same numbers: the committed record stays as it is (its timings
+	// included); analyses are brought up to date (they are functions of
+	// the run, so a reproduced run changes them only when their format
+	// changed), and then the record is sealed again.
+	files, changed, err := withNewExtras(src, dst)
+	if err != nil || !changed {
+		return Reproduced, "", err
+	}
+	return Reproduced, "", writeRecord(dst, files, Manifest{Commit: codeCommit()})
 }
 
-func copyRecord(src, dst string) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
+// runRecordFiles lists what a record of run folder src holds: every
+// RecordFiles file (each must exist) and the RecordExtras it has.
+func runRecordFiles(src string) (map[string]string, error) {
+	files := map[string]string{}
 	for _, name := range RecordFiles {
-		if err := copyFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
-			return fmt.Errorf("record %s: %w", dst, err)
+		path := filepath.Join(src, name)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("run %s cannot be recorded: %w", src, err)
+		}
+		files[name] = path
+	}
+	for _, name := range RecordExtras {
+		if path := filepath.Join(src, name); fileExists(path) {
+			files[name] = path
 		}
 	}
-	return copyExtras(src, dst)
+	return files, nil
 }
 
-// copyExtras copies the analyses src has into dst where dst lacks them or
-// holds other bytes (a file that is the same is not rewritten).
-func copyExtras(src, dst string) error {
+// withNewExtras lists record dst's files with the analyses of src that dst
+// lacks or holds other bytes of, and says whether there were any.
+func withNewExtras(src, dst string) (map[string]string, bool, error) {
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		return nil, false, err
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		if e.Name() != ManifestFile {
+			files[e.Name()] = filepath.Join(dst, e.Name())
+		}
+	}
+	changed := false
 	for _, name := range RecordExtras {
-		from, to := filepath.Join(src, name), filepath.Join(dst, name)
-		b, err := os.ReadFile(from)
+		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			continue
 		}
-		if old, err := os.ReadFile(to); err == nil && bytes.Equal(old, b) {
+		if old, err := os.ReadFile(filepath.Join(dst, name)); err == nil && bytes.Equal(old, b) {
 			continue
 		}
-		if err := atomicfile.Write(to, b); err != nil {
-			return fmt.Errorf("record %s: %w", dst, err)
-		}
+		files[name], changed = filepath.Join(src, name), true
 	}
-	return nil
+	return files, changed, nil
 }
 
-func copyFile(src, dst string) error {
-	f, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(dst, b)
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // compareRecord says how a run folder's numbers differ from a record's, or

@@ -71,10 +71,11 @@ func TestRecordsStandInForTheCacheAndCheckReruns(t *testing.T) {
 		t.Fatal("a reproducing rerun rewrote its committed record")
 	}
 
-	// A record whose numbers differ (as after a change of the numerics)
-	// is reported with the first differing line, and updated.
+	// A run whose numbers differ from its record (as after a change of the
+	// numerics) is reported with the first differing line, and its record
+	// is replaced by the run's files.
 	rec := RecordDir(records, configs[1])
-	m := filepath.Join(rec, train.MetricsFile)
+	m := filepath.Join(Dir(runs, configs[1]), train.MetricsFile)
 	b, _ := os.ReadFile(m)
 	if err := os.WriteFile(m, bytes.Replace(b, []byte(`"step":3,"loss":`), []byte(`"step":3,"loss":9`), 1), 0o644); err != nil {
 		t.Fatal(err)
@@ -93,8 +94,11 @@ func TestRecordsStandInForTheCacheAndCheckReruns(t *testing.T) {
 		!strings.Contains(s, "metrics.jsonl differs from line 3") {
 		t.Fatalf("a differing rerun: %q", s)
 	}
-	if b2, _ := os.ReadFile(m); bytes.Contains(b2, []byte(`"loss":9`)) {
+	if b2, _ := os.ReadFile(filepath.Join(rec, train.MetricsFile)); !bytes.Contains(b2, []byte(`"loss":9`)) {
 		t.Fatal("the differing record was not updated")
+	}
+	if err := VerifyRecord(rec); err != nil {
+		t.Fatalf("the updated record is not sealed: %v", err)
 	}
 }
 

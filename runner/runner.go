@@ -92,8 +92,8 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			continue
 		}
 		if rec := RecordDir(opt.RecordsDir, cfg); opt.RecordsDir != "" && (opt.Verify == nil || !opt.Verify(cfg)) {
-			if res, err := train.ReadResult(rec); err == nil {
-				out[i].Dir, out[i].Result, out[i].Cached = rec, res, true
+			if res, ok, err := readRecord(rec); ok {
+				out[i].Dir, out[i].Result, out[i].Err, out[i].Cached = rec, res, err, err == nil
 				continue
 			}
 		}

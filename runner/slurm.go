@@ -282,7 +282,7 @@ func WriteSlurm(a SlurmArray) (SlurmFiles, error) {
 	fmt.Fprintf(&s, "#SBATCH --array=%s\n", arr)
 	s.WriteString("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n")
 	fmt.Fprintf(&s, "#SBATCH --time=%s\n#SBATCH --mem=%s\n", SlurmTime(f.Time), SlurmMem(f.Mem))
-	fmt.Fprintf(&s, "#SBATCH --output=%s\n", filepath.Join(logs, "%A_%a.out"))
+	fmt.Fprintf(&s, "#SBATCH --output=%s\n", filepath.Join(escapePattern(logs), "%A_%a.out"))
 	s.WriteString("#SBATCH --requeue\n#SBATCH --open-mode=append\n")
 	writePassThrough(&s, a)
 	fmt.Fprintf(&s, `#
@@ -324,7 +324,7 @@ exit $rc
 	fmt.Fprintf(&r, "#SBATCH --job-name=relora-%s-render\n", a.Name)
 	fmt.Fprintf(&r, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", max(1, a.RenderCPUs))
 	fmt.Fprintf(&r, "#SBATCH --time=%s\n#SBATCH --mem=%s\n", SlurmTime(a.RenderTime), SlurmMem(a.RenderMem))
-	fmt.Fprintf(&r, "#SBATCH --output=%s\n", filepath.Join(logs, "%j-render.out"))
+	fmt.Fprintf(&r, "#SBATCH --output=%s\n", filepath.Join(escapePattern(logs), "%j-render.out"))
 	writePassThrough(&r, a)
 	fmt.Fprintf(&r, `#
 # Renders relora %[1]s after its array job (submit-%[1]s.sh passes the
@@ -397,6 +397,10 @@ echo "array=$jid render=$rid"
 	}
 	return f, nil
 }
+
+// escapePattern makes a path literal in an sbatch filename pattern
+// (--output), where % starts a replacement (%A, %a, %j) and %% is a %.
+func escapePattern(path string) string { return strings.ReplaceAll(path, "%", "%%") }
 
 func writePassThrough(s *strings.Builder, a SlurmArray) {
 	for _, o := range []struct{ flag, v string }{{"partition", a.Partition}, {"account", a.Account}, {"qos", a.QOS}} {

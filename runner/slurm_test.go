@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,7 +107,7 @@ func TestUnfinishedSkipsFinishedRuns(t *testing.T) {
 	if err := os.MkdirAll(done, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(done, train.ResultFile), []byte(`{"status":"ok"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(done, train.ResultFile), wholeResult(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pending, err := Unfinished(append(configs, configs[0]), dir)
@@ -209,4 +210,41 @@ func readSlurmFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// wholeResult is a result.json with every field a finished run writes (a
+// partial one does not count as finished).
+func wholeResult(t *testing.T) []byte {
+	t.Helper()
+	b, err := json.Marshal(train.Result{Status: train.StatusOK, Evals: []train.Eval{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A % in the runs folder is a literal % in sbatch's --output pattern (%%),
+// while the job's own placeholders stay placeholders.
+func TestSlurmOutputEscapesPercent(t *testing.T) {
+	p, err := experiments.Get("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "100%runs")
+	pending, err := Unfinished(experiments.Configs(experiments.Ablation(p))[:1], filepath.Join(dir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := SlurmArray{Name: "ablation", Dir: filepath.Join(dir, "slurm"), Binary: "/opt/relora", Runs: pending,
+		Render: []string{"/opt/relora", "ablation"}, RenderTime: time.Minute, RenderMem: 1 << 30, RenderCPUs: 1}
+	f, err := WriteSlurm(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := strings.ReplaceAll(filepath.Join(a.Dir, "logs"), "%", "%%")
+	for file, want := range map[string]string{f.Array: logs + "/%A_%a.out\n", f.Render: logs + "/%j-render.out\n"} {
+		if s := readSlurmFile(t, file); !strings.Contains(s, "#SBATCH --output="+want) {
+			t.Errorf("%s: --output is not %q:\n%s", file, want, s)
+		}
+	}
 }

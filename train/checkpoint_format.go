@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -100,9 +101,19 @@ type resetJSON struct {
 	ZeroedV Number `json:"zeroed_v"`
 }
 
-// encode returns the checkpoint as a safetensors file. Equal checkpoints
+// encode returns the checkpoint as a safetensors file whose metadata holds
+// a checksum of the rest (see checkpoint_checksum.go). Equal checkpoints
 // give identical bytes.
 func (ck *Checkpoint) encode() ([]byte, error) {
+	plain, err := ck.encodeWith(nil)
+	if err != nil {
+		return nil, err
+	}
+	return ck.encodeWith(map[string]string{metaChecksum: checksumOf(plain)})
+}
+
+// encodeWith is encode with extra metadata entries.
+func (ck *Checkpoint) encodeWith(extraMeta map[string]string) ([]byte, error) {
 	if err := ck.validate(); err != nil {
 		return nil, err
 	}
@@ -130,6 +141,7 @@ func (ck *Checkpoint) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(meta, extraMeta)
 	header[metadataKey] = meta
 	h, err := json.Marshal(header)
 	if err != nil {
@@ -288,6 +300,9 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		}
 	}
 	if err := ck.validate(); err != nil {
+		return nil, err
+	}
+	if err := ck.verifyChecksum(meta); err != nil {
 		return nil, err
 	}
 	return ck, nil

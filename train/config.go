@@ -147,7 +147,13 @@ func (c Config) Validate() error {
 	} else if c.WarmStartFrom != "" && c.ReLoRA.WarmStartSteps == 0 {
 		return fmt.Errorf("config: warm_start_from needs warm_start > 0 (the step the checkpoint was taken at)")
 	}
-	return c.ReLoRA.Validate(c.Steps)
+	if err := c.ReLoRA.Validate(c.Steps); err != nil {
+		return err
+	}
+	// A warm-start checkpoint that cannot start the run is refused here,
+	// before the run folder is created or locked.
+	_, err := WarmStartNotes(c)
+	return err
 }
 
 // Limits of a step's size, like model.MaxParams: a typo in a config file is

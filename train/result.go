@@ -2,10 +2,11 @@ package train
 
 import (
 	"encoding/json"
-
-	"github.com/relorago/harness/model"
+	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/relorago/harness/model"
 )
 
 // Status values of a Result.
@@ -70,18 +71,40 @@ func writeJSON(dir, name string, v any) error {
 	return WriteFileAtomic(filepath.Join(dir, name), append(b, '\n'))
 }
 
-// ReadResult loads a run's result.json.
+// ReadResult loads a run's result.json. A result that is not whole is an
+// error naming the file: `{}` or `{"status":"ok"}` would otherwise read as a
+// finished run with a validation loss of 0.
 func ReadResult(dir string) (*Result, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	path := filepath.Join(dir, ResultFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, name := range requiredResultFields {
+		if _, ok := fields[name]; !ok {
+			return nil, fmt.Errorf("%s: field %q is missing (not a whole result)", path, name)
+		}
+	}
+	if r.Status != StatusOK && r.Status != StatusDiverged {
+		return nil, fmt.Errorf("%s: status %q, want %q or %q", path, r.Status, StatusOK, StatusDiverged)
+	}
+	if len(r.Evals) == 0 || r.Evals[0] != r.InitialVal || r.Evals[len(r.Evals)-1] != r.FinalVal {
+		return nil, fmt.Errorf("%s: initial_val and final_val must be the first and last of evals", path)
 	}
 	return &r, nil
 }
+
+// requiredResultFields are the fields every finished run writes.
+var requiredResultFields = []string{"status", "steps", "initial_val", "final_val", "evals", "final_train_loss",
+	"total_params", "trainable_params", "model", "corpus", "merges"}
 
 // WriteConfig writes cfg as JSON (the format of config.json and --config).
 func WriteConfig(path string, cfg Config) error {

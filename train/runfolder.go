@@ -40,6 +40,11 @@ func lockFolder(dir string, wait bool) (*folderLock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
+	// The lock is ours: temporary files in the folder are a killed run's.
+	if err := sweepDebris(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return &folderLock{f: f}, nil
 }
 

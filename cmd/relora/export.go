@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-
-	"github.com/relorago/harness/export"
 )
 
 const exportUsage = `usage: relora export RUN --out DIR [--step N]
@@ -22,6 +20,7 @@ func exportCmd(args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	out := fs.String("out", "", "folder to write model.safetensors, config.json and README.md into (required)")
 	step := fs.Int("step", 0, "export the kept checkpoint of this step (ckpt-N.safetensors) instead of the final one")
+	force := fs.Bool("force", false, "export a run that is unfinished or diverged, and replace an existing -out")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), exportUsage)
 		fs.PrintDefaults()
@@ -29,7 +28,7 @@ func exportCmd(args []string) error {
 	// The run folder may come before or after the flags.
 	var runs []string
 	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 {
@@ -48,7 +47,10 @@ func exportCmd(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("export: --out DIR is required")
 	}
-	sum, err := export.Run(runs[0], *out, *step)
+	if err := exportAllowed(runs[0], *out, *force); err != nil {
+		return err
+	}
+	sum, err := exportWhole(runs[0], *out, *step)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	removeTempsOnSignal()
 	var err error
 	switch os.Args[1] {
 	case "train":

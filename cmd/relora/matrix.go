@@ -33,7 +33,7 @@ type matrixFlags struct {
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
 	m := &matrixFlags{}
 	fs.StringVar(&m.preset, "preset", "default", "experiment preset: "+strings.Join(experiments.PresetNames(), ", "))
-	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), "runs trained at once (each on one core)")
+	fs.IntVar(&m.jobs, "j", runtime.NumCPU(), fmt.Sprintf("runs trained at once (each on one core; 1 to %d)", maxThreads))
 	fs.StringVar(&m.runsDir, "runs", "runs", "folder of run folders (cache)")
 	fs.StringVar(&m.results, "results", "", "folder for tables, figures and run records (default: the preset's, e.g. results/ for default, results/quick/ for quick)")
 	fs.StringVar(&m.seeds, "seeds", "", "seeds to train: a count n (seeds 1..n) or a list like 4,5,6 (default: the preset's); tables also use every other seed already trained")
@@ -58,6 +58,9 @@ func (m *matrixFlags) execute(runs []experiments.Run) (outs []runner.Outcome, do
 	}
 	outs, err = runner.Execute(configs, runner.Options{RunsDir: m.runsDir, Jobs: m.jobs, RecordsDir: m.recordsDir(),
 		Verify: func(c train.Config) bool { return m.verify && m.requested[runner.Hash(c)] }})
+	if errors.Is(err, runner.ErrBadRecord) {
+		return nil, false, err // a record that does not verify must not render, nor be trained over
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relora: some runs failed:", err)
 	}
@@ -134,7 +137,7 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	for _, bind := range extra {
 		bind(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, experiments.Preset{}, err
 	}
 	if fs.NArg() > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func finish(t *testing.T, runsDir string, cfg train.Config) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, train.ResultFile), []byte(`{"status":"ok"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, train.ResultFile), wholeResult(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,4 +159,15 @@ func TestSlurmRejectsAnUnknownTable(t *testing.T) {
 	if err := slurmCmd([]string{"-table", "nope", "-preset", "quick", "-runs", t.TempDir()}); err == nil {
 		t.Error("-table nope accepted")
 	}
+}
+
+// wholeResult is a result.json with every field a finished run writes (a
+// partial one does not count as finished).
+func wholeResult(t *testing.T) []byte {
+	t.Helper()
+	b, err := json.Marshal(train.Result{Status: train.StatusOK, Evals: []train.Eval{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -28,7 +28,7 @@ func throughputCmd(args []string) error {
 	fs.Float64Var(&o.Seconds, "seconds", o.Seconds, "time budget of a speed probe's timed rounds (rounds between -min-rounds and -max-rounds)")
 	threads := fs.String("threads", "1,2", "thread counts to measure")
 	results := fs.String("results", "", "folder for the table and figure (default: the preset's)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if o.MinRounds < 2 || o.MaxRounds < o.MinRounds || o.Warmup < 0 {

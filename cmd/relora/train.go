@@ -3,7 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +22,16 @@ func trainCmd(args []string) error {
 	cfg, err := parseTrainArgs(args)
 	if err != nil {
 		return err
+	}
+	notes, err := train.WarmStartNotes(cfg)
+	if err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		// Not in config.json: the run's hash (its identity in the cache and
+		// the records) would change.
+		fmt.Fprintf(os.Stderr, "relora: warning: the warm start %s was trained with other settings than this run (warm start → this run): %s\n",
+			cfg.WarmStartFrom, strings.Join(notes, "; "))
 	}
 	started := time.Now().UTC().Format(time.RFC3339)
 	res, err := train.Run(cfg)
@@ -48,7 +61,7 @@ func parseTrainArgs(args []string) (train.Config, error) {
 	}
 	bindConfigFlags(fs, &cfg)
 	mode := bindMethodFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return train.Config{}, err
 	}
 	if err := applyMode(fs, &cfg, *mode); err != nil {
@@ -66,7 +79,7 @@ func parseTrainArgs(args []string) (train.Config, error) {
 func baseConfig(args []string) (train.Config, error) {
 	var cfg train.Config
 	if path := flagValue(args, "config"); path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readConfigFile(path)
 		if err != nil {
 			return train.Config{}, fmt.Errorf("-config: %w", err)
 		}
@@ -115,7 +128,7 @@ func flagValue(args []string, name string) string {
 func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.String("preset", "default", "experiment preset whose settings are the defaults below: "+strings.Join(experiments.PresetNames(), ", "))
 	fs.String("model", "", "model shape instead of the preset's: "+strings.Join(model.PresetNames(), ", "))
-	fs.String("config", "", "start from this config.json (of an earlier run) instead of a preset")
+	fs.String("config", "", "start from this config.json (of an earlier run) instead of a preset; - reads it from standard input")
 	fs.IntVar(&c.Model.Dim, "dim", c.Model.Dim, "model width")
 	fs.IntVar(&c.Model.Layers, "layers", c.Model.Layers, "decoder blocks")
 	fs.IntVar(&c.Model.Heads, "heads", c.Model.Heads, "attention heads")
@@ -140,7 +153,7 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "steps between validation evaluations")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "steps between checkpoints (0 = end only)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the init and the batch order")
-	fs.IntVar(&c.Threads, "threads", c.Threads, "cores the kernels use")
+	fs.IntVar(&c.Threads, "threads", c.Threads, fmt.Sprintf("cores the kernels use (1 to %d)", maxThreads))
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress bar")
 	fs.StringVar(&c.OutDir, "out", c.OutDir, "run folder (config, metrics, checkpoint, result); resumes if it holds a checkpoint of this config, returns at once if the run is finished")
 	fs.BoolVar(&c.Fresh, "fresh", false, "delete what --out holds from an earlier run and start over")
@@ -218,12 +231,44 @@ func applyMode(fs *flag.FlagSet, c *train.Config, mode string) error {
 }
 
 func summary(cfg train.Config, r *train.Result) string {
+	if ft := r.Finetune; ft != nil {
+		return finetuneSummary(cfg, r, ft)
+	}
 	s := fmt.Sprintf("%s %s: %d steps, val loss %.4f (ppl %.2f, %.3f bpb; initial %.4f), %d/%d trainable params, %.0f tok/s (%d threads, %s GEMM)",
 		experiments.RowName(cfg), r.Status, r.Steps, r.FinalVal.Loss, r.FinalVal.Perplexity, r.FinalVal.BitsPerByte, r.InitialVal.Loss,
 		r.TrainableParams, r.TotalParams, r.TokensPerSec, r.Threads, r.GemmBackend)
 	if cfg.ReLoRA.Method == relora.MethodControl {
 		s += fmt.Sprintf(" — control model d %d, %d layers, %d heads, ffn %d", r.Model.Dim, r.Model.Layers, r.Model.Heads, r.Model.FFN)
 	}
+	if r.DivergedReason != "" {
+		s += " — " + r.DivergedReason
+	}
+	if cfg.OutDir != "" {
+		s += " → " + cfg.OutDir
+	}
+	return s
+}
+
+// readConfigFile reads -config's file, or standard input for "-" (the
+// commands -print-commands prints pipe each run's config in, so that
+// printing them writes nothing).
+func readConfigFile(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
+}
+
+// finetuneSummary is a fine-tuning run's line: the task's score and metrics
+// (the dev loss's perplexity and bits per byte mean nothing for a
+// classification head).
+func finetuneSummary(cfg train.Config, r *train.Result, ft *train.FinetuneResult) string {
+	var metrics []string
+	for _, k := range slices.Sorted(maps.Keys(ft.Metrics)) {
+		metrics = append(metrics, fmt.Sprintf("%s %.4f", k, ft.Metrics[k]))
+	}
+	s := fmt.Sprintf("%s %s %s: %d steps, score %.4f (%s; dev loss %.4f), %d/%d trainable params",
+		ft.Task, ft.Method, r.Status, r.Steps, ft.Score, strings.Join(metrics, ", "), r.FinalVal.Loss, r.TrainableParams, r.TotalParams)
 	if r.DivergedReason != "" {
 		s += " — " + r.DivergedReason
 	}
