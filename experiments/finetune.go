@@ -107,7 +107,8 @@ func (s FinetuneSpec) Config(task, method string, lr float64, seed uint64) (trai
 	cfg.Data, cfg.SaveAt, cfg.Seed = "task:"+task, nil, seed
 	cfg.Steps, cfg.Batch, cfg.Warmup, cfg.LR = s.Steps, s.Batch, s.Warmup, lr
 	cfg.EvalEvery, cfg.CheckpointEvery = s.Steps, s.CheckpointEvery // the dev set is scored once, at the end
-	low := s.LowRank // the preset's rank, alpha, re-warm and pruning
+	// The preset's rank, alpha, re-warm and pruning; the spec's merge interval.
+	low := s.LowRank
 	low.ResetEvery = s.ResetEvery
 	if cfg.ReLoRA, err = train.FinetuneMethodConfig(method, low, lr); err != nil {
 		return train.Config{}, err
