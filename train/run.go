@@ -138,19 +138,6 @@ func (r *run) openFolder() error {
 	return writeJSON(cfg.OutDir, ConfigFile, cfg)
 }
 
-// hasRunFiles reports whether a run folder holds a checkpoint or a result.
-func hasRunFiles(dir string) bool {
-	if dir == "" {
-		return false
-	}
-	for _, n := range []string{CheckpointFile, ResultFile} {
-		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *run) close() {
 	defer r.lock.Close()
 	if r.metrics != nil {
