@@ -107,19 +107,12 @@ func (s FinetuneSpec) Config(task, method string, lr float64, seed uint64) (trai
 	cfg.Data, cfg.SaveAt, cfg.Seed = "task:"+task, nil, seed
 	cfg.Steps, cfg.Batch, cfg.Warmup, cfg.LR = s.Steps, s.Batch, s.Warmup, lr
 	cfg.EvalEvery, cfg.CheckpointEvery = s.Steps, s.CheckpointEvery // the dev set is scored once, at the end
-	r := relora.Config{Method: relora.MethodFull}
-	if method == train.FinetuneLoRA || method == train.FinetuneReLoRA {
-		p := s.LowRank // the preset's rank, alpha, re-warm and pruning
-		r = relora.Config{Method: relora.MethodLoRA, Rank: p.Rank, Alpha: p.Alpha, LR: lr,
-			RestartWarmup: p.RestartWarmup, PruneMode: p.PruneMode, PruneRatio: p.PruneRatio, ResetEvery: s.ResetEvery}
-		r.Restarts = method == train.FinetuneReLoRA
-		r.OptimizerReset, r.Jagged = r.Restarts, r.Restarts
-		if !r.Restarts {
-			// Unused by LoRA: not part of its identity.
-			r.ResetEvery, r.RestartWarmup, r.PruneMode, r.PruneRatio = 0, 0, "", 0
-		}
+	// The preset's rank, alpha, re-warm and pruning; the spec's merge interval.
+	low := s.LowRank
+	low.ResetEvery = s.ResetEvery
+	if cfg.ReLoRA, err = train.FinetuneMethodConfig(method, low, lr); err != nil {
+		return train.Config{}, err
 	}
-	cfg.ReLoRA = r
 	return cfg, cfg.Validate()
 }
 

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/relorago/harness/atomicfile"
 	"github.com/relorago/harness/model"
@@ -34,12 +35,17 @@ type Checkpoint struct {
 
 // Snapshot captures the model and optimizer (copies, so training may go on).
 func Snapshot(step int, m *model.Model, opt *AdamW, extra map[string]float64, evals []Eval) *Checkpoint {
+	return snapshotOf(step, m.Params(), opt, extra, evals)
+}
+
+// snapshotOf captures the parameters and the optimizer (copies).
+func snapshotOf(step int, params []model.Param, opt *AdamW, extra map[string]float64, evals []Eval) *Checkpoint {
 	ck := &Checkpoint{Step: step, Params: map[string][]float32{}, Adam: map[string]*AdamState{}, Extra: extra, Evals: evals}
-	for _, p := range m.Params() {
-		ck.Params[p.Name] = append([]float32(nil), p.Raw()...)
+	for _, p := range params {
+		ck.Params[p.Name] = slices.Clone(p.Raw())
 	}
 	for name, s := range opt.States {
-		ck.Adam[name] = &AdamState{M: append([]float32(nil), s.M...), V: append([]float32(nil), s.V...), Step: s.Step}
+		ck.Adam[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step}
 	}
 	return ck
 }
@@ -48,7 +54,17 @@ func Snapshot(step int, m *model.Model, opt *AdamW, extra map[string]float64, ev
 // The model must already have the checkpoint's structure (for a ReLoRA run
 // past its warm start, the LoRA linears must be in place).
 func (ck *Checkpoint) Restore(m *model.Model, opt *AdamW) error {
-	for _, p := range m.Params() {
+	if err := restoreWeights(ck, m.Params()); err != nil {
+		return err
+	}
+	ck.restoreOptimizer(opt)
+	return nil
+}
+
+// restoreWeights copies a checkpoint's values into the parameters; every
+// one must be there, with its size.
+func restoreWeights(ck *Checkpoint, params []model.Param) error {
+	for _, p := range params {
 		v, ok := ck.Params[p.Name]
 		if !ok {
 			return fmt.Errorf("checkpoint: no parameter %q", p.Name)
@@ -58,11 +74,16 @@ func (ck *Checkpoint) Restore(m *model.Model, opt *AdamW) error {
 		}
 		copy(p.Raw(), v)
 	}
+	return nil
+}
+
+// restoreOptimizer replaces the optimizer's state with (copies of) the
+// checkpoint's.
+func (ck *Checkpoint) restoreOptimizer(opt *AdamW) {
 	opt.States = map[string]*AdamState{}
 	for name, s := range ck.Adam {
-		opt.States[name] = &AdamState{M: append([]float32(nil), s.M...), V: append([]float32(nil), s.V...), Step: s.Step}
+		opt.States[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step}
 	}
-	return nil
 }
 
 // Save writes the checkpoint to path as a safetensors file (the layout is

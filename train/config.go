@@ -43,11 +43,13 @@ type Config struct {
 	// configs (and their hashes) are what they were before it existed.
 	Finetune *FinetuneConfig `json:"finetune,omitempty"`
 
-	// WarmStartFrom is a full-rank run's checkpoint at step ReLoRA.WarmStartSteps
-	// to start the LoRA phase from instead of training the warm start again.
-	// With the same seed and settings the run is identical either way. For a
-	// fine-tuning run it is the pre-trained run's final checkpoint (the run
-	// Finetune.From names).
+	// WarmStartFrom is a checkpoint the run starts from, given at run time
+	// (-warm-start-from). The code reads it through the accessor that says
+	// which it is: warmStartCheckpoint for pre-training (a full-rank run's
+	// checkpoint at step ReLoRA.WarmStartSteps, to start the LoRA phase from
+	// instead of training the warm start again; with the same seed and
+	// settings the run is identical either way), PretrainedCheckpoint for
+	// fine-tuning (the final checkpoint of the run Finetune.From names).
 	WarmStartFrom string `json:"-"`
 
 	// Fresh deletes what a run folder holds from an earlier run before
@@ -66,6 +68,24 @@ type Config struct {
 	OnStep func(step int) `json:"-"`
 
 	stopAfter int // tests: return after this step as if the process were killed
+}
+
+// PretrainedCheckpoint is a fine-tuning run's pre-trained model: the final
+// checkpoint of the run Finetune.From names ("" for pre-training).
+func (c Config) PretrainedCheckpoint() string {
+	if c.Finetune == nil {
+		return ""
+	}
+	return c.WarmStartFrom
+}
+
+// warmStartCheckpoint is a pre-training run's full-rank checkpoint at the
+// switch ("" for fine-tuning, which has no warm start).
+func (c Config) warmStartCheckpoint() string {
+	if c.Finetune != nil {
+		return ""
+	}
+	return c.WarmStartFrom
 }
 
 // Default returns the reference experiment for a model preset:
@@ -144,7 +164,7 @@ func (c Config) Validate() error {
 		if err := c.validateFinetune(); err != nil {
 			return err
 		}
-	} else if c.WarmStartFrom != "" && c.ReLoRA.WarmStartSteps == 0 {
+	} else if c.warmStartCheckpoint() != "" && c.ReLoRA.WarmStartSteps == 0 {
 		return fmt.Errorf("config: warm_start_from needs warm_start > 0 (the step the checkpoint was taken at)")
 	}
 	if err := c.ReLoRA.Validate(c.Steps); err != nil {

@@ -34,13 +34,9 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 	cfg.Finetune = &FinetuneConfig{Task: task, TaskSeed: 1, TaskVersion: tasks.Version, Outputs: spec.Outputs(), Method: method, Pooling: PoolMean,
 		TrainExamples: 200, DevExamples: 40, From: &from}
 	cfg.Data, cfg.Steps, cfg.Warmup, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LR = "task:"+task, steps, 0, max(1, steps/2), 4, 3e-3
-	cfg.ReLoRA = relora.Config{Method: relora.MethodFull}
-	if method == FinetuneLoRA || method == FinetuneReLoRA {
-		cfg.ReLoRA = relora.Config{Method: relora.MethodLoRA, Rank: 4, Alpha: 4, LR: cfg.LR}
-		if method == FinetuneReLoRA {
-			cfg.ReLoRA.Restarts, cfg.ReLoRA.OptimizerReset, cfg.ReLoRA.Jagged = true, true, true
-			cfg.ReLoRA.ResetEvery, cfg.ReLoRA.RestartWarmup, cfg.ReLoRA.PruneMode, cfg.ReLoRA.PruneRatio = 3, 1, relora.PruneRandom, 0.999
-		}
+	low := relora.Config{Rank: 4, Alpha: 4, ResetEvery: 3, RestartWarmup: 1, PruneMode: relora.PruneRandom, PruneRatio: 0.999}
+	if cfg.ReLoRA, err = FinetuneMethodConfig(method, low, cfg.LR); err != nil {
+		t.Fatal(err)
 	}
 	cfg.WarmStartFrom = ckpt
 	if err := cfg.Validate(); err != nil {
@@ -179,4 +175,30 @@ func TestFinetuneConfigIsChecked(t *testing.T) {
 		other.Seed++
 		c.Finetune.From = &other
 	})
+}
+
+// Each method's relora block: what it switches on, and nothing it does not
+// use (so an unused setting is not part of the run's identity).
+func TestFinetuneMethodConfig(t *testing.T) {
+	low := relora.Config{Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 9, WarmStartSteps: 5, ResetEvery: 10,
+		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true}
+	want := map[string]relora.Config{
+		FinetuneFull:  {Method: relora.MethodFull},
+		FinetuneProbe: {Method: relora.MethodFull},
+		FinetuneLoRA:  {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3},
+		FinetuneReLoRA: {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Restarts: true, OptimizerReset: true, Jagged: true,
+			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9},
+	}
+	for _, method := range FinetuneMethods {
+		got, err := FinetuneMethodConfig(method, low, 1e-3)
+		if err != nil || got != want[method] {
+			t.Errorf("%s: %+v, %v; want %+v", method, got, err, want[method])
+		}
+		if err := got.Validate(100); err != nil {
+			t.Errorf("%s: %v", method, err)
+		}
+	}
+	if _, err := FinetuneMethodConfig("prefix", low, 1e-3); err == nil {
+		t.Error("an unknown method gave no error")
+	}
 }

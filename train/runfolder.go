@@ -189,3 +189,16 @@ func finishedResult(dir string, cfg Config) (*Result, error) {
 	}
 	return res, nil
 }
+
+// hasRunFiles reports whether a run folder holds a checkpoint or a result.
+func hasRunFiles(dir string) bool {
+	if dir == "" {
+		return false
+	}
+	for _, n := range []string{CheckpointFile, ResultFile} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
+}

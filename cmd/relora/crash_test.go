@@ -38,6 +38,15 @@ var crashArgs = []string{"train", "-preset", "quick", "-mode", "relora",
 // machine, not on the config.
 var machineFields = []string{"tokens_per_sec", "examples_per_sec", "train_seconds", "wall_seconds", "threads", "cpu", "finished_at"}
 
+// crashRun is a run the crash tests kill and resume: the relora command
+// line (without --out) and its length in steps.
+type crashRun struct {
+	args  []string
+	steps int
+}
+
+var pretrainCrash = crashRun{args: crashArgs, steps: crashSteps}
+
 // killPoint asks for a SIGKILL once step lo is logged; the kill counts if the
 // last step logged when the process is dead is at most hi (else the attempt
 // is repeated on a fresh folder).
@@ -49,21 +58,14 @@ func TestCrashResume(t *testing.T) {
 	}
 	began := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "relora")
-	build := exec.Command("go", "build", "-o", bin, "github.com/relorago/harness/cmd/relora")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildRelora(t, tmp)
 
 	ref := filepath.Join(tmp, "A")
-	runToEnd(t, bin, ref)
-	checkEvents(t, ref)
+	runToEnd(t, bin, pretrainCrash, ref)
+	checkEvents(t, ref, crashSteps, map[int]string{41: "switch", 81: "merge+reset", 121: "merge+reset"})
 	t.Logf("reference run: %v (build included)", time.Since(began).Round(time.Millisecond))
 
-	cases := []struct {
-		name   string
-		points []killPoint
-	}{
+	cases := []killCase{
 		{"before-first-checkpoint", []killPoint{{2, 9}}}, // resumes from scratch over a non-empty log
 		{"before-switch", []killPoint{{15, 35}}},         // resumes full-rank, the resumed process switches
 		{"after-merge", []killPoint{{81, 89}}},           // resumes from step 80: merge+reset done again
@@ -72,42 +74,12 @@ func TestCrashResume(t *testing.T) {
 		// taken at the switch step, still full-rank), then after the second merge.
 		{"twice", []killPoint{{41, 49}, {121, 129}}},
 	}
-	for _, c := range cases {
-		t.Run("kill/"+c.name, func(t *testing.T) {
-			const attempts = 5
-			for a := 1; a <= attempts; a++ {
-				dir := filepath.Join(tmp, fmt.Sprintf("B-%s-%d", c.name, a))
-				kept, ok := killRun(t, bin, dir, c.points)
-				if !ok {
-					t.Logf("attempt %d missed a kill window; trying again", a)
-					continue
-				}
-				out := runToEnd(t, bin, dir)
-				if t.Failed() {
-					return
-				}
-				t.Logf("resumed to the end: %s", strings.TrimSpace(out))
-				compareRuns(t, ref, dir)
-				// The resumed process kept the timing lines the killed
-				// ones wrote up to their checkpoint: it resumed, it did not
-				// start over (which would also give equal metrics).
-				timing := readFile(t, filepath.Join(dir, train.TimingFile))
-				for _, k := range kept {
-					if !bytes.HasPrefix(timing, k) {
-						t.Errorf("%s: the killed process's timing lines up to its checkpoint were rewritten: the run started over instead of resuming\n%s",
-							train.TimingFile, firstDiff(k, timing[:min(len(timing), len(k))]))
-					}
-				}
-				return
-			}
-			t.Fatalf("no attempt of %d killed the run inside every window %v (machine too busy?)", attempts, c.points)
-		})
-	}
+	killAndResume(t, bin, tmp, pretrainCrash, ref, cases)
 
 	t.Run("rerun-finished", func(t *testing.T) {
 		dir := copyDir(t, ref, filepath.Join(tmp, "C"))
 		before := readAll(t, dir)
-		out := runToEnd(t, bin, dir)
+		out := runToEnd(t, bin, pretrainCrash, dir)
 		if strings.TrimSpace(out) == "" {
 			t.Errorf("rerunning a finished run printed nothing")
 		}
@@ -138,11 +110,11 @@ func TestCrashResume(t *testing.T) {
 			if err := damage.do(filepath.Join(dir, train.ResultFile)); err != nil {
 				t.Fatal(err)
 			}
-			out := runToEnd(t, bin, dir)
+			out := runToEnd(t, bin, pretrainCrash, dir)
 			if strings.TrimSpace(out) == "" {
 				t.Errorf("finishing the run again printed nothing")
 			}
-			compareRuns(t, ref, dir)
+			compareRuns(t, crashSteps, ref, dir)
 			if got := readFile(t, filepath.Join(dir, train.TimingFile)); !bytes.Equal(got, timing) {
 				t.Errorf("finishing the run again changed %s:\n%s", train.TimingFile, firstDiff(timing, got))
 			}
@@ -151,15 +123,70 @@ func TestCrashResume(t *testing.T) {
 	t.Logf("total %v", time.Since(began).Round(time.Millisecond))
 }
 
+// buildRelora builds the relora binary into dir.
+func buildRelora(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "relora")
+	build := exec.Command("go", "build", "-o", bin, "github.com/relorago/harness/cmd/relora")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// killCase is one way of killing a run: at each point in turn, each time
+// on the folder the kill before left.
+type killCase struct {
+	name   string
+	points []killPoint
+}
+
+// killAndResume kills run at each case's points, resumes it to the end and
+// requires the folder to hold what the uninterrupted run ref holds.
+func killAndResume(t *testing.T, bin, tmp string, run crashRun, ref string, cases []killCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run("kill/"+c.name, func(t *testing.T) {
+			const attempts = 5
+			for a := 1; a <= attempts; a++ {
+				dir := filepath.Join(tmp, fmt.Sprintf("B-%s-%d", c.name, a))
+				kept, ok := killRun(t, bin, run, dir, c.points)
+				if !ok {
+					t.Logf("attempt %d missed a kill window; trying again", a)
+					continue
+				}
+				out := runToEnd(t, bin, run, dir)
+				if t.Failed() {
+					return
+				}
+				t.Logf("resumed to the end: %s", strings.TrimSpace(out))
+				compareRuns(t, run.steps, ref, dir)
+				// The resumed process kept the timing lines the killed
+				// ones wrote up to their checkpoint: it resumed, it did not
+				// start over (which would also give equal metrics).
+				timing := readFile(t, filepath.Join(dir, train.TimingFile))
+				for _, k := range kept {
+					if !bytes.HasPrefix(timing, k) {
+						t.Errorf("%s: the killed process's timing lines up to its checkpoint were rewritten: the run started over instead of resuming\n%s",
+							train.TimingFile, firstDiff(k, timing[:min(len(timing), len(k))]))
+					}
+				}
+				return
+			}
+			t.Fatalf("no attempt of %d killed the run inside every window %v (machine too busy?)", attempts, c.points)
+		})
+	}
+}
+
 // killRun starts the command on a fresh dir once per kill point, kills it
 // when the point's step is logged and waits for it. It returns, per kill,
 // the timing lines up to the checkpoint the next process resumes from, and
 // false if a kill missed its window.
-func killRun(t *testing.T, bin, dir string, points []killPoint) (kept [][]byte, ok bool) {
+func killRun(t *testing.T, bin string, run crashRun, dir string, points []killPoint) (kept [][]byte, ok bool) {
 	t.Helper()
 	for _, p := range points {
 		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(bin, append(slices.Clone(crashArgs), "--out", dir)...)
+		cmd := exec.Command(bin, append(slices.Clone(run.args), "--out", dir)...)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -247,20 +274,20 @@ func loggedSteps(t *testing.T, dir string) (lines, last int) {
 }
 
 // runToEnd runs the command on dir and requires it to exit 0; it returns stdout.
-func runToEnd(t *testing.T, bin, dir string) string {
+func runToEnd(t *testing.T, bin string, run crashRun, dir string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, append(slices.Clone(crashArgs), "--out", dir)...)
+	cmd := exec.Command(bin, append(slices.Clone(run.args), "--out", dir)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("relora train --out %s: %v\nstdout: %s\nstderr: %s", dir, err, stdout.Bytes(), stderr.Bytes())
+		t.Fatalf("relora %s --out %s: %v\nstdout: %s\nstderr: %s", strings.Join(run.args, " "), dir, err, stdout.Bytes(), stderr.Bytes())
 	}
 	return stdout.String()
 }
 
-// checkEvents makes sure the reference run has the events the kill points
-// are placed around.
-func checkEvents(t *testing.T, dir string) {
+// checkEvents makes sure the reference run has its steps and the events
+// (by step) the kill points are placed around.
+func checkEvents(t *testing.T, dir string, steps int, want map[int]string) {
 	t.Helper()
 	ms, err := train.ReadMetrics(filepath.Join(dir, train.MetricsFile))
 	if err != nil {
@@ -275,14 +302,14 @@ func checkEvents(t *testing.T, dir string) {
 			events[m.Step] = m.Event
 		}
 	}
-	want := map[int]string{41: "switch", 81: "merge+reset", 121: "merge+reset"}
-	if len(ms) != crashSteps || !reflect.DeepEqual(events, want) {
-		t.Fatalf("reference run: %d steps, events %v; the kill points assume %d steps, events %v", len(ms), events, crashSteps, want)
+	if len(ms) != steps || !reflect.DeepEqual(events, want) {
+		t.Fatalf("reference run: %d steps, events %v; the kill points assume %d steps, events %v", len(ms), events, steps, want)
 	}
 }
 
-// compareRuns requires dir to hold what the uninterrupted run ref holds.
-func compareRuns(t *testing.T, ref, dir string) {
+// compareRuns requires dir to hold what the uninterrupted run ref, of
+// steps steps, holds.
+func compareRuns(t *testing.T, steps int, ref, dir string) {
 	t.Helper()
 	for _, name := range []string{train.MetricsFile, train.ConfigFile} {
 		want, got := readFile(t, filepath.Join(ref, name)), readFile(t, filepath.Join(dir, name))
@@ -292,8 +319,8 @@ func compareRuns(t *testing.T, ref, dir string) {
 	}
 	for _, name := range []string{train.MetricsFile, train.TimingFile} {
 		lines := bytes.Split(bytes.TrimSuffix(readFile(t, filepath.Join(dir, name)), []byte("\n")), []byte("\n"))
-		if len(lines) != crashSteps {
-			t.Errorf("%s has %d lines, want one per step (%d)", name, len(lines), crashSteps)
+		if len(lines) != steps {
+			t.Errorf("%s has %d lines, want one per step (%d)", name, len(lines), steps)
 		}
 		for i, l := range lines {
 			var m struct{ Step int }
