@@ -75,3 +75,22 @@ type measurement struct {
 	// more units cannot be trained, as for timing rounds).
 	runs func(p experiments.Preset, seeds []uint64) ([]experiments.Run, error)
 }
+
+// Add puts a built table where the claims look for it; values of other
+// types (a table no claim reads, or none) are ignored.
+func (in *Input) Add(table any) {
+	switch t := table.(type) {
+	case *ablation.Table:
+		in.Ablation = t
+	case *scaling.Table:
+		in.Scaling = t
+	case *budget.Table:
+		in.Budget = t
+	case *spectra.Table:
+		in.Spectra = t
+	case *throughput.Table:
+		in.Throughput = t
+	case *finetune.Table:
+		in.Finetune = t
+	}
+}

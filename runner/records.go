@@ -13,7 +13,7 @@ import (
 )
 
 // A run record is the small part of a finished run (config.json,
-// result.json, metrics.jsonl and the analyses listed in RecordExtras, never
+// result.json, metrics.jsonl and the analyses Record is given as extras, never
 // weights) kept under results/ beside the tables it backs, in a folder named
 // by the run's hash like the cache's. Tables render from records where the
 // local run cache lacks a run, so a fresh clone re-renders every table
@@ -21,10 +21,6 @@ import (
 
 // RecordFiles are copied into every record.
 var RecordFiles = []string{train.ConfigFile, train.ResultFile, train.MetricsFile}
-
-// RecordExtras are small per-run analyses copied into the record when the
-// run folder has them (the spectra of the run's weight updates).
-var RecordExtras []string
 
 // RecordDir returns the record folder of cfg under recordsDir.
 func RecordDir(recordsDir string, cfg train.Config) string {
@@ -54,8 +50,11 @@ type RecordCheck struct {
 // run cache, checks runs that already had one, and points every outcome at
 // its record folder, so tables render from the same files whether the cache
 // is there or not. Runs that differ from their record are re-recorded with
-// the new numbers (git shows the change) and reported.
-func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
+// the new numbers (git shows the change) and reported. extras are the
+// names of small per-run analyses a record keeps when the run folder has
+// them (the spectra of the run's weight updates): the tables that make
+// them say which (cmd/relora collects them from its table registry).
+func Record(outs []Outcome, recordsDir string, extras ...string) ([]RecordCheck, error) {
 	var checks []RecordCheck
 	seen := map[string]bool{}
 	var errs []error
@@ -84,7 +83,7 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 			continue
 		}
 		seen[rec] = true
-		c.Verdict, c.Detail, err = record(o.Dir, rec)
+		c.Verdict, c.Detail, err = record(o.Dir, rec, extras)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -112,10 +111,10 @@ func Record(outs []Outcome, recordsDir string) ([]RecordCheck, error) {
 // when dst exists. A record that does not verify is replaced by the run's
 // files (the run was trained, by this process or an earlier one; the record
 // can no longer be trusted) and reported as differing.
-func record(src, dst string) (Verdict, string, error) {
+func record(src, dst string, extras []string) (Verdict, string, error) {
 	_, err := os.Stat(dst)
 	if errors.Is(err, os.ErrNotExist) {
-		files, err := runRecordFiles(src)
+		files, err := runRecordFiles(src, extras)
 		if err != nil {
 			return 0, "", err
 		}
@@ -131,7 +130,7 @@ func record(src, dst string) (Verdict, string, error) {
 		return 0, "", err
 	}
 	if detail != "" {
-		files, err := runRecordFiles(src)
+		files, err := runRecordFiles(src, extras)
 		if err != nil {
 			return 0, "", err
 		}
@@ -141,7 +140,7 @@ func record(src, dst string) (Verdict, string, error) {
 	// included); analyses are brought up to date (they are functions of
 	// the run, so a reproduced run changes them only when their format
 	// changed), and then the record is sealed again.
-	files, changed, err := withNewExtras(src, dst)
+	files, changed, err := withNewExtras(src, dst, extras)
 	if err != nil || !changed {
 		return Reproduced, "", err
 	}
@@ -149,8 +148,8 @@ func record(src, dst string) (Verdict, string, error) {
 }
 
 // runRecordFiles lists what a record of run folder src holds: every
-// RecordFiles file (each must exist) and the RecordExtras it has.
-func runRecordFiles(src string) (map[string]string, error) {
+// RecordFiles file (each must exist) and the extras it has.
+func runRecordFiles(src string, extras []string) (map[string]string, error) {
 	files := map[string]string{}
 	for _, name := range RecordFiles {
 		path := filepath.Join(src, name)
@@ -159,7 +158,7 @@ func runRecordFiles(src string) (map[string]string, error) {
 		}
 		files[name] = path
 	}
-	for _, name := range RecordExtras {
+	for _, name := range extras {
 		if path := filepath.Join(src, name); fileExists(path) {
 			files[name] = path
 		}
@@ -169,7 +168,7 @@ func runRecordFiles(src string) (map[string]string, error) {
 
 // withNewExtras lists record dst's files with the analyses of src that dst
 // lacks or holds other bytes of, and says whether there were any.
-func withNewExtras(src, dst string) (map[string]string, bool, error) {
+func withNewExtras(src, dst string, extras []string) (map[string]string, bool, error) {
 	entries, err := os.ReadDir(dst)
 	if err != nil {
 		return nil, false, err
@@ -181,7 +180,7 @@ func withNewExtras(src, dst string) (map[string]string, bool, error) {
 		}
 	}
 	changed := false
-	for _, name := range RecordExtras {
+	for _, name := range extras {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			continue

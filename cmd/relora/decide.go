@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/train"
@@ -36,8 +35,7 @@ func decideCmd(args []string) error {
 	}
 	coreHours := budget.Hours() * float64(m.jobs)
 
-	in := &claims.Input{Preset: p}
-	j, err := writeReport(m, p, in, reportParts(m, p, in, false, false), false)
+	j, err := writeReport(reportEnv(m, p, false, false))
 	if err != nil {
 		return err
 	}
@@ -74,8 +72,7 @@ func decideCmd(args []string) error {
 		return err
 	}
 	before := j.Counts()
-	in = &claims.Input{Preset: p}
-	after, err := writeReport(m, p, in, reportParts(m, p, in, false, false), false)
+	after, err := writeReport(reportEnv(m, p, false, false))
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func TestDamagedRecordStopsTheTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			runs := filepath.Join(t.TempDir(), "runs")
-			err := ablationCmd([]string{"-runs", runs, "-results", results, "-j", "1"})
+			err := command("ablation")([]string{"-runs", runs, "-results", results, "-j", "1"})
 			if err == nil {
 				t.Fatal("the table rendered from a damaged record")
 			}
@@ -206,7 +206,7 @@ func TestExportTellsTheTruth(t *testing.T) {
 
 // -print-commands prints and creates nothing on disk.
 func TestPrintCommandsWritesNothing(t *testing.T) {
-	for _, cmd := range []func([]string) error{finetuneCmd, ablationCmd} {
+	for _, cmd := range []func([]string) error{command("finetune"), command("ablation")} {
 		tmp := t.TempDir()
 		runs, results := filepath.Join(tmp, "runs"), filepath.Join(tmp, "results")
 		out := captureStdout(t, func() error {

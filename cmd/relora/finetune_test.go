@@ -44,22 +44,22 @@ func TestFinetuneCommand(t *testing.T) {
 	spec, _ := experiments.Finetune(p)
 	pre := runner.Hash(spec.Pretrained.Config)
 
-	cmds := captureStdout(t, func() error { return finetuneCmd(append(args, "-print-commands")) })
+	cmds := captureStdout(t, func() error { return command("finetune")(append(args, "-print-commands")) })
 	if lines := strings.Split(strings.TrimSpace(cmds), "\n"); len(lines) != 1 || !strings.Contains(lines[0], pre) {
 		t.Fatalf("first commands: %q, want the pre-trained run %s alone", cmds, pre)
 	}
-	captureStdout(t, func() error { return finetuneCmd(args) })
+	captureStdout(t, func() error { return command("finetune")(args) })
 	md, err := os.ReadFile(filepath.Join(results, finetune.MarkdownFile))
 	if err != nil || !bytes.Contains(md, []byte("Table 5")) {
 		t.Fatalf("finetune.md: %v", err)
 	}
 	before, _ := os.ReadDir(runs)
-	out := captureStdout(t, func() error { return finetuneCmd(args) })
+	out := captureStdout(t, func() error { return command("finetune")(args) })
 	after, _ := os.ReadDir(runs)
 	if len(after) != len(before) || !strings.Contains(out, "Table 5") {
 		t.Fatalf("second run: %d run folders, then %d", len(before), len(after))
 	}
-	if cmds := captureStdout(t, func() error { return finetuneCmd(append(args, "-print-commands")) }); cmds != "" {
+	if cmds := captureStdout(t, func() error { return command("finetune")(append(args, "-print-commands")) }); cmds != "" {
 		t.Fatalf("commands left after a finished table:\n%s", cmds)
 	}
 }

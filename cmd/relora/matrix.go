@@ -13,6 +13,7 @@ import (
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/tables"
 	"github.com/relorago/harness/train"
 )
 
@@ -24,10 +25,10 @@ type matrixFlags struct {
 	results  string
 	commands bool
 	seeds    string
-	rows     string // ablation (and slurm -table ablation): only these Table 1 rows
 	verify   bool
 
-	requested map[string]bool // hashes of the runs the command was asked for (-verify trains these)
+	requested map[string]bool   // hashes of the runs the command was asked for (-verify trains these)
+	given     map[string]string // the flags given on the command line, by name
 }
 
 func bindMatrixFlags(fs *flag.FlagSet) *matrixFlags {
@@ -82,7 +83,7 @@ func (m *matrixFlags) executeAllSeeds(runs []experiments.Run) ([]experiments.Run
 // executeAvailable is executeAllSeeds for a table that renders what exists:
 // unless trainMissing, runs that neither the cache nor the records hold
 // are left untrained. It records the runs it has and returns them with
-// their outcomes (have, outs), and all runs with an errNotTrained outcome
+// their outcomes (have, outs), and all runs with an tables.ErrNotTrained outcome
 // for each one left out (all, allOuts), for the table to count as missing.
 func (m *matrixFlags) executeAvailable(runs []experiments.Run, trainMissing bool) (have []experiments.Run, outs []runner.Outcome, all []experiments.Run, allOuts []runner.Outcome, err error) {
 	var missing []experiments.Run
@@ -102,18 +103,15 @@ func (m *matrixFlags) executeAvailable(runs []experiments.Run, trainMissing bool
 	all, allOuts = append([]experiments.Run(nil), have...), append([]runner.Outcome(nil), outs...)
 	for _, r := range missing {
 		all = append(all, r)
-		allOuts = append(allOuts, runner.Outcome{Config: r.Config, Err: errNotTrained})
+		allOuts = append(allOuts, runner.Outcome{Config: r.Config, Err: tables.ErrNotTrained})
 	}
 	return have, outs, all, allOuts, nil
 }
 
-// errNotTrained stands for a run a rendering command did not train.
-var errNotTrained = errors.New("not trained yet")
-
 // record writes or checks the run records of outs (see runner.Record) and
 // points outs at them; it says on stderr how reruns compare with records.
 func (m *matrixFlags) record(outs []runner.Outcome) error {
-	checks, err := runner.Record(outs, m.recordsDir())
+	checks, err := runner.Record(outs, m.recordsDir(), recordExtras()...)
 	if s := runner.Summary(checks); s != "" {
 		fmt.Fprintln(os.Stderr, "records:", s)
 	}
@@ -131,9 +129,6 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 		fs.PrintDefaults()
 	}
 	m := bindMatrixFlags(fs)
-	if name == "ablation" || name == "slurm" {
-		fs.StringVar(&m.rows, "rows", "", "only these comma-separated Table 1 rows (e.g. \"LoRA,+R+O\"; ablation only)")
-	}
 	for _, bind := range extra {
 		bind(fs)
 	}
@@ -143,6 +138,8 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	if fs.NArg() > 0 {
 		return nil, experiments.Preset{}, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
 	}
+	m.given = map[string]string{}
+	fs.Visit(func(f *flag.Flag) { m.given[f.Name] = f.Value.String() })
 	p, err := experiments.Get(m.preset)
 	if err != nil {
 		return nil, p, err

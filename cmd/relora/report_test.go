@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/throughput"
@@ -22,9 +21,12 @@ func TestReportReusesTable4OfTheSamePreset(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, throughput.JSONFile), []byte(`{"preset":"quick","rank":4}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tt, note, err := throughputForReport(p, dir, false)
-	if err != nil || tt.Rank != 4 || !strings.Contains(note, "reused") {
-		t.Fatalf("got %+v, %q, %v; want the stored table reused", tt, note, err)
+	b, err := throughput.Entry{}.Build(newEnv(&matrixFlags{results: dir}, p, p, false, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt, ok := b.Table.(*throughput.Table); !ok || tt.Rank != 4 || !strings.Contains(b.Note, "reused") {
+		t.Fatalf("got %+v, %q; want the stored table reused", b.Table, b.Note)
 	}
 }
 
@@ -34,7 +36,7 @@ func TestReportNamesACorruptTable4(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, throughput.JSONFile), []byte(`{"preset":`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := throughputForReport(p, dir, false)
+	_, err := throughput.Entry{}.Build(newEnv(&matrixFlags{results: dir}, p, p, false, false))
 	if err == nil || !strings.Contains(err.Error(), throughput.JSONFile) {
 		t.Fatalf("error %v, want one naming %s", err, throughput.JSONFile)
 	}
@@ -51,11 +53,12 @@ func TestReportHasTheBudgetSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range reportParts(&matrixFlags{results: t.TempDir()}, p, &claims.Input{Preset: p}, false, false) {
-		if part.target != "budget" {
+	e := reportEnv(&matrixFlags{results: t.TempDir()}, p, false, false)
+	for _, part := range e.tables {
+		if part.Target() != "budget" {
 			continue
 		}
-		runs, err := part.runs()
+		runs, err := part.Runs(e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +71,7 @@ func TestReportHasTheBudgetSection(t *testing.T) {
 				t.Fatalf("the budget section does not list run %s (%s)", runner.Hash(c), c.ReLoRA.Method)
 			}
 		}
-		needs, err := part.needs()
+		needs, err := part.Needs(e)
 		if err != nil || len(needs) == 0 {
 			t.Fatalf("the budget section needs %d runs (%v), want Table 1's", len(needs), err)
 		}
@@ -117,11 +120,12 @@ func TestReportSweepSectionNeedsOneCompleteSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, part := range reportParts(m, p, &claims.Input{Preset: p}, false, false) {
-		if part.target != "sweep" {
+	e := reportEnv(m, p, false, false)
+	for _, part := range e.tables {
+		if part.Target() != "sweep" {
 			continue
 		}
-		needs, err := part.needs()
+		needs, err := part.Needs(e)
 		if err != nil {
 			t.Fatal(err)
 		}

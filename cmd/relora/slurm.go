@@ -8,14 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relorago/harness/claims"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/tables"
 	"github.com/relorago/harness/train"
 )
-
-// slurmTables are the tables `relora slurm` can submit.
-var slurmTables = []string{"ablation", "scaling", "spectra", "report"}
 
 // slurmCmd writes a Slurm job array for a table's unfinished runs (one
 // task per run, one core each) and a render job that builds the table after
@@ -29,8 +26,9 @@ func slurmCmd(args []string) error {
 		throttle                               int
 		timeScale                              float64
 	)
-	m, p, err := parseMatrix("slurm", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&table, "table", "report", "table to run: "+strings.Join(slurmTables, ", "))
+	reg := registry()
+	m, p, err := parseMatrix("slurm", args, tableFlags(reg...), func(fs *flag.FlagSet) {
+		fs.StringVar(&table, "table", "report", "table to run: "+strings.Join(slurmTables(), ", "))
 		fs.IntVar(&throttle, "throttle", 32, "array tasks running at once (0 = no limit)")
 		fs.StringVar(&partition, "partition", "", "sbatch --partition (omitted when empty)")
 		fs.StringVar(&account, "account", "", "sbatch --account (omitted when empty)")
@@ -44,10 +42,11 @@ func slurmCmd(args []string) error {
 	if throttle < 0 || !(timeScale > 0) {
 		return fmt.Errorf("slurm: -throttle must be ≥ 0 and -time-scale > 0")
 	}
-	configs, err := slurmConfigs(table, m, p)
+	configs, err := slurmConfigs(table, reg, m, p)
 	if err != nil {
 		return err
 	}
+	own := givenTableFlags(m)
 	if binary == "" {
 		if binary, err = os.Executable(); err != nil {
 			return err
@@ -68,13 +67,12 @@ func slurmCmd(args []string) error {
 	if m.seeds != "" {
 		render = append(render, "-seeds", m.seeds)
 	}
-	if table == "ablation" && m.rows != "" {
-		render = append(render, "-rows", m.rows)
-	}
+	render = append(render, own...)
 
 	regen := []string{binary, "slurm", "-table", table, "-preset", p.Name, "-runs", runsDir, "-results", results,
 		"-throttle", fmt.Sprint(throttle), "-time-scale", fmt.Sprint(timeScale), "-binary", binary}
-	for _, o := range []struct{ flag, v string }{{"-seeds", m.seeds}, {"-rows", m.rows}, {"-partition", partition}, {"-account", account}, {"-qos", qos}} {
+	regen = append(regen, own...)
+	for _, o := range []struct{ flag, v string }{{"-seeds", m.seeds}, {"-partition", partition}, {"-account", account}, {"-qos", qos}} {
 		if o.v != "" {
 			regen = append(regen, o.flag, o.v)
 		}
@@ -121,41 +119,49 @@ func slurmCmd(args []string) error {
 }
 
 // slurmConfigs returns the runs a table trains, as its -print-commands
-// lists them.
-func slurmConfigs(table string, m *matrixFlags, p experiments.Preset) ([]train.Config, error) {
-	switch table {
-	case "ablation":
-		var names []string
-		if m.rows != "" {
-			names = strings.Split(m.rows, ",")
-		}
-		rows, err := experiments.AblationRowsNamed(names)
-		if err != nil {
-			return nil, err
-		}
-		return experiments.Configs(experiments.AblationOf(p, rows)), nil
-	case "scaling":
-		runs, err := experiments.Scaling(p)
-		return experiments.Configs(runs), err
-	case "spectra":
-		return experiments.Configs(experiments.Spectra(p)), nil
-	case "report":
-		// As report -print-commands: every section's runs (Table 1 and the
-		// sweeps over reportSeeds seeds unless -seeds is given).
-		var configs []train.Config
-		for _, part := range reportParts(m, p, &claims.Input{Preset: p}, false, false) {
-			if part.runs == nil {
-				continue // a measured table (Table 4)
-			}
-			runs, err := part.runs()
-			if err != nil {
-				return nil, err
-			}
-			configs = append(configs, experiments.Configs(runs)...)
-		}
-		return configs, nil
+// lists them; "report" is every table's, at the report's seeds.
+func slurmConfigs(table string, reg []tables.Table, m *matrixFlags, p experiments.Preset) ([]train.Config, error) {
+	if table == "report" {
+		e := reportEnv(m, p, false, false)
+		e.tables = reg
+		return registryRuns(e)
 	}
-	return nil, fmt.Errorf("slurm: -table %q: want one of %s", table, strings.Join(slurmTables, ", "))
+	t, ok := tableNamed(reg, table)
+	if !ok {
+		return nil, fmt.Errorf("slurm: -table %q: want one of %s", table, strings.Join(slurmTables(), ", "))
+	}
+	runs, err := t.Runs(newEnv(m, p, p, true, false))
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("slurm: -table %s trains no runs (it measures on the machine that renders it)", table)
+	}
+	return experiments.Configs(runs), nil
+}
+
+// givenTableFlags are the tables' own flags (ablation's -rows) as given,
+// to pass on to the render and regenerate commands.
+func givenTableFlags(m *matrixFlags) []string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	tableFlags(registry()...)(fs)
+	var out []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := m.given[f.Name]; ok {
+			out = append(out, "-"+f.Name, v)
+		}
+	})
+	return out
+}
+
+// slurmTables are the tables `relora slurm` can submit: every table of the
+// registry and the whole report.
+func slurmTables() []string {
+	var names []string
+	for _, t := range registry() {
+		names = append(names, t.Name())
+	}
+	return append(names, "report")
 }
 
 func throttleText(n int) string {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/relorago/harness/ablation"
+	"github.com/relorago/harness/budget"
+	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/finetune"
+	"github.com/relorago/harness/runner"
+	"github.com/relorago/harness/scaling"
+	"github.com/relorago/harness/spectra"
+	"github.com/relorago/harness/sweep"
+	"github.com/relorago/harness/tables"
+	"github.com/relorago/harness/throughput"
+)
+
+// registry is every table of the paper the harness regenerates, in the
+// report's order. The subcommands, the usage text, the report, the run
+// lists of -print-commands and the Slurm script all walk it: a new table
+// is its own package (a tables.Table) plus one line here. A function, not
+// a variable: a table's own flags (ablation's -rows) bind into its value,
+// so each command gets fresh ones.
+func registry() []tables.Table {
+	return []tables.Table{
+		&ablation.Entry{},
+		scaling.Entry{},
+		throughput.Entry{Measure: measureForReport, Cmd: throughputCmd},
+		budget.Entry{},
+		spectra.Entry{},
+		sweep.Entry{},
+		finetune.Entry{},
+	}
+}
+
+// tableNamed finds a table of reg by its subcommand name.
+func tableNamed(reg []tables.Table, name string) (tables.Table, bool) {
+	for _, t := range reg {
+		if t.Name() == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// recordExtras are the per-run analyses the registry's tables keep in run
+// records.
+func recordExtras() []string {
+	var extras []string
+	for _, t := range registry() {
+		if r, ok := t.(tables.Recorder); ok {
+			extras = append(extras, r.RecordExtras()...)
+		}
+	}
+	return extras
+}
+
+// tableFlags binds the flags of tables that have their own (ablation's
+// -rows) into fs.
+func tableFlags(ts ...tables.Table) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		for _, t := range ts {
+			if f, ok := t.(interface{ Flags(*flag.FlagSet) }); ok {
+				f.Flags(fs)
+			}
+		}
+	}
+}
+
+// tableCommand is the subcommand that regenerates t: train (or reuse) its
+// runs, build it, write its files, print it. A table with a command of
+// its own (Table 4 measures rather than trains) runs that instead.
+func tableCommand(t tables.Table) func(args []string) error {
+	if c, ok := t.(interface{ Command([]string) error }); ok {
+		return c.Command
+	}
+	return func(args []string) error {
+		m, p, err := parseMatrix(t.Name(), args, tableFlags(t))
+		if err != nil {
+			return err
+		}
+		e := newEnv(m, p, p, true, false)
+		if m.commands {
+			runs, err := t.Runs(e)
+			if err != nil {
+				return err
+			}
+			self, _ := os.Executable()
+			return runner.WriteCommands(experiments.Configs(runs), m.runsDir, self, os.Stdout)
+		}
+		b, err := t.Build(e)
+		if err != nil {
+			return err
+		}
+		fmt.Print(b.Terminal)
+		if t.Source() != "" {
+			printClaimsNote()
+		}
+		fmt.Printf("\nwrote %s/%s, its JSON and figures\n", m.results, t.File())
+		return nil
+	}
+}
+
+// measureForReport measures Table 4 for `relora report -remeasure`: one
+// untimed round and between 3 and 40 timed ones per speed probe, within
+// the default time budget.
+func measureForReport(p experiments.Preset, results string) (*throughput.Table, error) {
+	return measureThroughput(p, 5, 40, 3, results)
+}
+
+// command is the subcommand called name (nil when there is none).
+func command(name string) func([]string) error {
+	run, _ := lookup(name)
+	return run
+}
