@@ -172,8 +172,25 @@ func loadGoStd() ([]byte, error) {
 		return nil, err
 	}
 	src := filepath.Join(root, "src")
+	files, err := listGoFiles(src)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no non-test .go files under %s", src)
+	}
+	buf, offs := layOut(files)
+	if err := readInto(buf, files, offs); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// listGoFiles returns the non-empty, non-test .go files under src outside
+// testdata, in path order so that the corpus is the same on every machine.
+func listGoFiles(src string) ([]srcFile, error) {
 	var files []srcFile
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -204,14 +221,17 @@ func loadGoStd() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no non-test .go files under %s", src)
-	}
 	// WalkDir's per-directory order is not global path order ("a/x.go" is
 	// visited before "a.go"), so sort explicitly.
 	slices.SortFunc(files, func(a, b srcFile) int { return strings.Compare(a.key, b.key) })
+	return files, nil
+}
 
-	offs := make([]int64, len(files))
+// layOut allocates the whole corpus at once and returns each file's offset
+// in it, with the "\n" separators between files already written, so that
+// readers can fill their slots independently.
+func layOut(files []srcFile) (buf []byte, offs []int64) {
+	offs = make([]int64, len(files))
 	var total int64
 	for i, f := range files {
 		if i > 0 {
@@ -220,11 +240,16 @@ func loadGoStd() ([]byte, error) {
 		offs[i] = total
 		total += f.size
 	}
-	buf := make([]byte, total)
+	buf = make([]byte, total)
 	for i := 1; i < len(files); i++ {
 		buf[offs[i]-1] = '\n'
 	}
+	return buf, offs
+}
 
+// readInto reads every file into its slot of buf, a few at a time: the
+// reads are independent, and parallel reads hide the per-file open cost.
+func readInto(buf []byte, files []srcFile, offs []int64) error {
 	workers := min(runtime.GOMAXPROCS(0), 16, len(files))
 	next := make(chan int)
 	errs := make([]error, workers)
@@ -246,10 +271,7 @@ func loadGoStd() ([]byte, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return buf, nil
+	return errors.Join(errs...)
 }
 
 // readExact fills dst with the whole file at path and fails if the file's

@@ -1,11 +1,13 @@
 package finetune
 
 import (
+	_ "embed"
 	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
@@ -82,61 +84,116 @@ func scoreCell(c *Cell, seeds int) string {
 	return s
 }
 
+// markdownTemplate is finetune.md's prose, kept beside this file so the
+// document reads as a document; the tables are rendered into it.
+//
+//go:embed finetune.md.tmpl
+var markdownTemplate string
+
+var markdownDoc = template.Must(template.New(MarkdownFile).Parse(markdownTemplate))
+
+// markdownData is what finetune.md.tmpl fills in, every value already
+// formatted, so the template holds no number formatting of its own.
+type markdownData struct {
+	Pretrained, PreLoss, About string
+	Scores, Differences        string // rendered Markdown tables
+	Figure                     string
+	Tasks, Sources, Separator  string
+	LearningRates              string // rendered Markdown table
+}
+
 // Markdown is finetune.md (also a section of REPORT.md).
 func (t *Table) Markdown() string {
+	data := markdownData{
+		Pretrained:    t.Pretrained,
+		PreLoss:       num(t.PreLoss, 4),
+		About:         t.About,
+		Scores:        t.scoreTable().Markdown(),
+		Differences:   t.differenceTable().Markdown(),
+		Figure:        FigureFile,
+		Tasks:         t.taskTable().Markdown(),
+		Sources:       t.sources(),
+		Separator:     fmt.Sprintf("0x%02x", tasks.Separator),
+		LearningRates: t.learningRateTable().Markdown(),
+	}
 	var b strings.Builder
-	b.WriteString("### Table 5 — fine-tuning on a GLUE-like suite\n\n")
-	fmt.Fprintf(&b, "Every task is fine-tuned from Table 1's full-rank run (seed 1, run `%s`, validation loss %s nats/byte) with a "+
-		"classification (or regression) head on the mean of the final hidden states over the input's bytes (for a pair, "+
-		"[u, v, |u − v|, u ⊙ v] of the two inputs' means u and v). %s. "+
-		"Scores are GLUE-style (×100; the mean of the task's metrics), on dev, mean ± std over seeds.\n\n", t.Pretrained, num(t.PreLoss, 4), t.About)
+	if err := markdownDoc.Execute(&b, data); err != nil {
+		// Markdown has no error return; as report.Table does, surface the
+		// failure in the document instead of dropping the rest silently.
+		b.WriteString("<!-- finetune: cannot render finetune.md: " + err.Error() + " -->\n")
+	}
+	return b.String()
+}
 
+// maxSeeds is the most seeds any cell has, so a cell with fewer can say
+// how many of its seeds finished.
+func (t *Table) maxSeeds() int {
 	seeds := 0
 	for _, c := range t.Cells {
 		seeds = max(seeds, len(c.Seeds))
 	}
+	return seeds
+}
+
+// scoreTable is Table 5 itself: each method's score per task, its average
+// next to the paper's, and the majority-class baseline as the last row.
+func (t *Table) scoreTable() report.Table {
 	main := report.Table{Header: []string{"Method"}}
 	for i, task := range t.Tasks {
 		main.Header = append(main.Header, fmt.Sprintf("%d %s (%s)", i+1, task.Name, task.Like))
 	}
 	main.Header = append(main.Header, "Average", "Trainable params", "Paper avg. T5-base", "Paper avg. T5-large")
+	seeds := t.maxSeeds()
 	for _, m := range t.Methods {
-		row := []string{rowName(m)}
-		trainable := 0
-		for _, task := range t.Tasks {
-			c := t.cell(task.Name, m)
-			row = append(row, scoreCell(c, seeds))
-			trainable = max(trainable, c.Trainable)
-		}
-		a := t.avg(m)
-		avg := "–"
-		if n := len(a.PerSeed); n > 0 {
-			avg = fmt.Sprintf("%s ± %s", num(a.Mean, 2), num(a.Std, 2))
-			if n == 1 {
-				avg = num(a.Mean, 2) + " (1 seed)"
-			}
-		}
-		tp := "–"
-		if trainable > 0 {
-			tp = fmt.Sprintf("%d", trainable)
-		}
-		row = append(row, avg, tp, num(a.Paper.Base, 2), num(a.Paper.Large, 2))
-		main.Rows = append(main.Rows, row)
+		main.Rows = append(main.Rows, t.scoreRow(m, seeds))
 	}
-	brow := []string{"Majority class (baseline)"}
-	for _, task := range t.Tasks {
-		brow = append(brow, fmt.Sprintf("%.1f", task.Baseline))
-	}
-	brow = append(brow, fmt.Sprintf("%.2f", t.Baseline), "0", "–", "–")
-	main.Rows = append(main.Rows, brow)
-	b.WriteString(main.Markdown())
-	b.WriteString("\nPaper columns: the average GLUE scores Lialin et al. report for fine-tuning T5 (Table 5: LoRA 85.18, " +
-		"ReLoRA 84.57 on T5-base; 87.99 and 87.47 on T5-large). Their per-task scores and their full fine-tuning average could " +
-		"not be looked up offline, so those cells are empty; compare orderings and gaps, not levels (T5 on GLUE against a " +
-		"0.2M-parameter byte-level decoder on these tasks).\n")
+	main.Rows = append(main.Rows, t.baselineRow())
+	return main
+}
 
-	// ReLoRA − LoRA per task.
-	b.WriteString("\nReLoRA − LoRA and LoRA − full fine-tuning per task (points, mean of the per-seed differences with its 95% paired t interval):\n\n")
+// scoreRow is one method's row of Table 5; its trainable parameter count
+// is the largest over tasks, as heads differ in size by task.
+func (t *Table) scoreRow(m string, seeds int) []string {
+	row := []string{rowName(m)}
+	trainable := 0
+	for _, task := range t.Tasks {
+		c := t.cell(task.Name, m)
+		row = append(row, scoreCell(c, seeds))
+		trainable = max(trainable, c.Trainable)
+	}
+	a := t.avg(m)
+	tp := "–"
+	if trainable > 0 {
+		tp = fmt.Sprintf("%d", trainable)
+	}
+	return append(row, averageCell(a), tp, num(a.Paper.Base, 2), num(a.Paper.Large, 2))
+}
+
+// averageCell is a method's average over tasks, mean ± std over seeds; a
+// single seed has no spread to show, so it says so instead.
+func averageCell(a *Average) string {
+	switch len(a.PerSeed) {
+	case 0:
+		return "–"
+	case 1:
+		return num(a.Mean, 2) + " (1 seed)"
+	}
+	return fmt.Sprintf("%s ± %s", num(a.Mean, 2), num(a.Std, 2))
+}
+
+// baselineRow is the majority-class row: what a method must beat to have
+// learnt anything from a task.
+func (t *Table) baselineRow() []string {
+	row := []string{"Majority class (baseline)"}
+	for _, task := range t.Tasks {
+		row = append(row, fmt.Sprintf("%.1f", task.Baseline))
+	}
+	return append(row, fmt.Sprintf("%.2f", t.Baseline), "0", "–", "–")
+}
+
+// differenceTable is ReLoRA − LoRA and LoRA − full per task, paired by
+// seed, so the comparisons the paper makes come with their intervals.
+func (t *Table) differenceTable() report.Table {
 	diff := report.Table{Header: []string{"Task", "ReLoRA − LoRA", "LoRA − full"}, Align: []report.Align{report.AlignLeft}}
 	for _, task := range t.Tasks {
 		diff.Rows = append(diff.Rows, []string{task.Name,
@@ -146,11 +203,12 @@ func (t *Table) Markdown() string {
 	diff.Rows = append(diff.Rows, []string{"**average**",
 		t.pairedAverage(train.FinetuneReLoRA, train.FinetuneLoRA).Format(2),
 		t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull).Format(2)})
-	b.WriteString(diff.Markdown())
+	return diff
+}
 
-	fmt.Fprintf(&b, "\n![Table 5 scores per task](%s.png)\n\n", FigureFile)
-
-	b.WriteString("#### The tasks\n\n")
+// taskTable describes the suite, one task a row with a dev example, so a
+// reader can judge what each score measures.
+func (t *Table) taskTable() report.Table {
 	tt := report.Table{Header: []string{"#", "Task", "Like", "Question", "Train / dev", "Metric", "Majority baseline", "Example (dev)"},
 		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignLeft}}
 	for i, task := range t.Tasks {
@@ -161,19 +219,21 @@ func (t *Table) Markdown() string {
 		tt.Rows = append(tt.Rows, []string{strconv.Itoa(i + 1), task.Name, task.Like, task.About,
 			fmt.Sprintf("%d / %d", task.Train, task.Dev), metricName(task.Metrics), strings.Join(base, ", "), "`" + strings.ReplaceAll(task.Example, "`", "'") + "`"})
 	}
-	b.WriteString(tt.Markdown())
-	b.WriteString("\nSources: ")
-	for i, task := range t.Tasks {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s — %s", task.Name, task.Source)
-	}
-	fmt.Fprintf(&b, ". The Go tasks read the standard library's `_test.go` files, which the pre-training corpus gostd leaves out, "+
-		"with a fifth of the files (by a hash of their path) held out for dev; books reads Opticks, which the default preset "+
-		"never trains on. Pair inputs are A, the byte 0x%02x, B, each side truncated to half the context.\n\n", tasks.Separator)
+	return tt
+}
 
-	b.WriteString("#### Learning-rate search (seed 1, dev score; ✱ chosen)\n\n")
+// sources is "task — source" for every task, one sentence for all.
+func (t *Table) sources() string {
+	parts := make([]string, len(t.Tasks))
+	for i, task := range t.Tasks {
+		parts[i] = fmt.Sprintf("%s — %s", task.Name, task.Source)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// learningRateTable shows each method's grid per task with the chosen
+// rate marked, so a score can be checked against the rates it beat.
+func (t *Table) learningRateTable() report.Table {
 	g := report.Table{Header: []string{"Task"}, Align: []report.Align{report.AlignLeft}}
 	for _, m := range t.Methods {
 		g.Header = append(g.Header, rowName(m))
@@ -181,23 +241,27 @@ func (t *Table) Markdown() string {
 	for _, task := range t.Tasks {
 		row := []string{task.Name}
 		for _, m := range t.Methods {
-			var parts []string
-			for _, pt := range t.cell(task.Name, m).Grid {
-				s := fmt.Sprintf("%g: %s", pt.LR, num(pt.Score, 1))
-				if pt.Diverged {
-					s = fmt.Sprintf("%g: diverged", pt.LR)
-				}
-				if pt.Chosen {
-					s += " ✱"
-				}
-				parts = append(parts, s)
-			}
-			row = append(row, strings.Join(parts, "<br>"))
+			row = append(row, gridCell(t.cell(task.Name, m).Grid))
 		}
 		g.Rows = append(g.Rows, row)
 	}
-	b.WriteString(g.Markdown())
-	return b.String()
+	return g
+}
+
+// gridCell lists a cell's grid points one per line, "rate: score".
+func gridCell(grid []GridPoint) string {
+	var parts []string
+	for _, pt := range grid {
+		s := fmt.Sprintf("%g: %s", pt.LR, num(pt.Score, 1))
+		if pt.Diverged {
+			s = fmt.Sprintf("%g: diverged", pt.LR)
+		}
+		if pt.Chosen {
+			s += " ✱"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "<br>")
 }
 
 func metricName(ms []string) string {

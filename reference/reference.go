@@ -515,6 +515,11 @@ func LossAndGrads(cfg Config, p Params, inputs, targets []int32) (*Result, error
 	return run(cfg, p, inputs, targets)
 }
 
+// run is the whole reference in the order of the package comment's
+// formulas: embedding, the blocks, the head, the loss, then the backward
+// pass through the same steps in reverse. Each block's forward and
+// backward sit next to each other below, so one can be checked against
+// the other line by line.
 func run(cfg Config, p Params, inputs, targets []int32) (*Result, error) {
 	c := &cfg
 	if c.Dim%c.Heads != 0 || (c.Dim/c.Heads)%2 != 0 {
@@ -527,44 +532,15 @@ func run(cfg Config, p Params, inputs, targets []int32) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	N := len(inputs)
 
 	// Forward.
-	x := zeros(N, c.Dim)
-	for n, id := range inputs {
-		if id < 0 || int(id) >= c.Vocab {
-			return nil, fmt.Errorf("reference: token %d outside the vocabulary", id)
-		}
-		copy(x[n], w.embed[id])
+	x, err := c.embed(w, inputs)
+	if err != nil {
+		return nil, err
 	}
 	caches := make([]layerCache, c.Layers)
 	for l, b := range w.blocks {
-		lc := &caches[l]
-		lc.x = x
-		lc.h1, lc.inv1 = rmsNorm(x, b.attnNorm, c.NormEps)
-		lc.q0, lc.k0 = b.proj["q"].forward(lc.h1), b.proj["k"].forward(lc.h1)
-		lc.q, lc.k = c.rope(lc.q0, false), c.rope(lc.k0, false)
-		lc.v = b.proj["v"].forward(lc.h1)
-		lc.att, lc.probs = c.attention(lc.q, lc.k, lc.v)
-		x2 := zeros(N, c.Dim)
-		o := b.proj["o"].forward(lc.att)
-		for n := range x2 {
-			for j := range x2[n] {
-				x2[n][j] = x[n][j] + o[n][j]
-			}
-		}
-		lc.x2 = x2
-		lc.h2, lc.inv2 = rmsNorm(x2, b.ffnNorm, c.NormEps)
-		lc.gate, lc.up = b.proj["gate"].forward(lc.h2), b.proj["up"].forward(lc.h2)
-		lc.z = swiglu(lc.gate, lc.up)
-		down := b.proj["down"].forward(lc.z)
-		x3 := zeros(N, c.Dim)
-		for n := range x3 {
-			for j := range x3[n] {
-				x3[n][j] = x2[n][j] + down[n][j]
-			}
-		}
-		x = x3
+		x = c.blockForward(b, x, &caches[l])
 	}
 	hf, invF := rmsNorm(x, w.norm, c.NormEps)
 	logits := matMulT(hf, w.head)
@@ -572,14 +548,100 @@ func run(cfg Config, p Params, inputs, targets []int32) (*Result, error) {
 	if targets == nil {
 		return res, nil
 	}
+	var dlogits [][]float64
+	if res.Loss, dlogits, err = c.crossEntropy(logits, targets); err != nil {
+		return nil, err
+	}
 
-	// Loss: mean over rows of log-sum-exp − logit[target]; its gradient
-	// dlogits = (softmax − onehot(target)) / N.
-	dlogits := zeros(N, c.Vocab)
+	// Backward, in reverse order of the forward.
+	g := Params{}
+	g["head"] = flatten(tMatMul(dlogits, hf))
+	dhf := matMul(dlogits, w.head)
+	dx, dNorm := rmsNormBackward(x, w.norm, invF, dhf)
+	g["norm"] = dNorm
+	for l := c.Layers - 1; l >= 0; l-- {
+		dx = c.blockBackward(l, w.blocks[l], &caches[l], dx, g)
+	}
+	g["embed"] = flatten(c.embedBackward(inputs, dx))
+	res.Grads = g
+	return res, nil
+}
+
+// embed looks up each token's row of the embedding: x = Embed[ids].
+func (c *Config) embed(w *weights, inputs []int32) ([][]float64, error) {
+	x := zeros(len(inputs), c.Dim)
+	for n, id := range inputs {
+		if id < 0 || int(id) >= c.Vocab {
+			return nil, fmt.Errorf("reference: token %d outside the vocabulary", id)
+		}
+		copy(x[n], w.embed[id])
+	}
+	return x, nil
+}
+
+// residual is x + f, a new matrix: the forward keeps every x for the
+// backward pass, so none is overwritten.
+func residual(x, f [][]float64) [][]float64 {
+	y := zeros(len(x), len(x[0]))
+	for n := range y {
+		for j := range y[n] {
+			y[n][j] = x[n][j] + f[n][j]
+		}
+	}
+	return y
+}
+
+// blockForward is one block, attention then SwiGLU, each behind an
+// RMSNorm and added to the residual stream; it records in lc what
+// blockBackward needs.
+func (c *Config) blockForward(b block, x [][]float64, lc *layerCache) [][]float64 {
+	lc.x = x
+	lc.h1, lc.inv1 = rmsNorm(x, b.attnNorm, c.NormEps)
+	lc.q0, lc.k0 = b.proj["q"].forward(lc.h1), b.proj["k"].forward(lc.h1)
+	lc.q, lc.k = c.rope(lc.q0, false), c.rope(lc.k0, false)
+	lc.v = b.proj["v"].forward(lc.h1)
+	lc.att, lc.probs = c.attention(lc.q, lc.k, lc.v)
+	lc.x2 = residual(x, b.proj["o"].forward(lc.att))
+	lc.h2, lc.inv2 = rmsNorm(lc.x2, b.ffnNorm, c.NormEps)
+	lc.gate, lc.up = b.proj["gate"].forward(lc.h2), b.proj["up"].forward(lc.h2)
+	lc.z = swiglu(lc.gate, lc.up)
+	return residual(lc.x2, b.proj["down"].forward(lc.z))
+}
+
+// blockBackward is blockForward's lines in reverse: given dx, the gradient
+// at the block's output, it adds the block's parameter gradients to g
+// (names prefixed "layers.l.") and returns the gradient at its input.
+func (c *Config) blockBackward(l int, b block, lc *layerCache, dx [][]float64, g Params) [][]float64 {
+	pre := fmt.Sprintf("layers.%d.", l)
+	// x3 = x2 + down(z): the residual passes dx on to x2 unchanged.
+	dz := b.proj["down"].backward(lc.z, dx, g)
+	dGate, dUp := swigluBackward(lc.gate, lc.up, dz)
+	dh2 := b.proj["gate"].backward(lc.h2, dGate, g)
+	addInPlace(dh2, b.proj["up"].backward(lc.h2, dUp, g))
+	dx2, dFFNNorm := rmsNormBackward(lc.x2, b.ffnNorm, lc.inv2, dh2)
+	g[pre+"ffn_norm"] = dFFNNorm
+	addInPlace(dx2, dx)
+	// x2 = x + o(att).
+	dAtt := b.proj["o"].backward(lc.att, dx2, g)
+	dq, dk, dv := c.attentionBackward(lc.q, lc.k, lc.v, lc.probs, dAtt)
+	dh1 := b.proj["q"].backward(lc.h1, c.rope(dq, true), g)
+	addInPlace(dh1, b.proj["k"].backward(lc.h1, c.rope(dk, true), g))
+	addInPlace(dh1, b.proj["v"].backward(lc.h1, dv, g))
+	dx1, dAttnNorm := rmsNormBackward(lc.x, b.attnNorm, lc.inv1, dh1)
+	g[pre+"attn_norm"] = dAttnNorm
+	addInPlace(dx1, dx2)
+	return dx1
+}
+
+// crossEntropy is the mean over rows of log-sum-exp − logit[target], with
+// its gradient dlogits = (softmax − onehot(target)) / N.
+func (c *Config) crossEntropy(logits [][]float64, targets []int32) (loss float64, dlogits [][]float64, err error) {
+	N := len(logits)
+	dlogits = zeros(N, c.Vocab)
 	for n, row := range logits {
 		t := targets[n]
 		if t < 0 || int(t) >= c.Vocab {
-			return nil, fmt.Errorf("reference: target %d outside the vocabulary", t)
+			return 0, nil, fmt.Errorf("reference: target %d outside the vocabulary", t)
 		}
 		m := math.Inf(-1)
 		for _, v := range row {
@@ -590,48 +652,23 @@ func run(cfg Config, p Params, inputs, targets []int32) (*Result, error) {
 			sum += math.Exp(v - m)
 		}
 		lse := m + math.Log(sum)
-		res.Loss += (lse - row[t]) / float64(N)
+		loss += (lse - row[t]) / float64(N)
 		for j, v := range row {
 			dlogits[n][j] = math.Exp(v-lse) / float64(N)
 		}
 		dlogits[n][t] -= 1 / float64(N)
 	}
+	return loss, dlogits, nil
+}
 
-	// Backward, in reverse order of the forward.
-	g := Params{}
-	g["head"] = flatten(tMatMul(dlogits, hf))
-	dhf := matMul(dlogits, w.head)
-	dx, dNorm := rmsNormBackward(x, w.norm, invF, dhf)
-	g["norm"] = dNorm
-	for l := c.Layers - 1; l >= 0; l-- {
-		b, lc := w.blocks[l], &caches[l]
-		pre := fmt.Sprintf("layers.%d.", l)
-		// x3 = x2 + down(z): the residual passes dx on to x2 unchanged.
-		dz := b.proj["down"].backward(lc.z, dx, g)
-		dGate, dUp := swigluBackward(lc.gate, lc.up, dz)
-		dh2 := b.proj["gate"].backward(lc.h2, dGate, g)
-		addInPlace(dh2, b.proj["up"].backward(lc.h2, dUp, g))
-		dx2, dFFNNorm := rmsNormBackward(lc.x2, b.ffnNorm, lc.inv2, dh2)
-		g[pre+"ffn_norm"] = dFFNNorm
-		addInPlace(dx2, dx)
-		// x2 = x + o(att).
-		dAtt := b.proj["o"].backward(lc.att, dx2, g)
-		dq, dk, dv := c.attentionBackward(lc.q, lc.k, lc.v, lc.probs, dAtt)
-		dh1 := b.proj["q"].backward(lc.h1, c.rope(dq, true), g)
-		addInPlace(dh1, b.proj["k"].backward(lc.h1, c.rope(dk, true), g))
-		addInPlace(dh1, b.proj["v"].backward(lc.h1, dv, g))
-		dx1, dAttnNorm := rmsNormBackward(lc.x, b.attnNorm, lc.inv1, dh1)
-		g[pre+"attn_norm"] = dAttnNorm
-		addInPlace(dx1, dx2)
-		dx = dx1
-	}
+// embedBackward scatters dx back to the embedding rows of the inputs'
+// tokens; a token that occurs several times sums its rows' gradients.
+func (c *Config) embedBackward(inputs []int32, dx [][]float64) [][]float64 {
 	dEmbed := zeros(c.Vocab, c.Dim)
 	for n, id := range inputs {
 		for j := range dEmbed[id] {
 			dEmbed[id][j] += dx[n][j]
 		}
 	}
-	g["embed"] = flatten(dEmbed)
-	res.Grads = g
-	return res, nil
+	return dEmbed
 }

@@ -133,22 +133,59 @@ func SavePanels(path string, panels []Histogram, cols int, panelWidth, panelHeig
 	})
 }
 
-// build validates the input, bins the data and assembles the gonum plot and
-// its legend for a panel of width×height inches.
+// build bins the data and assembles the gonum plot and its legend for a
+// panel of width×height inches.
 func (h Histogram) build(width, height float64) (*plot.Plot, *plot.Legend, error) {
 	if len(h.Series) == 0 {
 		return nil, nil, errors.New("no series")
 	}
-	bins := h.Bins
-	switch {
-	case bins < 0 || bins > maxBins:
-		return nil, nil, fmt.Errorf("Bins must be in [0, %d], got %d", maxBins, bins)
-	case bins == 0:
-		bins = defaultBins
+	bins, err := h.binCount()
+	if err != nil {
+		return nil, nil, err
 	}
+	clean, lo, hi, err := h.finiteValues()
+	if err != nil {
+		return nil, nil, err
+	}
+	dens, dmin, dmax := densities(clean, lo, hi, bins)
+	floor, top := h.yRange(dmin, dmax)
 
-	clean := make([][]float64, len(h.Series))
-	lo, hi := math.Inf(1), math.Inf(-1)
+	plt := newPlot(h.Title, h.XLabel, cmp.Or(h.YLabel, "Density"))
+	setTicks(&plt.X, false, width, nil, nil)
+	setTicks(&plt.Y, h.LogY, height, nil, nil)
+	lg := newLegend()
+	styles := h.styles()
+	for i, ds := range dens {
+		if len(clean[i]) == 0 {
+			h.listEmpty(lg, i, styles[i])
+			continue
+		}
+		h.addDistribution(plt, lg, i, styles[i], stepOutline(ds, lo, hi, floor, h.LogY))
+	}
+	// Ranges are set after Add, which would otherwise widen them.
+	plt.X.Min, plt.X.Max = lo, hi
+	plt.Y.Min, plt.Y.Max = floor, top
+	return plt, lg, nil
+}
+
+// binCount is h.Bins with 0 meaning the paper's default, rejecting counts
+// no figure could show.
+func (h Histogram) binCount() (int, error) {
+	switch {
+	case h.Bins < 0 || h.Bins > maxBins:
+		return 0, fmt.Errorf("Bins must be in [0, %d], got %d", maxBins, h.Bins)
+	case h.Bins == 0:
+		return defaultBins, nil
+	}
+	return h.Bins, nil
+}
+
+// finiteValues returns each series' finite values and the shared bin range
+// [lo, hi]: from 0 when FromZero and the data allows it, and never empty,
+// so that every series is binned on the same edges.
+func (h Histogram) finiteValues() (clean [][]float64, lo, hi float64, err error) {
+	clean = make([][]float64, len(h.Series))
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for i, s := range h.Series {
 		vs := make([]float64, 0, len(s.Values))
 		for _, v := range s.Values {
@@ -160,7 +197,7 @@ func (h Histogram) build(width, height float64) (*plot.Plot, *plot.Legend, error
 		clean[i] = vs
 	}
 	if math.IsInf(lo, 1) {
-		return nil, nil, errors.New("no series has a finite value")
+		return nil, 0, 0, errors.New("no series has a finite value")
 	}
 	if h.FromZero && lo >= 0 {
 		lo = 0
@@ -169,12 +206,16 @@ func (h Histogram) build(width, height float64) (*plot.Plot, *plot.Legend, error
 		lo, hi = paddedRange(lo, hi, 0, false)
 	}
 	if !finite(hi - lo) {
-		return nil, nil, fmt.Errorf("value range [%g, %g] is too wide to bin", lo, hi)
+		return nil, 0, 0, fmt.Errorf("value range [%g, %g] is too wide to bin", lo, hi)
 	}
-	styles := h.styles()
+	return clean, lo, hi, nil
+}
 
-	dens := make([][]float64, len(clean))
-	dmin, dmax := math.Inf(1), 0.0
+// densities bins every series on the shared edges and returns the
+// smallest and largest non-zero density, which bound a log Y axis.
+func densities(clean [][]float64, lo, hi float64, bins int) (dens [][]float64, dmin, dmax float64) {
+	dens = make([][]float64, len(clean))
+	dmin, dmax = math.Inf(1), 0.0
 	for i, vs := range clean {
 		dens[i] = density(vs, lo, hi, bins)
 		for _, d := range dens[i] {
@@ -183,55 +224,56 @@ func (h Histogram) build(width, height float64) (*plot.Plot, *plot.Legend, error
 			}
 		}
 	}
-	ylabel := cmp.Or(h.YLabel, "Density")
-	plt := newPlot(h.Title, h.XLabel, ylabel)
-	setTicks(&plt.X, false, width, nil, nil)
-	setTicks(&plt.Y, h.LogY, height, nil, nil)
-	floor, top := 0.0, dmax*(1+yPad)
+	return dens, dmin, dmax
+}
+
+// yRange is the Y axis's floor and top in plot coordinates.
+func (h Histogram) yRange(dmin, dmax float64) (floor, top float64) {
 	if h.LogY {
 		// The padding below the smallest non-empty bin keeps it visible as
 		// a short bar above the axis floor, where empty bins stand.
-		floor, top = paddedRange(math.Log10(dmin), math.Log10(dmax), yPad, true)
+		return paddedRange(math.Log10(dmin), math.Log10(dmax), yPad, true)
 	}
+	return 0, dmax * (1 + yPad)
+}
 
-	// Each distribution is one filled step outline: gonum's Line with a
-	// post-step and a fill draws the bars without plotter.Histogram's
-	// outline around every single bar, which makes overlays a thicket of
-	// vertical lines.
-	lg := newLegend()
-	for i, ds := range dens {
-		st := styles[i]
-		if len(clean[i]) == 0 {
-			// Nothing to draw (e.g. every value was left out); the legend
-			// still lists the series.
-			if name := h.Series[i].Name; name != "" {
-				lg.Add(name+" (no values)", &plotter.Line{LineStyle: st.line(false)})
-			}
-			continue
+// stepOutline is one distribution's bars as a single closed step path,
+// from the floor at lo to the floor at hi; empty bins stand on the floor.
+func stepOutline(ds []float64, lo, hi, floor float64, logY bool) plotter.XYs {
+	bins := len(ds)
+	step := make(plotter.XYs, 0, bins+3)
+	step = append(step, plotter.XY{X: lo, Y: floor})
+	for k, d := range ds {
+		y := floor
+		if d > 0 {
+			y = toPlot(d, logY)
 		}
-		step := make(plotter.XYs, 0, bins+3)
-		step = append(step, plotter.XY{X: lo, Y: floor})
-		for k, d := range ds {
-			y := floor
-			if d > 0 {
-				y = toPlot(d, h.LogY)
-			}
-			step = append(step, plotter.XY{X: lo + (hi-lo)*float64(k)/float64(bins), Y: y})
-		}
-		step = append(step, plotter.XY{X: hi, Y: step[len(step)-1].Y}, plotter.XY{X: hi, Y: floor})
-		fill := st.Color
-		fill.A = fillAlpha
-		line := &plotter.Line{XYs: step, StepStyle: plotter.PostStep, FillColor: fill,
-			LineStyle: draw.LineStyle{Color: st.Color, Width: vg.Points(math.Min(float64(st.Width), 1.6) * 0.75)}}
-		plt.Add(line)
-		if name := h.Series[i].Name; name != "" {
-			lg.Add(name, line)
-		}
+		step = append(step, plotter.XY{X: lo + (hi-lo)*float64(k)/float64(bins), Y: y})
 	}
-	// Ranges are set after Add, which would otherwise widen them.
-	plt.X.Min, plt.X.Max = lo, hi
-	plt.Y.Min, plt.Y.Max = floor, top
-	return plt, lg, nil
+	return append(step, plotter.XY{X: hi, Y: step[len(step)-1].Y}, plotter.XY{X: hi, Y: floor})
+}
+
+// addDistribution draws series i as one filled step outline: gonum's Line
+// with a post-step and a fill draws the bars without plotter.Histogram's
+// outline around every single bar, which makes overlays a thicket of
+// vertical lines.
+func (h Histogram) addDistribution(plt *plot.Plot, lg *plot.Legend, i int, st Style, step plotter.XYs) {
+	fill := st.Color
+	fill.A = fillAlpha
+	line := &plotter.Line{XYs: step, StepStyle: plotter.PostStep, FillColor: fill,
+		LineStyle: draw.LineStyle{Color: st.Color, Width: vg.Points(math.Min(float64(st.Width), 1.6) * 0.75)}}
+	plt.Add(line)
+	if name := h.Series[i].Name; name != "" {
+		lg.Add(name, line)
+	}
+}
+
+// listEmpty names series i in the legend though it has nothing to draw
+// (e.g. every value was left out), so the reader sees it was there.
+func (h Histogram) listEmpty(lg *plot.Legend, i int, st Style) {
+	if name := h.Series[i].Name; name != "" {
+		lg.Add(name+" (no values)", &plotter.Line{LineStyle: st.line(false)})
+	}
 }
 
 // styles returns each distribution's style (its method's).

@@ -99,132 +99,208 @@ func (p LinePlot) styles() ([]Style, error) {
 	return st, nil
 }
 
-// build validates the input and assembles the gonum plot and its legend
-// for a figure of width×height inches.
+// build assembles the gonum plot and its legend for a figure of
+// width×height inches, in drawing order: guides under bands under lines.
 func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error) {
-	if len(p.Series) == 0 {
-		return nil, nil, errors.New("no series")
-	}
-	switch {
-	case !(p.SymLogY >= 0) || math.IsInf(p.SymLogY, 0):
-		return nil, nil, fmt.Errorf("SymLogY must be a finite number ≥ 0, got %g", p.SymLogY)
-	case p.SymLogY > 0 && p.LogY:
-		return nil, nil, errors.New("SymLogY and LogY exclude each other")
-	}
-	ysc := yScale{log: p.LogY, symlog: p.SymLogY}
-	explicitY := p.YMin != 0 || p.YMax != 0
-	if explicitY {
-		switch {
-		case !finite(p.YMin) || !finite(p.YMax):
-			return nil, nil, fmt.Errorf("YMin/YMax must be finite, got [%g, %g]", p.YMin, p.YMax)
-		case p.YMin >= p.YMax:
-			return nil, nil, fmt.Errorf("YMin (%g) must be below YMax (%g)", p.YMin, p.YMax)
-		case p.LogY && p.YMin <= 0:
-			return nil, nil, fmt.Errorf("LogY needs YMin > 0, got %g", p.YMin)
-		}
-	}
-	for i, x := range p.VLines {
-		if !finite(x) || (p.LogX && x <= 0) {
-			return nil, nil, fmt.Errorf("VLines[%d] = %g cannot be drawn on this X axis", i, x)
-		}
-	}
-	for i, t := range p.XTicks {
-		if !finite(t.Value) || (p.LogX && t.Value <= 0) {
-			return nil, nil, fmt.Errorf("XTicks[%d] = %g cannot be drawn on this X axis", i, t.Value)
-		}
+	if err := p.validate(); err != nil {
+		return nil, nil, err
 	}
 	styles, err := p.styles()
 	if err != nil {
 		return nil, nil, err
 	}
+	ysc := yScale{log: p.LogY, symlog: p.SymLogY}
+	data, err := p.collect(ysc, styles)
+	if err != nil {
+		return nil, nil, err
+	}
+	frame := p.frame(data.bounds, ysc)
 
-	// Clean the data and find the ranges, in plot coordinates (log10 on
-	// log axes), bands included.
-	clean := make([]plotter.XYs, len(p.Series))
-	bands := make([]*plotter.Polygon, len(p.Series))
-	var xs, ys []float64 // data units, for the tickers
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	ymin, ymax := math.Inf(1), math.Inf(-1)
-	grow := func(q plotter.XY) {
-		xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
-		ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+	plt := p.axes(width, height, data.xs, data.ys)
+	p.addGuides(plt, frame)
+	addBands(plt, data.bands)
+	thumbs := p.addLines(plt, data.clean, styles)
+	lg := p.legend(data.clean, thumbs)
+
+	// Ranges are set after Add, which would otherwise widen them to the raw
+	// data range.
+	plt.X.Min, plt.X.Max = frame.xmin, frame.xmax
+	plt.Y.Min, plt.Y.Max = frame.ymin, frame.ymax
+	return plt, lg, nil
+}
+
+// explicitY reports whether the caller fixed the Y range: both limits at
+// zero is the "automatic" default, so any other value means "use as given".
+func (p LinePlot) explicitY() bool { return p.YMin != 0 || p.YMax != 0 }
+
+// validate rejects settings that cannot be drawn, before any data is
+// touched, so a caller's mistake is reported as such rather than as an
+// odd figure.
+func (p LinePlot) validate() error {
+	if len(p.Series) == 0 {
+		return errors.New("no series")
+	}
+	switch {
+	case !(p.SymLogY >= 0) || math.IsInf(p.SymLogY, 0):
+		return fmt.Errorf("SymLogY must be a finite number ≥ 0, got %g", p.SymLogY)
+	case p.SymLogY > 0 && p.LogY:
+		return errors.New("SymLogY and LogY exclude each other")
+	}
+	if p.explicitY() {
+		switch {
+		case !finite(p.YMin) || !finite(p.YMax):
+			return fmt.Errorf("YMin/YMax must be finite, got [%g, %g]", p.YMin, p.YMax)
+		case p.YMin >= p.YMax:
+			return fmt.Errorf("YMin (%g) must be below YMax (%g)", p.YMin, p.YMax)
+		case p.LogY && p.YMin <= 0:
+			return fmt.Errorf("LogY needs YMin > 0, got %g", p.YMin)
+		}
+	}
+	for i, x := range p.VLines {
+		if !finite(x) || (p.LogX && x <= 0) {
+			return fmt.Errorf("VLines[%d] = %g cannot be drawn on this X axis", i, x)
+		}
+	}
+	for i, t := range p.XTicks {
+		if !finite(t.Value) || (p.LogX && t.Value <= 0) {
+			return fmt.Errorf("XTicks[%d] = %g cannot be drawn on this X axis", i, t.Value)
+		}
+	}
+	return nil
+}
+
+// bounds is a data area in plot coordinates (log10 on log axes).
+type bounds struct {
+	xmin, xmax, ymin, ymax float64
+}
+
+// emptyBounds is the identity for grow: any point widens it.
+func emptyBounds() bounds {
+	return bounds{xmin: math.Inf(1), xmax: math.Inf(-1), ymin: math.Inf(1), ymax: math.Inf(-1)}
+}
+
+// grow widens b to include q.
+func (b *bounds) grow(q plotter.XY) {
+	b.xmin, b.xmax = math.Min(b.xmin, q.X), math.Max(b.xmax, q.X)
+	b.growY(q.Y)
+}
+
+// growY widens only b's Y range: a band widens what the figure must show
+// vertically but adds no X values of its own.
+func (b *bounds) growY(y float64) {
+	b.ymin, b.ymax = math.Min(b.ymin, y), math.Max(b.ymax, y)
+}
+
+// lineData is the series made ready to draw: finite points in plot
+// coordinates, their bands, and the raw values the tickers label.
+type lineData struct {
+	clean  []plotter.XYs
+	bands  []*plotter.Polygon
+	xs, ys []float64 // data units, for the tickers
+	bounds bounds    // of points and bands, before padding
+}
+
+// collect cleans every series and its band and finds the data's extent,
+// bands included, so that a band never pokes out of the frame.
+func (p LinePlot) collect(ysc yScale, styles []Style) (lineData, error) {
+	d := lineData{
+		clean:  make([]plotter.XYs, len(p.Series)),
+		bands:  make([]*plotter.Polygon, len(p.Series)),
+		bounds: emptyBounds(),
 	}
 	drawn := 0
 	for i, s := range p.Series {
 		xys, err := cleanSeries(i, s, p.LogX, p.LogY)
 		if err != nil {
-			return nil, nil, err
+			return lineData{}, err
 		}
 		for j := range xys {
-			xs, ys = append(xs, xys[j].X), append(ys, xys[j].Y)
+			d.xs, d.ys = append(d.xs, xys[j].X), append(d.ys, xys[j].Y)
 			xys[j].X, xys[j].Y = toPlot(xys[j].X, p.LogX), ysc.to(xys[j].Y)
-			grow(xys[j])
+			d.bounds.grow(xys[j])
 		}
-		clean[i] = xys
+		d.clean[i] = xys
 		if len(xys) > 0 {
 			drawn++
 		}
 		if len(s.Lo) > 0 {
-			if bands[i], err = bandPolygon(s, p.LogX, ysc, styles[i].Color); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
+			if d.bands[i], err = bandPolygon(s, p.LogX, ysc, styles[i].Color); err != nil {
+				return lineData{}, fmt.Errorf("%s: %w", seriesLabel(i, s.Name), err)
 			}
-			if bands[i] != nil {
-				for _, q := range bands[i].XYs[0] {
-					ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+			if d.bands[i] != nil {
+				for _, q := range d.bands[i].XYs[0] {
+					d.bounds.growY(q.Y)
 				}
 			}
 		}
 	}
 	if drawn == 0 {
-		return nil, nil, errors.New("no series has a finite point")
+		return lineData{}, errors.New("no series has a finite point")
 	}
-	if p.ZeroLine && !p.LogY {
-		ymin, ymax = math.Min(ymin, 0), math.Max(ymax, 0)
-	}
-	if xmin == xmax {
-		xmin, xmax = paddedRange(xmin, xmax, 0, p.LogX)
-	}
-	if explicitY {
-		ymin, ymax = ysc.to(p.YMin), ysc.to(p.YMax)
-	} else {
-		ymin, ymax = paddedRange(ymin, ymax, yPad, p.LogY)
-	}
+	return d, nil
+}
 
+// frame turns the data's extent into the drawn area: zero kept in view
+// for a difference figure, a single X widened to an interval, and Y either
+// as the caller fixed it or padded off the frame.
+func (p LinePlot) frame(b bounds, ysc yScale) bounds {
+	if p.ZeroLine && !p.LogY {
+		b.ymin, b.ymax = math.Min(b.ymin, 0), math.Max(b.ymax, 0)
+	}
+	if b.xmin == b.xmax {
+		b.xmin, b.xmax = paddedRange(b.xmin, b.xmax, 0, p.LogX)
+	}
+	if p.explicitY() {
+		b.ymin, b.ymax = ysc.to(p.YMin), ysc.to(p.YMax)
+	} else {
+		b.ymin, b.ymax = paddedRange(b.ymin, b.ymax, yPad, p.LogY)
+	}
+	return b
+}
+
+// axes returns an empty plot with its titles and tick markers; xs and ys
+// are the data values a log axis may label directly.
+func (p LinePlot) axes(width, height float64, xs, ys []float64) *plot.Plot {
 	plt := newPlot(p.Title, p.XLabel, p.YLabel)
 	setTicks(&plt.X, p.LogX, width, xs, p.XTicks)
 	setTicks(&plt.Y, p.LogY, height, ys, nil)
 	if p.SymLogY > 0 {
 		plt.Y.Tick.Marker = symlogTicks{symlog: p.SymLogY}
 	}
+	return plt
+}
 
-	// Guides first, under the data.
+// addGuides draws the vertical guides inside the frame and the zero line;
+// they are added first so the data is drawn over them.
+func (p LinePlot) addGuides(plt *plot.Plot, f bounds) {
 	guide := draw.LineStyle{Color: color.Gray{Y: 0x99}, Width: vg.Points(0.6), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
 	for _, x := range p.VLines {
-		if x := toPlot(x, p.LogX); x >= xmin && x <= xmax {
-			plt.Add(&plotter.Line{XYs: plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}}, LineStyle: guide})
+		if x := toPlot(x, p.LogX); x >= f.xmin && x <= f.xmax {
+			plt.Add(&plotter.Line{XYs: plotter.XYs{{X: x, Y: f.ymin}, {X: x, Y: f.ymax}}, LineStyle: guide})
 		}
 	}
 	if p.ZeroLine && !p.LogY {
-		plt.Add(&plotter.Line{XYs: plotter.XYs{{X: xmin, Y: 0}, {X: xmax, Y: 0}},
+		plt.Add(&plotter.Line{XYs: plotter.XYs{{X: f.xmin, Y: 0}, {X: f.xmax, Y: 0}},
 			LineStyle: draw.LineStyle{Color: color.Gray{Y: 0x66}, Width: vg.Points(0.8)}})
 	}
+}
+
+// addBands draws the seed-spread bands under every line, so no band
+// hides another series' line.
+func addBands(plt *plot.Plot, bands []*plotter.Polygon) {
 	for _, b := range bands {
 		if b != nil {
 			plt.Add(b)
 		}
 	}
-	// Then the lines, the reference method last (on top); the legend
-	// keeps the callers' order.
-	order := make([]int, len(p.Series))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(drawRank(p.Series[a], styles[a]), drawRank(p.Series[b], styles[b]))
-	})
-	lg := newLegend()
+}
+
+// addLines draws the lines and markers, the reference method last (on
+// top), and returns each series' legend samples: the line, its marker,
+// or both.
+func (p LinePlot) addLines(plt *plot.Plot, clean []plotter.XYs, styles []Style) [][]plot.Thumbnailer {
 	thumbs := make([][]plot.Thumbnailer, len(p.Series))
-	for _, i := range order {
+	for _, i := range p.drawOrder(styles) {
 		s, xys := p.Series[i], clean[i]
 		line := &plotter.Line{XYs: xys, LineStyle: styles[i].line(s.Dashed)}
 		thumbs[i] = append(thumbs[i], line)
@@ -241,6 +317,26 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 			thumbs[i] = append(thumbs[i], sc)
 		}
 	}
+	return thumbs
+}
+
+// drawOrder lists the series' indices by drawRank; the sort is stable so
+// equal ranks keep the callers' order.
+func (p LinePlot) drawOrder(styles []Style) []int {
+	order := make([]int, len(p.Series))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(drawRank(p.Series[a], styles[a]), drawRank(p.Series[b], styles[b]))
+	})
+	return order
+}
+
+// legend lists the named series in the callers' order, not the drawing
+// order, so related series stay together.
+func (p LinePlot) legend(clean []plotter.XYs, thumbs [][]plot.Thumbnailer) *plot.Legend {
+	lg := newLegend()
 	for i, s := range p.Series {
 		if s.Name == "" || s.Of != "" {
 			continue
@@ -253,12 +349,7 @@ func (p LinePlot) build(width, height float64) (*plot.Plot, *plot.Legend, error)
 		}
 		lg.Add(name, thumbs[i]...)
 	}
-
-	// Ranges are set after Add, which would otherwise widen them to the raw
-	// data range.
-	plt.X.Min, plt.X.Max = xmin, xmax
-	plt.Y.Min, plt.Y.Max = ymin, ymax
-	return plt, lg, nil
+	return lg
 }
 
 // drawRank orders drawing: detail lines first, then by the style's z.

@@ -84,7 +84,15 @@ func stepShapes(tokens, d, ffn, layers, vocab, rank int) []shape {
 	return s
 }
 
-func main() {
+// options are the command line's settings.
+type options struct {
+	d, ffn, layers, tokens, rank, rounds int
+	minTime                              time.Duration
+}
+
+// parseOptions reads the flags; ffn defaults to the harness's SwiGLU width
+// for d so that the shapes match a real training step.
+func parseOptions() options {
 	d := flag.Int("d", 512, "model width")
 	ffn := flag.Int("ffn", 0, "SwiGLU width (default ≈ 2.75·d, even)")
 	layers := flag.Int("layers", 4, "layers")
@@ -96,9 +104,29 @@ func main() {
 	if *ffn == 0 {
 		*ffn = int(2.75*float64(*d)/2+0.5) * 2
 	}
+	return options{d: *d, ffn: *ffn, layers: *layers, tokens: *tokens, rank: *rank, rounds: *rounds, minTime: *minTime}
+}
+
+// sample is one shape's time per call in one round, in seconds.
+type sample struct{ goSec, blasSec float64 }
+
+func main() {
+	o := parseOptions()
+	// One OS thread for both backends, so CPU time is the work's time.
 	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread()
 	C.openblas_set_num_threads(1)
+	shapes := stepShapes(o.tokens, o.d, o.ffn, o.layers, 256, o.rank)
+	samples := measure(shapes, o.rounds, o.minTime)
+	fmt.Printf("d %d, ffn %d, %d layers, %d tokens, rank %d: pure-Go (%s) vs OpenBLAS, 1 thread, medians of %d paired rounds\n",
+		o.d, o.ffn, o.layers, o.tokens, o.rank, gemm.Backend, o.rounds)
+	printShapes(shapes, samples)
+	printStep(shapes, samples, o.rounds)
+}
+
+// measure times every shape with both backends, round by round, on fresh
+// random operands from a fixed seed so that runs are comparable.
+func measure(shapes []shape, rounds int, minTime time.Duration) [][]sample {
 	rng := rand.New(rand.NewPCG(1, 2))
 	rnd := func(n int) []float32 {
 		x := make([]float32, n)
@@ -107,62 +135,83 @@ func main() {
 		}
 		return x
 	}
-	shapes := stepShapes(*tokens, *d, *ffn, *layers, 256, *rank)
-	type sample struct{ goSec, blasSec float64 } // seconds per call
 	samples := make([][]sample, len(shapes))
-	for round := 0; round < *rounds; round++ {
+	for round := 0; round < rounds; round++ {
 		for i, s := range shapes {
-			ar, ac := s.m, s.k
-			if s.transA {
-				ar, ac = s.k, s.m
-			}
-			br, bc := s.k, s.n
-			if s.transB {
-				br, bc = s.n, s.k
-			}
-			a, b, c := rnd(ar*ac), rnd(br*bc), rnd(s.m*s.n)
-			run := map[bool]func(){
-				true:  func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
-				false: func() { blas(s, a, b, c, ac, bc, s.n) },
-			}
-			var sm sample
-			for _, isGo := range []bool{round%2 == 0, round%2 == 1} {
-				f := run[isGo]
-				f() // warm
-				n, t0, c0 := 0, time.Now(), cpuTime()
-				for time.Since(t0) < *minTime {
-					f()
-					n++
-				}
-				sec := (cpuTime() - c0).Seconds() / float64(n)
-				if isGo {
-					sm.goSec = sec
-				} else {
-					sm.blasSec = sec
-				}
-			}
-			samples[i] = append(samples[i], sm)
+			samples[i] = append(samples[i], measureShape(s, round, minTime, rnd))
 		}
 	}
-	fmt.Printf("d %d, ffn %d, %d layers, %d tokens, rank %d: pure-Go (%s) vs OpenBLAS, 1 thread, medians of %d paired rounds\n",
-		*d, *ffn, *layers, *tokens, *rank, gemm.Backend, *rounds)
+	return samples
+}
+
+// measureShape times one shape with both backends on the same operands.
+// The backend that goes first alternates with the round, so a change in
+// the machine's load during a round does not favour either.
+func measureShape(s shape, round int, minTime time.Duration, rnd func(int) []float32) sample {
+	ar, ac := s.m, s.k
+	if s.transA {
+		ar, ac = s.k, s.m
+	}
+	br, bc := s.k, s.n
+	if s.transB {
+		br, bc = s.n, s.k
+	}
+	a, b, c := rnd(ar*ac), rnd(br*bc), rnd(s.m*s.n)
+	goCall := func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) }
+	blasCall := func() { blas(s, a, b, c, ac, bc, s.n) }
+	var sm sample
+	if round%2 == 0 {
+		sm.goSec = secondsPerCall(goCall, minTime)
+		sm.blasSec = secondsPerCall(blasCall, minTime)
+	} else {
+		sm.blasSec = secondsPerCall(blasCall, minTime)
+		sm.goSec = secondsPerCall(goCall, minTime)
+	}
+	return sm
+}
+
+// secondsPerCall is f's CPU time per call over at least minTime of wall
+// time, after one untimed call that warms caches and lazy allocations.
+func secondsPerCall(f func(), minTime time.Duration) float64 {
+	f()
+	n, t0, c0 := 0, time.Now(), cpuTime()
+	for time.Since(t0) < minTime {
+		f()
+		n++
+	}
+	return (cpuTime() - c0).Seconds() / float64(n)
+}
+
+// printShapes prints one row per shape: its rates with both backends and
+// their speed ratio, each the median over rounds.
+func printShapes(shapes []shape, samples [][]sample) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "shape\tm\tn\tk\tper step\tGo GFLOP/s\tOpenBLAS GFLOP/s\tGo/OpenBLAS speed\t")
-	stepRatio := make([]float64, *rounds)
-	goStep, blasStep := make([]float64, *rounds), make([]float64, *rounds)
 	for i, s := range shapes {
 		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 		var gs, bs, rs []float64
-		for r, sm := range samples[i] {
+		for _, sm := range samples[i] {
 			gs = append(gs, flops/sm.goSec/1e9)
 			bs = append(bs, flops/sm.blasSec/1e9)
 			rs = append(rs, sm.blasSec/sm.goSec)
-			goStep[r] += float64(s.count) * sm.goSec
-			blasStep[r] += float64(s.count) * sm.blasSec
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.2fx\t\n", s.name, s.m, s.n, s.k, s.count, median(gs), median(bs), median(rs))
 	}
 	tw.Flush()
+}
+
+// printStep prints the whole step's GEMM time with each backend, each
+// shape weighted by its calls per step. The speed is the median of the
+// per-round ratios, not the ratio of medians, so that it stays paired.
+func printStep(shapes []shape, samples [][]sample, rounds int) {
+	goStep, blasStep := make([]float64, rounds), make([]float64, rounds)
+	for i, s := range shapes {
+		for r, sm := range samples[i] {
+			goStep[r] += float64(s.count) * sm.goSec
+			blasStep[r] += float64(s.count) * sm.blasSec
+		}
+	}
+	stepRatio := make([]float64, rounds)
 	for r := range stepRatio {
 		stepRatio[r] = blasStep[r] / goStep[r]
 	}
