@@ -24,6 +24,9 @@ type SeedResult struct {
 	Reason     string  `json:"reason,omitempty"`
 	ValLoss    float64 `json:"val_loss"`
 	Perplexity float64 `json:"perplexity"`
+	// Unstable says where the run's smoothed training loss rose above
+	// train.UnstableFactor times its running minimum ("" when it did not).
+	Unstable string `json:"unstable,omitempty"`
 }
 
 // Row is one row of Table 1 over all seeds.
@@ -31,6 +34,7 @@ type Row struct {
 	experiments.AblationRow
 	Seeds     []SeedResult `json:"seeds"`
 	Diverged  int          `json:"diverged"`     // seeds that diverged
+	Unstable  int          `json:"unstable"`     // seeds that did not diverge but were unstable (train.InstabilityOf)
 	PPLs      []float64    `json:"perplexities"` // finite validation perplexities
 	Losses    []float64    `json:"val_losses"`   // finite validation losses (nats/token)
 	MeanPPL   float64      `json:"mean_perplexity"`
@@ -71,6 +75,14 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			}
 			s := SeedResult{Seed: r.Seed, Dir: outs[i].Dir, Status: res.Status, Reason: res.DivergedReason,
 				ValLoss: res.FinalVal.Loss, Perplexity: float64(res.FinalVal.Perplexity)}
+			ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
+			if err != nil {
+				return nil, fmt.Errorf("ablation: row %s seed %d: %w", def.Name, r.Seed, err)
+			}
+			if in := train.InstabilityOf(ms); in.Unstable() && res.Status != train.StatusDiverged {
+				s.Unstable = in.String()
+				row.Unstable++
+			}
 			row.Seeds = append(row.Seeds, s)
 			if res.Status == train.StatusDiverged {
 				row.Diverged++
@@ -233,8 +245,8 @@ func (t *Table) Report() report.Table {
 	paperFull := experiments.AblationRows[len(experiments.AblationRows)-1].PaperPPL
 	rt := report.Table{
 		Title:  "Table 1 — ablation (validation loss in nats per byte and perplexity, lower is better)",
-		Header: []string{"Run", "R", "O", "J", "WS", "Val. loss (ours)", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},
-		Align:  []report.Align{report.AlignLeft, report.AlignCenter, report.AlignCenter, report.AlignCenter, report.AlignCenter},
+		Header: []string{"Run", "R", "O", "J", "WS", "Seeds", "Val. loss (ours)", "Val. ppl (ours)", "Δ full (ours)", "Paper ppl", "Δ full (paper)"},
+		Align:  []report.Align{report.AlignLeft, report.AlignCenter, report.AlignCenter, report.AlignCenter, report.AlignCenter, report.AlignRight},
 	}
 	for _, r := range t.Rows {
 		// Byte-level perplexities sit near 3, where the orderings live in the
@@ -243,6 +255,9 @@ func (t *Table) Report() report.Table {
 		loss := stats.PlusMinus(r.Losses, 4)
 		if r.Diverged > 0 {
 			ours = fmt.Sprintf("diverged in %d/%d (%s)", r.Diverged, len(r.Seeds), ours)
+		}
+		if r.Unstable > 0 {
+			ours = fmt.Sprintf("unstable in %d/%d (%s)", r.Unstable, len(r.Seeds), ours)
 		}
 		paper, paperDelta := "diverged", "–"
 		if r.PaperNotes == "" {
@@ -256,12 +271,13 @@ func (t *Table) Report() report.Table {
 			delta = "–"
 			paperDelta = "–"
 		}
-		rt.Rows = append(rt.Rows, []string{r.Name, tick(r.R), tick(r.O), tick(r.J), tick(r.WS), loss, ours, delta, paper, paperDelta})
+		rt.Rows = append(rt.Rows, []string{r.Name, tick(r.R), tick(r.O), tick(r.J), tick(r.WS), fmt.Sprint(len(r.Seeds)), loss, ours, delta, paper, paperDelta})
 	}
 	rt.Notes = []string{
-		fmt.Sprintf("Preset %q: %s. Mean ± std over %d seed(s).", t.Preset, t.About, len(t.Rows[0].Seeds)),
+		fmt.Sprintf("Preset %q: %s. Mean ± std over each row's seeds (the rows `make decide` added seeds to have more).", t.Preset, t.About),
 		"R = restarts (merge-and-reinit), O = optimizer reset (prune LoRA Adam moments), J = jagged LR schedule, WS = full-rank warm start. " +
-			"\"Diverged\" = a NaN/Inf loss, a training loss over 3× the untrained model's (blew up), an exactly zero gradient (collapsed), or a final validation loss above the initial one.",
+			"\"Diverged\" = a NaN/Inf loss, a training loss over 3× the untrained model's (blew up), an exactly zero gradient (collapsed), or a final validation loss above the initial one. " +
+			fmt.Sprintf("\"Unstable\" = not diverged, but the training loss's %d-step moving average rose above %g× its running minimum (a blow-up the run recovered from).", train.UnstableWindow, train.UnstableFactor),
 		"Paper: 130M LLaMA on C4 (Lialin et al., Table 1); absolute perplexities are not comparable across scales, orderings are.",
 	}
 	return rt

@@ -154,6 +154,9 @@ func roUnstable(in *Input) measurement {
 			rel = append(rel, 100*(s.Perplexity/rp[j]-1))
 		}
 	}
+	if ro.Unstable > 0 {
+		m.evidence = fmt.Sprintf("+R+O was unstable (train.InstabilityOf, a rule set after this claim and not part of it) in %d/%d seeds", ro.Unstable, len(ro.Seeds))
+	}
 	m.parts = []part{{Comparison: fmt.Sprintf("perplexity +R+O / +R − 1 (%%) @ %s", table1Size(in.Preset)),
 		Estimate: verdict.Mean(rel), Detail: fmt.Sprintf("%.3f vs %.3f", ro.MeanPPL, r.MeanPPL)}}
 	return m

@@ -44,7 +44,7 @@ func (r *run) loop() error {
 		}
 		if reason := diverged(r.rule, observation{kind: afterStep, step: step + 1, loss: loss, norm: norm}); reason != "" {
 			r.res.diverge(reason)
-			return nil
+			return r.logBlowUp(step, loss, lr, norm)
 		}
 
 		// method: merge-and-reinit after the restart step's update, then
@@ -97,6 +97,17 @@ func (r *run) pruneOptimizer(step int) Reset {
 		n += len(st.M)
 	}
 	return Reset{Step: step, ZeroedM: float64(zm) / float64(max(n, 1)), ZeroedV: float64(zv) / float64(max(n, 1))}
+}
+
+// logBlowUp writes the step a run diverged at into metrics.jsonl, so the
+// curves show the blow-up and not only the steps before it. A NaN or
+// infinite loss cannot be written as JSON: that step is only in
+// result.json's diverged_reason.
+func (r *run) logBlowUp(step int, loss, lr, norm float64) error {
+	if bad(loss) || bad(norm) {
+		return nil
+	}
+	return r.metrics.write(StepMetrics{Step: step + 1, Loss: loss, LR: lr, GradNorm: norm, Event: EventDiverged})
 }
 
 // log writes the step's metrics and timing, evaluating when due.
