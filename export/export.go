@@ -521,7 +521,8 @@ model = LlamaForCausalLM.from_pretrained("path/to/this/folder").eval()
 ids = torch.tensor([list("func main() {".encode())])
 with torch.no_grad():
     logits = model(ids).logits                     # [1, len, %d]
-out = model.generate(ids, max_new_tokens=64, do_sample=False)
+# stay within the trained context: max_position_embeddings is its length
+out = model.generate(ids, max_new_tokens=model.config.max_position_embeddings - ids.shape[1], do_sample=False)
 print(bytes(out[0].tolist()).decode("utf-8", errors="replace"))
 `+"```"+`
 
