@@ -7,6 +7,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/relorago/harness/report"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
+	"github.com/relorago/harness/train"
 )
 
 // Output files, relative to the results folder.
@@ -43,6 +45,10 @@ type Point struct {
 	Preset bool               `json:"preset"` // the preset's own value (Table 1's runs)
 	Gaps   []Gap              `json:"gaps"`
 	PPL    map[string]float64 `json:"mean_perplexity"` // per method
+	// Unstable counts, per method, the seeds that did not diverge but whose
+	// training loss blew up and recovered (train.InstabilityOf).
+	Unstable map[string]int `json:"unstable_seeds,omitempty"`
+	Seeds    map[string]int `json:"seeds,omitempty"` // per method
 }
 
 // Result is one sweep. A sweep with runs that have no result yet has no
@@ -73,6 +79,7 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 	}
 	// (point, method) → seed → perplexity
 	ppl := map[[2]string]map[uint64]float64{}
+	unstable := map[[2]string]int{}
 	missing := map[string]int{} // point → runs without a result
 	for i, r := range runs {
 		res := outs[i].Result
@@ -85,6 +92,13 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 			ppl[k] = map[uint64]float64{}
 		}
 		ppl[k][r.Seed] = float64(res.FinalVal.Perplexity)
+		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
+		if err != nil {
+			return nil, fmt.Errorf("sweep: %s at %s seed %d: %w", r.Row, r.Size, r.Seed, err)
+		}
+		if train.InstabilityOf(ms).Unstable() && res.Status != train.StatusDiverged {
+			unstable[k]++
+		}
 	}
 	t := &Table{Preset: p.Name}
 	for _, sw := range sweeps {
@@ -97,7 +111,8 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 			continue
 		}
 		for i, label := range sw.Points {
-			pt := Point{Label: label, Value: sw.Values[i], Preset: i == sw.Preset, PPL: map[string]float64{}}
+			pt := Point{Label: label, Value: sw.Values[i], Preset: i == sw.Preset, PPL: map[string]float64{},
+				Unstable: map[string]int{}, Seeds: map[string]int{}}
 			for _, m := range sw.Methods {
 				var xs []float64
 				for _, v := range ppl[[2]string{label, m}] {
@@ -105,6 +120,10 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 				}
 				sortFloats(xs) // map order would change the sum's last bit
 				pt.PPL[m] = stats.Mean(xs)
+				pt.Seeds[m] = len(xs)
+				if n := unstable[[2]string{label, m}]; n > 0 {
+					pt.Unstable[m] = n
+				}
 			}
 			for _, pair := range sw.Pairs {
 				a, b := ppl[[2]string{label, pair[0]}], ppl[[2]string{label, pair[1]}]

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestSweepGapsAndSummary(t *testing.T) {
 		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
 			FinalVal: train.Eval{Loss: math.Log(ppl), Perplexity: train.Number(ppl)}}}
 	}
-	tab, err := Build(p, sweeps, runs, outs)
+	tab, err := Build(p, sweeps, runs, withMetrics(t, outs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestFigureStyles(t *testing.T) {
 		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
 			FinalVal: train.Eval{Loss: 1, Perplexity: train.Number(math.E)}}}
 	}
-	tab, err := Build(p, sweeps, runs, outs)
+	tab, err := Build(p, sweeps, runs, withMetrics(t, outs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestIncompleteSweepIsListedNotDrawn(t *testing.T) {
 			dropped++
 		}
 	}
-	tab, err := Build(p, sweeps, runs, outs)
+	tab, err := Build(p, sweeps, runs, withMetrics(t, outs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestBlowUpGetsASymlogAxis(t *testing.T) {
 		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
 			FinalVal: train.Eval{Loss: math.Log(ppl), Perplexity: train.Number(ppl)}}}
 	}
-	tab, err := Build(p, sweeps, runs, outs)
+	tab, err := Build(p, sweeps, runs, withMetrics(t, outs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,5 +188,69 @@ func TestBlowUpGetsASymlogAxis(t *testing.T) {
 	}
 	if err := Write(t.TempDir(), tab); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// withMetrics gives each finished outcome a run folder with a short, stable
+// metrics.jsonl (Build reads it for the instability rule).
+func withMetrics(t *testing.T, outs []runner.Outcome) []runner.Outcome {
+	t.Helper()
+	dir := t.TempDir()
+	var lines strings.Builder
+	for s := 1; s <= 40; s++ {
+		fmt.Fprintf(&lines, "{\"step\":%d,\"loss\":%g,\"lr\":0.001,\"grad_norm\":1}\n", s, 3-0.01*float64(s))
+	}
+	path := filepath.Join(dir, train.MetricsFile)
+	if err := os.WriteFile(path, []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range outs {
+		if outs[i].Result != nil && outs[i].Dir == "" {
+			outs[i].Dir = dir
+		}
+	}
+	return outs
+}
+
+// A seed whose loss blew up and recovered is counted as unstable at its
+// point, beside the mean perplexity.
+func TestUnstableSeedsAreCounted(t *testing.T) {
+	p, _ := experiments.Get("default")
+	p.Seeds = []uint64{1, 2}
+	sweeps, runs, err := experiments.Sweeps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]runner.Outcome, len(runs))
+	for i, r := range runs {
+		outs[i] = runner.Outcome{Config: r.Config, Result: &train.Result{Status: train.StatusOK,
+			FinalVal: train.Eval{Loss: 1, Perplexity: train.Number(math.E)}}}
+	}
+	outs = withMetrics(t, outs)
+	jumpDir := t.TempDir()
+	var lines strings.Builder
+	for s := 1; s <= 100; s++ {
+		loss := 3.0
+		if s > 50 && s <= 80 {
+			loss = 7
+		}
+		fmt.Fprintf(&lines, "{\"step\":%d,\"loss\":%g,\"lr\":0.001,\"grad_norm\":1}\n", s, loss)
+	}
+	if err := os.WriteFile(filepath.Join(jumpDir, train.MetricsFile), []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := -1
+	for i, r := range runs {
+		if r.Row == experiments.SweepReLoRA && r.Seed == 1 && target < 0 {
+			target = i
+			outs[i].Dir = jumpDir
+		}
+	}
+	tab, err := Build(p, sweeps, runs, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := tab.Markdown(); !strings.Contains(md, "(unstable 1/2)") {
+		t.Errorf("sweep.md does not mark %s at %s seed 1 unstable:\n%s", runs[target].Row, runs[target].Size, md)
 	}
 }

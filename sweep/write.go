@@ -9,6 +9,7 @@ import (
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/report"
+	"github.com/relorago/harness/train"
 )
 
 // Write renders sweep.md, sweep.json and one figure per sweep into dir. It
@@ -122,7 +123,11 @@ func (t *Table) Markdown() string {
 			}
 			row := []string{label}
 			for _, m := range r.Methods {
-				row = append(row, fmt.Sprintf("%.3f", pt.PPL[m]))
+				cell := fmt.Sprintf("%.3f", pt.PPL[m])
+				if n := pt.Unstable[m]; n > 0 {
+					cell += fmt.Sprintf(" (unstable %d/%d)", n, pt.Seeds[m])
+				}
+				row = append(row, cell)
 			}
 			for _, g := range pt.Gaps {
 				row = append(row, gapCell(g))
@@ -134,7 +139,10 @@ func (t *Table) Markdown() string {
 	}
 	b.WriteString("Each gap is the mean over seeds of the per-seed perplexity difference (same seed: same data order and " +
 		"initialisation) with its 95% paired Student-t interval; ✅ the whole interval is below 0 (the method is better), " +
-		"❌ above 0, ❔ it contains 0; k/n: the method is better in k of the n seeds.\n")
+		"❌ above 0, ❔ it contains 0 (each point read alone, an exploratory reading: the paper's claims are judged as a family " +
+		"in REPORT.md's glance); k/n: the method is better in k of the n seeds. " +
+		fmt.Sprintf("\"Unstable k/n\": in k of n seeds the training loss's %d-step moving average rose above %g× its running minimum "+
+			"and recovered (not diverged).\n", train.UnstableWindow, train.UnstableFactor))
 	return b.String()
 }
 
