@@ -230,99 +230,166 @@ var hfProj = [model.NumProj]string{
 // model.Params, merging LoRA factors with scale alpha/r. Every parameter
 // must be used and have the size the shape gives it.
 func Tensors(shape model.Config, params map[string][]float32, alpha float64) ([]Tensor, MergeInfo, error) {
-	var info MergeInfo
 	if err := shape.Validate(); err != nil {
-		return nil, info, err
+		return nil, MergeInfo{}, err
 	}
-	used := map[string]bool{}
-	take := func(name string, n int) ([]float32, error) {
-		v, ok := params[name]
-		if !ok {
-			return nil, fmt.Errorf("no parameter %q", name)
-		}
-		if len(v) != n {
-			return nil, fmt.Errorf("parameter %q has %d values, a model of dim %d, ffn %d, vocab %d wants %d",
-				name, len(v), shape.Dim, shape.FFN, shape.Vocab, n)
-		}
-		used[name] = true
-		return v, nil
+	m := &tensorMapper{shape: shape, params: params, alpha: alpha, used: map[string]bool{}}
+	if err := m.mapAll(); err != nil {
+		return nil, m.info, err
 	}
-	var out []Tensor
-	add := func(hf, name string, dims ...int) error {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v, err := take(name, n)
-		if err != nil {
+	return m.out, m.info, nil
+}
+
+// tensorMapper is one Tensors call: it appends the Hugging Face tensors in
+// order and marks each checkpoint parameter it takes, so a parameter left
+// over (a shape with too few layers) is an error, not silently dropped.
+type tensorMapper struct {
+	shape  model.Config
+	params map[string][]float32
+	alpha  float64
+	used   map[string]bool
+	out    []Tensor
+	info   MergeInfo
+}
+
+func (m *tensorMapper) mapAll() error {
+	d, vocab := m.shape.Dim, m.shape.Vocab
+	if err := m.add("model.embed_tokens.weight", "embed", vocab, d); err != nil {
+		return err
+	}
+	for l := 0; l < m.shape.Layers; l++ {
+		if err := m.addBlock(l); err != nil {
 			return err
 		}
-		out = append(out, Tensor{Name: hf, Shape: dims, Data: slices.Clone(v)})
+	}
+	if err := m.add("model.norm.weight", "norm", d); err != nil {
+		return err
+	}
+	if err := m.add("lm_head.weight", "head", vocab, d); err != nil {
+		return err
+	}
+	return m.checkAllUsed()
+}
+
+// take returns the parameter name, which must have n values.
+func (m *tensorMapper) take(name string, n int) ([]float32, error) {
+	v, ok := m.params[name]
+	if !ok {
+		return nil, fmt.Errorf("no parameter %q", name)
+	}
+	if len(v) != n {
+		return nil, fmt.Errorf("parameter %q has %d values, a model of dim %d, ffn %d, vocab %d wants %d",
+			name, len(v), m.shape.Dim, m.shape.FFN, m.shape.Vocab, n)
+	}
+	m.used[name] = true
+	return v, nil
+}
+
+// add appends parameter name as tensor hf of the given dims, copied so the
+// export never aliases the checkpoint.
+func (m *tensorMapper) add(hf, name string, dims ...int) error {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v, err := m.take(name, n)
+	if err != nil {
+		return err
+	}
+	m.out = append(m.out, Tensor{Name: hf, Shape: dims, Data: slices.Clone(v)})
+	return nil
+}
+
+func (m *tensorMapper) addBlock(l int) error {
+	pre, hf := fmt.Sprintf("layers.%d.", l), fmt.Sprintf("model.layers.%d.", l)
+	d := m.shape.Dim
+	if err := m.add(hf+"input_layernorm.weight", pre+"attn_norm", d); err != nil {
+		return err
+	}
+	if err := m.add(hf+"post_attention_layernorm.weight", pre+"ffn_norm", d); err != nil {
+		return err
+	}
+	for p := range model.NumProj {
+		if err := m.addProjection(pre, hf, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addProjection appends a block's projection p, its LoRA factors (if the
+// checkpoint has them) merged in: the Hugging Face LLaMA has no place for
+// them.
+func (m *tensorMapper) addProjection(pre, hf string, p model.Proj) error {
+	rows, cols := projectionShape(m.shape, p)
+	name := pre + model.ProjNames[p]
+	w, err := m.take(name+".weight", rows*cols)
+	if err != nil {
+		return err
+	}
+	w = slices.Clone(w)
+	if err := m.mergeLoRA(name, w, rows, cols); err != nil {
+		return err
+	}
+	m.out = append(m.out, Tensor{Name: hf + hfProj[p] + ".weight", Shape: []int{rows, cols}, Data: w})
+	return nil
+}
+
+// projectionShape is projection p's weight as [rows, cols] (out × in).
+func projectionShape(shape model.Config, p model.Proj) (rows, cols int) {
+	d, f := shape.Dim, shape.FFN
+	switch p {
+	case model.ProjGate, model.ProjUp:
+		return f, d
+	case model.ProjDown:
+		return d, f
+	}
+	return d, d
+}
+
+// mergeLoRA adds projection name's LoRA factors, if it has both, into its
+// weight w (a copy) with scale alpha/r, and notes the merge in m.info.
+func (m *tensorMapper) mergeLoRA(name string, w []float32, rows, cols int) error {
+	a, hasA := m.params[name+".lora_a"]
+	b, hasB := m.params[name+".lora_b"]
+	switch {
+	case hasA != hasB:
+		return fmt.Errorf("%s has one LoRA factor without the other", name)
+	case !hasA:
 		return nil
 	}
-	d, f, vocab := shape.Dim, shape.FFN, shape.Vocab
-	if err := add("model.embed_tokens.weight", "embed", vocab, d); err != nil {
-		return nil, info, err
+	r, err := loraRank(name, a, b, rows, cols)
+	if err != nil {
+		return err
 	}
-	projShape := [model.NumProj][2]int{{d, d}, {d, d}, {d, d}, {d, d}, {f, d}, {f, d}, {d, f}}
-	for l := 0; l < shape.Layers; l++ {
-		pre, hf := fmt.Sprintf("layers.%d.", l), fmt.Sprintf("model.layers.%d.", l)
-		if err := add(hf+"input_layernorm.weight", pre+"attn_norm", d); err != nil {
-			return nil, info, err
-		}
-		if err := add(hf+"post_attention_layernorm.weight", pre+"ffn_norm", d); err != nil {
-			return nil, info, err
-		}
-		for p := range model.NumProj {
-			rows, cols := projShape[p][0], projShape[p][1]
-			name := pre + model.ProjNames[p]
-			w, err := take(name+".weight", rows*cols)
-			if err != nil {
-				return nil, info, err
-			}
-			w = slices.Clone(w)
-			a, hasA := params[name+".lora_a"]
-			b, hasB := params[name+".lora_b"]
-			switch {
-			case hasA != hasB:
-				return nil, info, fmt.Errorf("%s has one LoRA factor without the other", name)
-			case hasA:
-				r, err := loraRank(name, a, b, rows, cols)
-				if err != nil {
-					return nil, info, err
-				}
-				if !(alpha > 0) || math.IsInf(alpha, 0) {
-					return nil, info, fmt.Errorf("%s has LoRA factors but the config's relora alpha is %g", name, alpha)
-				}
-				info.Scale = alpha / float64(r)
-				Merge(w, a, b, rows, r, cols, info.Scale)
-				used[name+".lora_a"], used[name+".lora_b"] = true, true
-				info.Merged++
-				if !slices.Contains(info.Ranks, r) {
-					info.Ranks = append(info.Ranks, r)
-					slices.Sort(info.Ranks)
-				}
-			}
-			out = append(out, Tensor{Name: hf + hfProj[p] + ".weight", Shape: []int{rows, cols}, Data: w})
-		}
+	if !(m.alpha > 0) || math.IsInf(m.alpha, 0) {
+		return fmt.Errorf("%s has LoRA factors but the config's relora alpha is %g", name, m.alpha)
 	}
-	if err := add("model.norm.weight", "norm", d); err != nil {
-		return nil, info, err
+	m.info.Scale = m.alpha / float64(r)
+	Merge(w, a, b, rows, r, cols, m.info.Scale)
+	m.used[name+".lora_a"], m.used[name+".lora_b"] = true, true
+	m.info.Merged++
+	if !slices.Contains(m.info.Ranks, r) {
+		m.info.Ranks = append(m.info.Ranks, r)
+		slices.Sort(m.info.Ranks)
 	}
-	if err := add("lm_head.weight", "head", vocab, d); err != nil {
-		return nil, info, err
-	}
+	return nil
+}
+
+// checkAllUsed refuses parameters no tensor took: the shape does not match
+// the checkpoint.
+func (m *tensorMapper) checkAllUsed() error {
 	var extra []string
-	for name := range params {
-		if !used[name] {
+	for name := range m.params {
+		if !m.used[name] {
 			extra = append(extra, name)
 		}
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
-		return nil, info, fmt.Errorf("parameters %q do not belong to a model of %d layers (is the shape right?)", extra, shape.Layers)
+		return fmt.Errorf("parameters %q do not belong to a model of %d layers (is the shape right?)", extra, m.shape.Layers)
 	}
-	return out, info, nil
+	return nil
 }
 
 // loraRank reads r off the factors A [r × in] and B [out × r].

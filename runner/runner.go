@@ -71,6 +71,16 @@ type Outcome struct {
 // outcome per config, in order, and an error joining the failed runs' errors;
 // a failed or diverged run does not stop the others.
 func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
+	opt = opt.withDefaults()
+	out, todo, steps := lookUp(configs, opt)
+	bar := newBar(opt, steps, len(todo), len(configs))
+	trainAll(out, seedBySeed(out, todo), opt, bar)
+	bar.Finish()
+	shareDuplicates(out, todo)
+	return out, failures(out)
+}
+
+func (opt Options) withDefaults() Options {
 	if opt.RunsDir == "" {
 		opt.RunsDir = "runs"
 	}
@@ -80,47 +90,71 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 	if opt.Log == nil {
 		opt.Log = os.Stderr
 	}
-	out := make([]Outcome, len(configs))
-	var todo []int
-	total := 0
+	return opt
+}
+
+// lookUp gives every config its outcome where a run folder or a record
+// already has it, and returns the indices of the runs left to train, each
+// run once however often the matrix lists it, and the steps they lack (for
+// the progress bar).
+func lookUp(configs []train.Config, opt Options) (out []Outcome, todo []int, steps int) {
+	out = make([]Outcome, len(configs))
 	seen := map[string]bool{}
 	for i, cfg := range configs {
 		dir := Dir(opt.RunsDir, cfg)
 		out[i] = Outcome{Config: cfg, Dir: dir}
-		if res, err := train.ReadResult(dir); err == nil {
-			out[i].Result, out[i].Cached = res, true
+		if readFinished(&out[i], opt) || seen[dir] {
 			continue
-		}
-		if rec := RecordDir(opt.RecordsDir, cfg); opt.RecordsDir != "" && (opt.Verify == nil || !opt.Verify(cfg)) {
-			if res, ok, err := readRecord(rec); ok {
-				out[i].Dir, out[i].Result, out[i].Err, out[i].Cached = rec, res, err, err == nil
-				continue
-			}
-		}
-		if seen[dir] {
-			continue // the same run twice in a matrix: train it once
 		}
 		seen[dir] = true
 		todo = append(todo, i)
-		total += cfg.Steps - stepsDone(dir)
+		steps += cfg.Steps - stepsDone(dir)
 	}
+	return out, todo, steps
+}
 
-	bar := newBar(opt, total, len(todo), len(configs))
+// readFinished fills o from its run folder or, unless the run is to be
+// verified (trained again), from its record, and says whether either had
+// the run.
+func readFinished(o *Outcome, opt Options) bool {
+	if res, err := train.ReadResult(o.Dir); err == nil {
+		o.Result, o.Cached = res, true
+		return true
+	}
+	if opt.RecordsDir == "" || (opt.Verify != nil && opt.Verify(o.Config)) {
+		return false
+	}
+	rec := RecordDir(opt.RecordsDir, o.Config)
+	res, ok, err := readRecord(rec)
+	if !ok {
+		return false
+	}
+	o.Dir, o.Result, o.Err, o.Cached = rec, res, err, err == nil
+	return true
+}
+
+// seedBySeed orders the runs to train seed by seed, in the given order
+// within a seed: a matrix stopped part-way (a long one trained in several
+// sittings) leaves whole seeds finished, so its table can render, rather
+// than all seeds of a few rows.
+func seedBySeed(out []Outcome, todo []int) []int {
+	order := slices.Clone(todo)
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(out[a].Config.Seed, out[b].Config.Seed) })
+	return order
+}
+
+// trainAll trains out[i] for each i of order, Jobs runs at once on one
+// core each, and logs a line per finished run.
+func trainAll(out []Outcome, order []int, opt Options, bar progress.Bar) {
 	var mu sync.Mutex // serialises log lines and the bar
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < min(opt.Jobs, max(1, len(todo))); w++ {
+	for w := 0; w < min(opt.Jobs, max(1, len(order))); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				cfg := out[i].Config
-				cfg.OutDir, cfg.Threads, cfg.Quiet = out[i].Dir, 1, true
-				// Another matrix training the same run: wait for it, then
-				// take its result instead of training the run twice.
-				cfg.WaitForLock = true
-				cfg.OnStep = func(int) { bar.Add(1) }
-				res, err := runSafely(cfg)
+				res, err := runSafely(matrixRunConfig(out[i], bar))
 				out[i].Result, out[i].Err = res, err
 				mu.Lock()
 				bar.Clear()
@@ -129,35 +163,49 @@ func Execute(configs []train.Config, opt Options) ([]Outcome, error) {
 			}
 		}()
 	}
-	// Seed by seed, in the given order within a seed: a matrix stopped
-	// part-way (a long one trained in several sittings) leaves whole seeds
-	// finished, so its table can render, rather than all seeds of a few
-	// rows.
-	start := slices.Clone(todo)
-	slices.SortStableFunc(start, func(a, b int) int { return cmp.Compare(out[a].Config.Seed, out[b].Config.Seed) })
-	for _, i := range start {
+	for _, i := range order {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	bar.Finish()
+}
 
-	// Duplicates of a run share its outcome.
+// matrixRunConfig is how a matrix trains o's run: into its folder, on one
+// core, quietly (the bar shows the progress).
+func matrixRunConfig(o Outcome, bar progress.Bar) train.Config {
+	cfg := o.Config
+	cfg.OutDir, cfg.Threads, cfg.Quiet = o.Dir, 1, true
+	// Another matrix training the same run: wait for it, then take its
+	// result instead of training the run twice.
+	cfg.WaitForLock = true
+	cfg.OnStep = func(int) { bar.Add(1) }
+	return cfg
+}
+
+// shareDuplicates gives a run the matrix lists more than once the outcome
+// of the one copy that was trained.
+func shareDuplicates(out []Outcome, trained []int) {
 	byDir := map[string]Outcome{}
-	for _, i := range todo {
+	for _, i := range trained {
 		byDir[out[i].Dir] = out[i]
 	}
-	var errs []error
 	for i := range out {
 		if out[i].Result == nil && out[i].Err == nil {
 			o := byDir[out[i].Dir]
 			out[i].Result, out[i].Err = o.Result, o.Err
 		}
-		if out[i].Err != nil {
-			errs = append(errs, fmt.Errorf("run %s: %w", out[i].Dir, out[i].Err))
+	}
+}
+
+// failures joins the errors of the runs that could not be done, in order.
+func failures(out []Outcome) error {
+	var errs []error
+	for _, o := range out {
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("run %s: %w", o.Dir, o.Err))
 		}
 	}
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // runSafely runs one training run, turning a panic into an error so one

@@ -1,12 +1,14 @@
 package runner
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/relorago/harness/atomicfile"
@@ -232,183 +234,211 @@ type SlurmFiles struct {
 // script (submit-<Name>.sh), and creates <Dir>/logs. Every task asks for the
 // largest run's limits: an array has one time limit and one memory size.
 func WriteSlurm(a SlurmArray) (SlurmFiles, error) {
-	if len(a.Runs) == 0 {
-		return SlurmFiles{}, fmt.Errorf("slurm: no runs to submit")
-	}
-	for _, p := range []string{a.Dir, a.Binary} {
-		if !filepath.IsAbs(p) {
-			return SlurmFiles{}, fmt.Errorf("slurm: %q is not an absolute path (nodes do not share the working directory)", p)
-		}
-	}
-	if strings.ContainsAny(a.Dir, " \t\n'\"\\") {
-		return SlurmFiles{}, fmt.Errorf("slurm: %q: #SBATCH --output cannot take a path with blanks or quotes; use another runs folder", a.Dir)
+	if err := a.check(); err != nil {
+		return SlurmFiles{}, err
 	}
 	if a.TimeScale <= 0 {
 		a.TimeScale = 1
 	}
-	f := SlurmFiles{
+	f := a.files()
+	limits := a.limits()
+	f.Time, f.Mem = limits.Time, limits.Mem
+	if err := os.MkdirAll(a.logs(), 0o755); err != nil {
+		return f, err
+	}
+	texts, err := renderSlurmFiles(f, newSlurmScripts(a, f, limits))
+	if err != nil {
+		return f, err
+	}
+	return f, writeSlurmFiles(texts)
+}
+
+// check refuses what the scripts could not run from: no runs, relative
+// paths (nodes do not share the working directory) and a folder sbatch's
+// --output cannot take.
+func (a SlurmArray) check() error {
+	if len(a.Runs) == 0 {
+		return fmt.Errorf("slurm: no runs to submit")
+	}
+	for _, p := range []string{a.Dir, a.Binary} {
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("slurm: %q is not an absolute path (nodes do not share the working directory)", p)
+		}
+	}
+	if strings.ContainsAny(a.Dir, " \t\n'\"\\") {
+		return fmt.Errorf("slurm: %q: #SBATCH --output cannot take a path with blanks or quotes; use another runs folder", a.Dir)
+	}
+	return nil
+}
+
+// files are the paths WriteSlurm writes, without the limits.
+func (a SlurmArray) files() SlurmFiles {
+	return SlurmFiles{
 		Array:  filepath.Join(a.Dir, a.Name+".sbatch"),
 		Render: filepath.Join(a.Dir, a.Name+"-render.sbatch"),
 		Tasks:  filepath.Join(a.Dir, a.Name+".tasks"),
 		Submit: filepath.Join(a.Dir, "submit-"+a.Name+".sh"),
 	}
-	var lo, hi time.Duration
+}
+
+func (a SlurmArray) logs() string { return filepath.Join(a.Dir, "logs") }
+
+// arrayLimits are the array's time limit and memory (the largest run's)
+// and the range of the runs' own time limits, which the array script
+// reports so a reader sees how much the largest run dominates.
+type arrayLimits struct {
+	Time              time.Duration
+	Mem               int64
+	Shortest, Longest time.Duration
+}
+
+func (a SlurmArray) limits() arrayLimits {
+	var l arrayLimits
 	for i, p := range a.Runs {
 		t, mem := SlurmLimits(p.Config, a.TimeScale)
-		f.Time, f.Mem = max(f.Time, t), max(f.Mem, mem)
-		if i == 0 || t < lo {
-			lo = t
+		l.Time, l.Mem = max(l.Time, t), max(l.Mem, mem)
+		if i == 0 || t < l.Shortest {
+			l.Shortest = t
 		}
-		hi = max(hi, t)
+		l.Longest = max(l.Longest, t)
 	}
-	logs := filepath.Join(a.Dir, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return f, err
-	}
+	return l
+}
 
-	var tasks strings.Builder
+// The three scripts' text is kept beside this file so each reads as the
+// script it is; slurm_sbatch_options.tmpl holds the #SBATCH lines the
+// array and the render script share.
+//
+//go:embed slurm_array.sh.tmpl slurm_render.sh.tmpl slurm_submit.sh.tmpl slurm_sbatch_options.tmpl
+var slurmTemplateFiles embed.FS
+
+var slurmTemplates = template.Must(template.ParseFS(slurmTemplateFiles, "*.tmpl"))
+
+// slurmScripts is what the script templates fill in, every value already
+// formatted: a …Word is quoted for sh and a …Pattern escaped for an sbatch
+// filename pattern, so the templates do no quoting of their own and a
+// reader sees which text is which.
+type slurmScripts struct {
+	Name        string
+	Tasks       int    // one per run
+	TaskRange   string // --array: "0-<last>", "%<throttle>" when capped
+	Time, Mem   string // every task's (the largest run's)
+	Shortest    string // the runs' own time limits
+	Longest     string
+	TimeScale   string
+	Binary      string
+	Options     []string // "partition=p": the sbatch options the caller chose
+	Commands    []string // each task's sh command, in task order
+	Logs        string   // the logs folder, as the submit script prints it
+	LogsWord    string
+	LogsPattern string
+	Submit      string
+	SubmitWord  string
+	ArrayWord   string
+	RenderWord  string
+
+	RenderCPUs            int
+	RenderTime, RenderMem string
+	RunDirWords           []string // the runs the render job checks
+	RenderCommand         string   // the table command, for sh
+	RegenerateCommand     string   // the `relora slurm` command, for sh
+}
+
+// newSlurmScripts formats, quotes and escapes everything the scripts
+// print, in one place, from the array, its paths and its limits.
+func newSlurmScripts(a SlurmArray, f SlurmFiles, l arrayLimits) slurmScripts {
+	logs := a.logs()
+	s := slurmScripts{
+		Name:              a.Name,
+		Tasks:             len(a.Runs),
+		TaskRange:         taskRange(len(a.Runs), a.Throttle),
+		Time:              SlurmTime(l.Time),
+		Mem:               SlurmMem(l.Mem),
+		Shortest:          SlurmTime(l.Shortest),
+		Longest:           SlurmTime(l.Longest),
+		TimeScale:         fmt.Sprintf("%g", a.TimeScale),
+		Binary:            a.Binary,
+		Options:           a.sbatchOptions(),
+		Logs:              logs,
+		LogsWord:          ShellQuote(logs),
+		LogsPattern:       escapePattern(logs),
+		Submit:            f.Submit,
+		SubmitWord:        ShellQuote(f.Submit),
+		ArrayWord:         ShellQuote(f.Array),
+		RenderWord:        ShellQuote(f.Render),
+		RenderCPUs:        max(1, a.RenderCPUs),
+		RenderTime:        SlurmTime(a.RenderTime),
+		RenderMem:         SlurmMem(a.RenderMem),
+		RenderCommand:     shellJoin(a.Render),
+		RegenerateCommand: shellJoin(a.Regenerate),
+	}
 	for _, p := range a.Runs {
-		tasks.WriteString(p.Command(a.Binary) + "\n")
+		s.Commands = append(s.Commands, p.Command(a.Binary))
+		s.RunDirWords = append(s.RunDirWords, ShellQuote(p.Dir))
 	}
+	return s
+}
 
-	n := len(a.Runs)
-	arr := fmt.Sprintf("0-%d", n-1)
-	if a.Throttle > 0 {
-		arr += fmt.Sprintf("%%%d", a.Throttle)
+// taskRange is sbatch's --array for n tasks, with at most throttle of
+// them running at once when throttle > 0.
+func taskRange(n, throttle int) string {
+	r := fmt.Sprintf("0-%d", n-1)
+	if throttle > 0 {
+		r += fmt.Sprintf("%%%d", throttle)
 	}
-	var s strings.Builder
-	s.WriteString("#!/bin/bash\n")
-	fmt.Fprintf(&s, "#SBATCH --job-name=relora-%s\n", a.Name)
-	fmt.Fprintf(&s, "#SBATCH --array=%s\n", arr)
-	s.WriteString("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n")
-	fmt.Fprintf(&s, "#SBATCH --time=%s\n#SBATCH --mem=%s\n", SlurmTime(f.Time), SlurmMem(f.Mem))
-	fmt.Fprintf(&s, "#SBATCH --output=%s\n", filepath.Join(escapePattern(logs), "%A_%a.out"))
-	s.WriteString("#SBATCH --requeue\n#SBATCH --open-mode=append\n")
-	writePassThrough(&s, a)
-	fmt.Fprintf(&s, `#
-# relora %[1]s: %[2]d unfinished runs, one per array task, one core each.
-# Generated by `+"`relora slurm`"+`; submit with: bash %[3]s
-#
-# Every node must see %[4]s (the binary), the run folders below and the
-# Go installation the binary was built with (the built-in corpora are read
-# from its source tree) at the same paths: a shared filesystem.
-#
-# Limits: the largest run's (an array has one time limit and one memory
-# size); per run %[5]s to %[6]s. Time = (steps × FLOPs per step +
-# evaluations) at 10 GFLOP/s × 2 × time scale %[7]g + 2 min start-up, at
-# least 10 min. Memory = 2 × (activations per step + 24 B per parameter +
-# corpus + 64 MiB runtime), at least 512 MiB. See runner/slurm.go and
-# docs/cluster.md.
-#
-# Requeue-safe: a requeued task runs its command again, and `+"`relora train --out`"+`
-# resumes from the run's last checkpoint (every few hundred steps), or
-# returns at once when the run is finished. Logs append across requeues.
+	return r
+}
 
-export GOMAXPROCS=${SLURM_CPUS_PER_TASK:-1}
-i=${SLURM_ARRAY_TASK_ID:?not a Slurm array task}
-echo "relora-slurm: task $i of job ${SLURM_ARRAY_JOB_ID:-?} (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname) at $(date -u +%%FT%%TZ)"
-case "$i" in
-`, a.Name, n, f.Submit, a.Binary, SlurmTime(lo), SlurmTime(hi), a.TimeScale)
-	for i, p := range a.Runs {
-		fmt.Fprintf(&s, "%d) %s ;;\n", i, p.Command(a.Binary))
+// sbatchOptions are the options the caller set, as name=value; an empty
+// one is left to the cluster's default.
+func (a SlurmArray) sbatchOptions() []string {
+	var out []string
+	for _, o := range []struct{ flag, v string }{{"partition", a.Partition}, {"account", a.Account}, {"qos", a.QOS}} {
+		if o.v != "" {
+			out = append(out, o.flag+"="+o.v)
+		}
 	}
-	s.WriteString(`*) echo "relora-slurm: no task $i in this array" >&2; exit 2 ;;
-esac
-rc=$?
-echo "relora-slurm: task $i exit $rc"
-exit $rc
-`)
+	return out
+}
 
-	var r strings.Builder
-	r.WriteString("#!/bin/bash\n")
-	fmt.Fprintf(&r, "#SBATCH --job-name=relora-%s-render\n", a.Name)
-	fmt.Fprintf(&r, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", max(1, a.RenderCPUs))
-	fmt.Fprintf(&r, "#SBATCH --time=%s\n#SBATCH --mem=%s\n", SlurmTime(a.RenderTime), SlurmMem(a.RenderMem))
-	fmt.Fprintf(&r, "#SBATCH --output=%s\n", filepath.Join(escapePattern(logs), "%j-render.out"))
-	writePassThrough(&r, a)
-	fmt.Fprintf(&r, `#
-# Renders relora %[1]s after its array job (submit-%[1]s.sh passes the
-# array's job id as $1 and submits this with --dependency=afterany:<id>).
-# A run without result.json is listed with the end of its task's log and
-# nothing is rendered (the render would train it here, on one core): the
-# `+"`relora slurm`"+` command that wrote these files, run again, submits only
-# the unfinished runs.
+// slurmText is one file WriteSlurm writes and its mode: the scripts are
+// executable, the task list is not.
+type slurmText struct {
+	path, text string
+	mode       os.FileMode
+}
 
-array=${1:-}
-logs=%[2]s
-runs=(
-`, a.Name, ShellQuote(logs))
-	for _, p := range a.Runs {
-		fmt.Fprintf(&r, "  %s\n", ShellQuote(p.Dir))
+// renderSlurmFiles renders every file before any is written, so a
+// template error leaves no half-written set of scripts behind.
+func renderSlurmFiles(f SlurmFiles, s slurmScripts) ([]slurmText, error) {
+	out := []slurmText{{f.Tasks, strings.Join(s.Commands, "\n") + "\n", 0o644}}
+	for _, t := range []struct{ path, template string }{
+		{f.Array, "slurm_array.sh.tmpl"}, {f.Render, "slurm_render.sh.tmpl"}, {f.Submit, "slurm_submit.sh.tmpl"},
+	} {
+		var b strings.Builder
+		if err := slurmTemplates.ExecuteTemplate(&b, t.template, s); err != nil {
+			return nil, fmt.Errorf("slurm: %w", err)
+		}
+		out = append(out, slurmText{t.path, b.String(), 0o755})
 	}
-	fmt.Fprintf(&r, `)
-echo "relora-slurm: rendering %[1]s after array job ${array:-?}: ${#runs[@]} runs"
-if [ -n "$array" ]; then
-  # Attempts that ended with a non-zero exit (a later requeued attempt may
-  # have finished the run; the check below is what counts).
-  grep -H 'relora-slurm: task [0-9]* exit [1-9]' "$logs/${array}"_*.out 2>/dev/null | sed 's/^/relora-slurm: non-zero exit: /'
-fi
-missing=0
-for i in "${!runs[@]}"; do
-  if [ ! -f "${runs[$i]}/result.json" ]; then
-    missing=$((missing + 1))
-    log="$logs/${array}_$i.out"
-    echo "relora-slurm: FAILED run (task $i): ${runs[$i]} has no result.json; log: $log"
-    [ -f "$log" ] && tail -n 5 "$log" | sed 's/^/    /'
-  fi
-done
-if [ "$missing" -gt 0 ]; then
-  echo "relora-slurm: $missing of ${#runs[@]} runs unfinished: not rendering. Resubmit them with:"
-  cat <<'RELORA_EOF'
-  %[2]s && bash %[3]s
-RELORA_EOF
-  exit 1
-fi
-`, a.Name, shellJoin(a.Regenerate), ShellQuote(f.Submit))
-	fmt.Fprintf(&r, `%s
-rc=$?
-echo "relora-slurm: render exit $rc"
-exit $rc
-`, shellJoin(a.Render))
+	return out, nil
+}
 
-	sub := fmt.Sprintf(`#!/bin/sh
-# Submits relora %[1]s: the array (%[2]d tasks) and, after it, the render job.
-# Extra arguments go to both sbatch calls (e.g. --reservation=NAME).
-set -e
-jid=$(sbatch --parsable "$@" %[3]s)
-jid=${jid%%%%;*}
-rid=$(sbatch --parsable --dependency=afterany:$jid "$@" %[4]s "$jid")
-rid=${rid%%%%;*}
-echo "submitted array job $jid (%[2]d tasks) and render job $rid (after it)"
-echo "watch: squeue -j $jid,$rid; logs: %[5]s"
-echo "array=$jid render=$rid"
-`, a.Name, n, ShellQuote(f.Array), ShellQuote(f.Render), logs)
-
-	for _, w := range []struct {
-		path, text string
-		mode       os.FileMode
-	}{{f.Tasks, tasks.String(), 0o644}, {f.Array, s.String(), 0o755}, {f.Render, r.String(), 0o755}, {f.Submit, sub, 0o755}} {
+func writeSlurmFiles(texts []slurmText) error {
+	for _, w := range texts {
 		if err := atomicfile.Write(w.path, []byte(w.text)); err != nil {
-			return f, err
+			return err
 		}
 		if err := os.Chmod(w.path, w.mode); err != nil {
-			return f, err
+			return err
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // escapePattern makes a path literal in an sbatch filename pattern
 // (--output), where % starts a replacement (%A, %a, %j) and %% is a %.
 func escapePattern(path string) string { return strings.ReplaceAll(path, "%", "%%") }
-
-func writePassThrough(s *strings.Builder, a SlurmArray) {
-	for _, o := range []struct{ flag, v string }{{"partition", a.Partition}, {"account", a.Account}, {"qos", a.QOS}} {
-		if o.v != "" {
-			fmt.Fprintf(s, "#SBATCH --%s=%s\n", o.flag, o.v)
-		}
-	}
-}
 
 // shellJoin quotes each word of argv for sh and joins them.
 func shellJoin(argv []string) string {
