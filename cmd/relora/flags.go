@@ -103,6 +103,15 @@ func (v *onceValue) Set(s string) error {
 	return v.Value.Set(s)
 }
 
+// String is the wrapped value's. flag.PrintDefaults calls it on a zero
+// onceValue to learn the zero value's text; that one wraps nothing.
+func (v *onceValue) String() string {
+	if v == nil || v.Value == nil {
+		return ""
+	}
+	return v.Value.String()
+}
+
 // IsBoolFlag keeps a bool flag usable without a value (-quiet).
 func (v *onceValue) IsBoolFlag() bool {
 	b, ok := v.Value.(interface{ IsBoolFlag() bool })
