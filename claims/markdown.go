@@ -85,6 +85,15 @@ func pFormat(p float64) string {
 	return fmt.Sprintf("%.3f", p)
 }
 
+// pRelation is "= 0.031", "< 0.001" or "= 1", to follow a "p".
+func pRelation(p float64) string {
+	f := pFormat(p)
+	if strings.HasPrefix(f, "<") {
+		return f
+	}
+	return "= " + f
+}
+
 func (r Result) seedsToDecide() string {
 	o := r.Outcome
 	switch {
@@ -142,7 +151,7 @@ func (j *Judged) SectionMarkdown(source string) string {
 		if r.ForcedWhy != "" {
 			fmt.Fprintf(&b, " Decided by a declared rule: %s.", r.ForcedWhy)
 		}
-		fmt.Fprintf(&b, " p = %s, Holm-adjusted %s; %s.\n", pFormat(r.Outcome.P), pFormat(r.Outcome.PAdjusted), r.seedsToDecide())
+		fmt.Fprintf(&b, " p %s, Holm-adjusted %s; %s.\n", pRelation(r.Outcome.P), pRelation(r.Outcome.PAdjusted), r.seedsToDecide())
 	}
 	return b.String()
 }

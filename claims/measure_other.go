@@ -37,7 +37,7 @@ func speed(in *Input) measurement {
 					continue
 				}
 				m.parts = append(m.parts, part{Comparison: "step speed-up full / ReLoRA @ " + label, Estimate: e,
-					Detail: fmt.Sprintf("%s: %s (FLOP model %.2fx)", label, ratioFormat(e), c.FLOPSpeedup)})
+					Detail: fmt.Sprintf("%s (FLOP model %.2fx)", label, c.FLOPSpeedup)})
 			}
 		}
 	}
