@@ -87,6 +87,9 @@ func tableCommand(t tables.Table) func(args []string) error {
 			if err != nil {
 				return err
 			}
+			if m.verify { // -verify trains every seed the cache and records hold: list them all
+				runs = experiments.WithSeeds(runs, runner.IndexSeeds(m.runsDir, m.recordsDir()).Seeds)
+			}
 			self, _ := os.Executable()
 			return runner.WriteCommands(experiments.Configs(runs), m.runsDir, self, os.Stdout)
 		}
