@@ -31,6 +31,9 @@ func (r *Report) writeRunIndex(b *strings.Builder) {
 			}
 			if res := o.Result; res != nil {
 				status = res.Status
+				if d := res.WarmStartDifferences; len(d) > 0 {
+					status += " (warm start from another run: " + strings.Join(d, "; ") + ")"
+				}
 				loss = fmt.Sprintf("%.4f", float64(res.FinalVal.Loss))
 				took = hours(res.TrainSeconds)
 			}

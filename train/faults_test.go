@@ -97,6 +97,11 @@ func TestWarmStartDifferencesAreTold(t *testing.T) {
 	if cfg.ReLoRA.Method != relora.MethodLoRA {
 		t.Fatal("test config is not a LoRA run")
 	}
+	// The run's result keeps them: config.json cannot (its hash).
+	res := runIn(t, cfg, t.TempDir())
+	if d := strings.Join(res.WarmStartDifferences, "; "); !strings.Contains(d, "seed: 7 → 1") {
+		t.Errorf("result.json's warm_start_differences %q lack the seed", d)
+	}
 }
 
 // Temporary files a killed run left are swept when the folder is next

@@ -70,6 +70,15 @@ func (r *run) finish() (*Result, error) {
 	res.TotalParams, res.TrainableParams = countParams(r.obj.weights())
 	res.OptimizerFloats = r.opt.Floats()
 	res.Merges = r.merges
+	if r.cfg.warmStartCheckpoint() != "" {
+		// Validation accepted these differences; the result keeps them
+		// (config.json cannot: the run's hash would change).
+		notes, err := WarmStartNotes(cfg)
+		if err != nil {
+			return nil, err
+		}
+		res.WarmStartDifferences = notes
+	}
 	if r.trainTime > 0 {
 		// Every step trained, over every process that worked on the run.
 		steps := float64(res.Steps)

@@ -42,9 +42,13 @@ type Result struct {
 	Model model.Config `json:"model"` // the shape trained (the control's is smaller)
 	// Corpus identifies the data: gostd is the Go toolchain's own source, so
 	// another Go version trains on (slightly) different text.
-	Corpus Corpus  `json:"corpus"`
-	Merges int     `json:"merges"`           // merge-and-reinit restarts done
-	Resets []Reset `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
+	Corpus Corpus `json:"corpus"`
+	Merges int    `json:"merges"` // merge-and-reinit restarts done
+	// WarmStartDifferences are the settings in which the run whose
+	// checkpoint started this one (-warm-start-from) differs from it
+	// ("field: warm start's → this run's"), e.g. its seed or learning rate.
+	WarmStartDifferences []string `json:"warm_start_differences,omitempty"`
+	Resets               []Reset  `json:"resets,omitempty"` // optimizer resets, with the fraction of moments zeroed
 
 	// Finetune is a fine-tuning run's task scores (nil for pre-training).
 	// Its evals above hold the dev loss: cross-entropy per example, or the
