@@ -111,6 +111,10 @@ func RowName(cfg train.Config) string {
 		return RowFull
 	case relora.MethodControl:
 		return "Control"
+	case relora.MethodGaLore:
+		return "GaLore"
+	case relora.MethodLowRank:
+		return "Low-rank"
 	}
 	for _, row := range AblationRows {
 		if !row.Full && row.R == r.Restarts && row.O == r.OptimizerReset && row.J == r.Jagged && row.WS == (r.WarmStartSteps > 0) {

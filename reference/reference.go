@@ -25,7 +25,8 @@
 //
 // A projection whose parameters include "lora_a" and "lora_b" is a LoRA
 // linear: y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with W [out×in], A [r×in], B [out×r] and
-// s = Config.LoRAScale (alpha/r).
+// s = Config.LoRAScale (alpha/r). One given as "factor_a" and "factor_b"
+// instead of a "weight" is a low-rank factorisation: y = (x·Aᵀ)·Bᵀ.
 //
 // Parameters are passed by the fast model's names ("embed",
 // "layers.0.attn_norm", "layers.0.q.weight", "layers.0.q.lora_a", ...,
@@ -165,16 +166,20 @@ func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 // ---------------------------------------------------------------------------
 // Layers, each a forward function and a backward function.
 
-// linear is a projection, full-rank or LoRA.
+// linear is a projection, full-rank, LoRA or factored.
 type linear struct {
-	name    string // "layers.0.q"
-	w, a, b [][]float64
-	s       float64
-	lora    bool
+	name     string // "layers.0.q"
+	w, a, b  [][]float64
+	s        float64
+	lora     bool
+	factored bool // no W: y = (x·Aᵀ)·Bᵀ
 }
 
-// forward returns x·Wᵀ (+ s·(x·Aᵀ)·Bᵀ).
+// forward returns x·Wᵀ (+ s·(x·Aᵀ)·Bᵀ), or (x·Aᵀ)·Bᵀ when factored.
 func (l *linear) forward(x [][]float64) [][]float64 {
+	if l.factored {
+		return matMulT(matMulT(x, l.a), l.b)
+	}
 	y := matMulT(x, l.w)
 	if l.lora {
 		h := matMulT(x, l.a) // x·Aᵀ [n×r]
@@ -186,7 +191,15 @@ func (l *linear) forward(x [][]float64) [][]float64 {
 // backward returns dx and adds the parameter gradients to grads:
 //
 //	dW = dyᵀ·x,  dx = dy·W;  LoRA, with h = x·Aᵀ:  dB = s·dyᵀ·h,  dh = s·dy·B,  dA = dhᵀ·x,  dx += dh·A.
+//	factored, with h = x·Aᵀ:  dB = dyᵀ·h,  dh = dy·B,  dA = dhᵀ·x,  dx = dh·A.
 func (l *linear) backward(x, dy [][]float64, grads Params) [][]float64 {
+	if l.factored {
+		h := matMulT(x, l.a)
+		grads[l.name+".factor_b"] = flatten(tMatMul(dy, h))
+		dh := matMul(dy, l.b)
+		grads[l.name+".factor_a"] = flatten(tMatMul(dh, x))
+		return matMul(dh, l.a)
+	}
 	grads[l.name+".weight"] = flatten(tMatMul(dy, x))
 	dx := matMul(dy, l.w)
 	if l.lora {
@@ -467,6 +480,19 @@ func (c *Config) load(p Params) (*weights, error) {
 		for _, name := range ProjNames {
 			out, in := shapes[name][0], shapes[name][1]
 			lin := &linear{name: pre + name, s: c.LoRAScale}
+			if av, ok := p[lin.name+".factor_a"]; ok {
+				r := len(av) / in
+				if r < 1 || r*in != len(av) {
+					return nil, fmt.Errorf("reference: %s.factor_a has %d values, not a positive multiple of %d", lin.name, len(av), in)
+				}
+				bv, err := get(lin.name+".factor_b", out*r)
+				if err != nil {
+					return nil, err
+				}
+				lin.factored, lin.a, lin.b = true, reshape(av, r, in), reshape(bv, out, r)
+				b.proj[name] = lin
+				continue
+			}
 			wv, err := get(lin.name+".weight", out*in)
 			if err != nil {
 				return nil, err

@@ -43,6 +43,28 @@ func randomParams(c Config, lora map[string]bool, seed uint64) Params {
 	return p
 }
 
+// factorParams replaces the weights of the named projections of every
+// layer with rank-2 factors factor_a [2×in] and factor_b [out×2], N(0, 0.5²).
+func factorParams(c Config, p Params, names []string, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	draw := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = 0.5 * rng.NormFloat64()
+		}
+		return v
+	}
+	D, F := c.Dim, c.FFN
+	shapes := map[string][2]int{"q": {D, D}, "k": {D, D}, "v": {D, D}, "o": {D, D}, "gate": {F, D}, "up": {F, D}, "down": {D, F}}
+	for l := 0; l < c.Layers; l++ {
+		for _, name := range names {
+			pre := fmt.Sprintf("layers.%d.%s.", l, name)
+			delete(p, pre+"weight")
+			p[pre+"factor_a"], p[pre+"factor_b"] = draw(2*shapes[name][1]), draw(shapes[name][0]*2)
+		}
+	}
+}
+
 func TestBackwardMatchesFiniteDifferences(t *testing.T) {
 	c := testConfig()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -51,13 +73,16 @@ func TestBackwardMatchesFiniteDifferences(t *testing.T) {
 		inputs[i], targets[i] = int32(rng.IntN(c.Vocab)), int32(rng.IntN(c.Vocab))
 	}
 	for _, tc := range []struct {
-		name string
-		lora map[string]bool
+		name     string
+		lora     map[string]bool
+		factored []string
 	}{
-		{"full rank", nil},
-		{"LoRA on q, v, up, down", map[string]bool{"q": true, "v": true, "up": true, "down": true}},
+		{"full rank", nil, nil},
+		{"LoRA on q, v, up, down", map[string]bool{"q": true, "v": true, "up": true, "down": true}, nil},
+		{"factored q, k, gate, down", nil, []string{"q", "k", "gate", "down"}},
 	} {
 		p := randomParams(c, tc.lora, 5)
+		factorParams(c, p, tc.factored, 6)
 		res, err := LossAndGrads(c, p, inputs, targets)
 		if err != nil {
 			t.Fatal(err)

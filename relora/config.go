@@ -10,6 +10,15 @@ const (
 	MethodFull    = "full"    // full-rank training
 	MethodLoRA    = "lora"    // LoRA linears; with Restarts etc. the ReLoRA variants
 	MethodControl = "control" // full-rank training of a smaller model (see ControlConfig)
+	MethodGaLore  = "galore"  // full-rank weights, the projections' Adam in a rank-r gradient subspace (see GaLore fields)
+	MethodLowRank = "lowrank" // the projections trained as W = B·A from scratch at rank r (see Factorize)
+)
+
+// GaLore's defaults, the paper's (Zhao et al. 2024, arXiv:2403.03507): the
+// subspace is recomputed every 200 steps and updates are scaled by 0.25.
+const (
+	DefaultGaLoreRefreshEvery = 200
+	DefaultGaLoreScale        = 0.25
 )
 
 // Config selects the method and its hyper-parameters. Each row of the
@@ -36,6 +45,14 @@ type Config struct {
 	// smaller full-rank model must match (a ReLoRA run's trainable count; 0
 	// = compute it from this config's Rank for the base model).
 	ControlTarget int `json:"control_target,omitempty"`
+
+	// GaLoreRefreshEvery (T) and GaLoreScale (α) are, for Method
+	// "galore", the steps between recomputations of each projection's
+	// gradient subspace and the scale of the projected-back update. Both
+	// are left out of the JSON when zero, so the configs of every other
+	// method, and their hashes, are what they were before GaLore existed.
+	GaLoreRefreshEvery int     `json:"galore_refresh_every,omitempty"`
+	GaLoreScale        float64 `json:"galore_scale,omitempty"`
 }
 
 // Default returns ReLoRA as the tiny reference experiment runs it (r 32, alpha 32, lr 2e-3).
@@ -49,6 +66,9 @@ func Default() Config {
 // Validate names the first field that makes the config unusable for a run of
 // `steps` optimizer steps.
 func (c Config) Validate(steps int) error {
+	if c.Method != MethodGaLore && (c.GaLoreRefreshEvery != 0 || c.GaLoreScale != 0) {
+		return fmt.Errorf("relora: galore_refresh_every and galore_scale are GaLore's; method %q must leave them out", c.Method)
+	}
 	switch c.Method {
 	case MethodFull:
 		return nil
@@ -57,10 +77,13 @@ func (c Config) Validate(steps int) error {
 			return fmt.Errorf("relora: control needs control_target > 0 or the rank (%d) of the ReLoRA run to match", c.Rank)
 		}
 		return nil
+	case MethodGaLore, MethodLowRank:
+		return c.validateWholeRun()
 	case MethodLoRA:
 	default:
-		return fmt.Errorf("relora: method %q is not full, lora or control", c.Method)
+		return fmt.Errorf("relora: method %q is not full, lora, control, galore or lowrank", c.Method)
 	}
+
 	switch {
 	case c.Rank < 1:
 		return fmt.Errorf("relora: rank must be ≥ 1, got %d", c.Rank)

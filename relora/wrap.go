@@ -2,6 +2,7 @@ package relora
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/relorago/harness/model"
@@ -59,4 +60,19 @@ func factorRNG(seed uint64, round int) *rand.Rand {
 // PruneRNG returns the generator of restart round's random pruning.
 func PruneRNG(seed uint64, round int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^0x7072756e, uint64(round)))
+}
+
+// IsProjectionWeight reports whether a model parameter name is the
+// full-rank weight of one of a block's seven projections
+// ("layers.<l>.<proj>.weight"), the matrices GaLore projects.
+func IsProjectionWeight(name string) bool {
+	rest, ok := strings.CutPrefix(name, "layers.")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 || parts[2] != "weight" || parts[0] == "" || strings.Trim(parts[0], "0123456789") != "" {
+		return false
+	}
+	return slices.Contains(model.ProjNames[:], parts[1])
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 
+	"github.com/relorago/harness/galore"
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/kernels/vecmath"
 	"github.com/relorago/harness/model"
@@ -23,6 +24,10 @@ type AdamWConfig struct {
 type AdamState struct {
 	M, V []float32
 	Step int
+	// Proj is, for a weight GaLore projects, the subspace M and V live in
+	// (they then hold ProjectedLen values, not the weight's); nil for a
+	// plain AdamW state.
+	Proj *galore.Projector
 }
 
 // AdamW updates parameters in place over flat float32 slices. It keeps state
@@ -30,6 +35,9 @@ type AdamState struct {
 type AdamW struct {
 	Config AdamWConfig
 	States map[string]*AdamState // by parameter name
+	// GaLore, when set, steps the weights it selects in a projected
+	// gradient subspace (galore_step.go); nil is plain AdamW.
+	GaLore *GaLoreConfig
 }
 
 // NewAdamW returns an optimizer with empty state.
@@ -45,8 +53,10 @@ func NewAdamW(cfg AdamWConfig) *AdamW {
 //
 // (PyTorch's AdamW: decoupled weight decay applied before the Adam step.)
 //
-// The update is elementwise, so it runs on c's cores span by span.
-func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) {
+// The update is elementwise, so it runs on c's cores span by span. The
+// weights GaLore selects take GaLore's step instead (stepProjected); only
+// that step can fail (an SVD that does not converge).
+func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) error {
 	cfg := o.Config
 	type update struct {
 		p, g []float32
@@ -55,9 +65,14 @@ func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) {
 	}
 	var updates []update
 	var lengths []int
+	var projected []model.Param
 	for _, p := range params {
 		g := p.GradRaw()
 		if g == nil {
+			continue
+		}
+		if o.GaLore.projects(p) {
+			projected = append(projected, p)
 			continue
 		}
 		st := o.States[p.Name]
@@ -81,13 +96,19 @@ func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) {
 		// rounds exactly as the scalar formula above).
 		vecmath.AdamW(u.p[lo:hi], u.g[lo:hi], u.st.M[lo:hi], u.st.V[lo:hi], u.step)
 	})
+	return o.stepProjected(c, projected, lr)
 }
 
-// Floats returns the number of floats of optimizer state held.
+// Floats returns the number of floats of optimizer state held: both
+// moments, and GaLore's projectors (its paper counts a matrix's state as
+// m·r + 2·n·r: the projector and the two projected moments).
 func (o *AdamW) Floats() int {
 	n := 0
 	for _, s := range o.States {
 		n += len(s.M) + len(s.V)
+		if s.Proj != nil {
+			n += len(s.Proj.P)
+		}
 	}
 	return n
 }

@@ -45,7 +45,7 @@ func snapshotOf(step int, params []model.Param, opt *AdamW, extra map[string]flo
 		ck.Params[p.Name] = slices.Clone(p.Raw())
 	}
 	for name, s := range opt.States {
-		ck.Adam[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step}
+		ck.Adam[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step, Proj: s.Proj.Clone()}
 	}
 	return ck
 }
@@ -82,7 +82,7 @@ func restoreWeights(ck *Checkpoint, params []model.Param) error {
 func (ck *Checkpoint) restoreOptimizer(opt *AdamW) {
 	opt.States = map[string]*AdamState{}
 	for name, s := range ck.Adam {
-		opt.States[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step}
+		opt.States[name] = &AdamState{M: slices.Clone(s.M), V: slices.Clone(s.V), Step: s.Step, Proj: s.Proj.Clone()}
 	}
 }
 

@@ -18,6 +18,9 @@ package train
 //	<name>          a parameter, by model.Param name ("layers.0.q.weight"), flat
 //	adam.m.<name>   AdamW's first moment of that parameter
 //	adam.v.<name>   AdamW's second moment of that parameter
+//	galore.p.<name> GaLore's projector of that parameter (galore.Projector.P);
+//	                its moments above then hold the projected gradient's
+//	                shape (r×n or m×r), not the parameter's
 //
 // The metadata (JSON values are strings holding JSON; numbers that are not
 // finite are written "NaN", "+Inf" or "-Inf", as Number does):
@@ -25,6 +28,7 @@ package train
 //	checkpoint_format  "relora-harness-checkpoint/1" (required)
 //	step               optimizer steps completed, decimal (required)
 //	adam_steps         JSON {"<name>": AdamW step counter} for every adam.m/adam.v pair
+//	galore             JSON {"<name>": {"left","rows","cols","rank"}} for every galore.p tensor
 //	extra              JSON {"merges": 2, ...}: method counters
 //	evals              JSON [{"step","loss","perplexity","bits_per_byte"}, ...]
 //	resets             JSON [{"step","zeroed_m","zeroed_v"}, ...]
@@ -60,12 +64,14 @@ const (
 	checkpointFormat = "relora-harness-checkpoint/1"
 	adamMPrefix      = "adam.m."
 	adamVPrefix      = "adam.v."
+	galorePrefix     = "galore.p."
 	metadataKey      = "__metadata__"
 
 	// Metadata keys.
 	metaFormat       = "checkpoint_format"
 	metaStep         = "step"
 	metaAdamSteps    = "adam_steps"
+	metaGaLore       = "galore"
 	metaExtra        = "extra"
 	metaEvals        = "evals"
 	metaResets       = "resets"
@@ -127,6 +133,9 @@ func (ck *Checkpoint) encodeWith(extraMeta map[string]string) ([]byte, error) {
 	}
 	for name, s := range ck.Adam {
 		ts = append(ts, tensor{adamMPrefix + name, s.M}, tensor{adamVPrefix + name, s.V})
+		if s.Proj != nil {
+			ts = append(ts, tensor{galorePrefix + name, s.Proj.P})
+		}
 	}
 	slices.SortFunc(ts, func(a, b tensor) int { return strings.Compare(a.name, b.name) })
 
@@ -185,6 +194,9 @@ func (ck *Checkpoint) metadata() (map[string]string, error) {
 			steps[name] = s.Step
 		}
 		err = errors.Join(err, put(metaAdamSteps, steps))
+		if shapes := projectorShapes(ck.Adam); len(shapes) > 0 {
+			err = errors.Join(err, put(metaGaLore, shapes))
+		}
 	}
 	if len(ck.Extra) > 0 {
 		extra := make(map[string]Number, len(ck.Extra))
@@ -260,6 +272,7 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		hasM, hasV bool
 	}
 	adam := map[string]*moments{}
+	projectors := map[string][]float32{}
 	state := func(name string) *moments {
 		if adam[name] == nil {
 			adam[name] = &moments{}
@@ -274,6 +287,8 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		} else if p, ok := strings.CutPrefix(name, adamVPrefix); ok {
 			s := state(p)
 			s.v, s.hasV = v, true
+		} else if p, ok := strings.CutPrefix(name, galorePrefix); ok {
+			projectors[p] = v
 		} else {
 			ck.Params[name] = v
 		}
@@ -298,6 +313,9 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		if adam[name] == nil {
 			return nil, fmt.Errorf("metadata %s has a step counter for %q, which has no tensors %s%s and %s%s", metaAdamSteps, name, adamMPrefix, name, adamVPrefix, name)
 		}
+	}
+	if err := attachProjectors(ck.Adam, projectors, meta); err != nil {
+		return nil, err
 	}
 	if err := ck.validate(); err != nil {
 		return nil, err
@@ -538,7 +556,7 @@ func (ck *Checkpoint) validate() error {
 		switch {
 		case !utf8.ValidString(name):
 			return fmt.Errorf("parameter name %q is not UTF-8", name)
-		case name == metadataKey || strings.HasPrefix(name, adamMPrefix) || strings.HasPrefix(name, adamVPrefix):
+		case name == metadataKey || strings.HasPrefix(name, adamMPrefix) || strings.HasPrefix(name, adamVPrefix) || strings.HasPrefix(name, galorePrefix):
 			return fmt.Errorf("parameter name %q is reserved for the file format", name)
 		}
 	}
@@ -551,6 +569,10 @@ func (ck *Checkpoint) validate() error {
 			return fmt.Errorf("AdamW state for %q is nil", name)
 		case s.Step < 0:
 			return fmt.Errorf("AdamW step of %q is %d, negative", name, s.Step)
+		case s.Proj != nil:
+			if err := validProjected(name, s, len(p)); err != nil {
+				return err
+			}
 		case len(s.M) != len(p) || len(s.V) != len(p):
 			return fmt.Errorf("AdamW state of %q has %d first and %d second moments for %d values", name, len(s.M), len(s.V), len(p))
 		}

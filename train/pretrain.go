@@ -53,6 +53,9 @@ func (r *run) setPretraining() error {
 	if o.m, err = model.New(shape, cfg.Seed); err != nil {
 		return err
 	}
+	if cfg.ReLoRA.Method == relora.MethodLowRank {
+		relora.Factorize(o.m, cfg.ReLoRA.Rank, cfg.Seed)
+	}
 	r.obj, r.m = o, o.m
 	// The singular-value spectra (Fig. 5) and rank growth read a LoRA
 	// pre-training run's weights at the switch and after every merge.

@@ -100,6 +100,7 @@ func newRun(cfg Config) (*run, error) {
 	}
 	r.rule = r.obj.divergence()
 	r.opt = NewAdamW(cfg.Adam)
+	r.opt.GaLore = galoreOf(r.method)
 	r.sched = r.method.Schedule(cfg.Steps, cfg.Warmup, cfg.MinLRRatio)
 	if err := r.sched.Validate(); err != nil {
 		return nil, err

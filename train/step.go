@@ -44,6 +44,8 @@ func trainStep(c *kernels.Ctx, trainable []model.Param, opt *AdamW, lossOf func(
 	if bad(norm) {
 		return loss, norm, nil
 	}
-	opt.Step(c, trainable, lr)
+	if err := opt.Step(c, trainable, lr); err != nil {
+		return loss, norm, err
+	}
 	return loss, norm, nil
 }

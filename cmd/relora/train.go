@@ -163,7 +163,9 @@ func bindConfigFlags(fs *flag.FlagSet, c *train.Config) {
 func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
 	r := &c.ReLoRA
 	mode := fs.String("mode", "", "method: full, control, lora, lora-ws (LoRA after a full-rank warm start), "+
-		"relora (LoRA with warm start, restarts, optimizer reset and jagged schedule, as in the paper); the preset's warm start unless -warm-start")
+		"relora (LoRA with warm start, restarts, optimizer reset and jagged schedule, as in the paper; the preset's warm start unless -warm-start), "+
+		"galore (full-rank weights, the projections' Adam in their gradient's top-r subspace; at -lr), "+
+		"lowrank (the projections trained as W = B·A from scratch at rank r; at -lr)")
 	fs.IntVar(&r.Rank, "rank", r.Rank, "LoRA rank r")
 	fs.Float64Var(&r.Alpha, "alpha", r.Alpha, "LoRA alpha (scale = alpha/r)")
 	fs.Float64Var(&r.LR, "lora-lr", r.LR, "peak LR of the LoRA phase")
@@ -175,6 +177,10 @@ func bindMethodFlags(fs *flag.FlagSet, c *train.Config) *string {
 	fs.IntVar(&r.RestartWarmup, "restart-warmup", r.RestartWarmup, "LR re-warm steps after a restart and at the switch")
 	fs.StringVar(&r.PruneMode, "prune-mode", r.PruneMode, "optimizer reset: zero, random or magnitude")
 	fs.Float64Var(&r.PruneRatio, "prune-ratio", r.PruneRatio, "fraction of moments zeroed (random, magnitude)")
+	fs.IntVar(&r.GaLoreRefreshEvery, "galore-refresh-every", r.GaLoreRefreshEvery,
+		fmt.Sprintf("galore: steps between recomputations of the gradient subspace, T (-mode galore: %d)", relora.DefaultGaLoreRefreshEvery))
+	fs.Float64Var(&r.GaLoreScale, "galore-scale", r.GaLoreScale,
+		fmt.Sprintf("galore: scale α of the projected-back update (-mode galore: %g)", relora.DefaultGaLoreScale))
 	fs.IntVar(&r.ControlTarget, "control-target", r.ControlTarget, "control: parameter count to match (0 = ReLoRA's trainable count at --rank)")
 	fs.StringVar(&c.WarmStartFrom, "warm-start-from", c.WarmStartFrom, "start the LoRA phase from this full-rank checkpoint (taken at step --warm-start)")
 	fs.Func("save-at", "comma-separated steps after which to keep a checkpoint (ckpt-<step>.safetensors)", func(v string) error {
@@ -226,8 +232,26 @@ func applyMode(fs *flag.FlagSet, c *train.Config, mode string) error {
 		apply("jagged", &r.Jagged, on)
 		warmStart(mode != "lora")
 		return nil
+	case relora.MethodGaLore, relora.MethodLowRank:
+		// One method from the first step to the last, at the run's -lr:
+		// none of ReLoRA's switches (validation names any flag that asks
+		// for one).
+		r.Method = mode
+		apply("restarts", &r.Restarts, false)
+		apply("optimizer-reset", &r.OptimizerReset, false)
+		apply("jagged", &r.Jagged, false)
+		warmStart(false)
+		if mode == relora.MethodGaLore {
+			if !set["galore-refresh-every"] {
+				r.GaLoreRefreshEvery = relora.DefaultGaLoreRefreshEvery
+			}
+			if !set["galore-scale"] {
+				r.GaLoreScale = relora.DefaultGaLoreScale
+			}
+		}
+		return nil
 	}
-	return fmt.Errorf("-mode %q: want full, control, lora, lora-ws or relora", mode)
+	return fmt.Errorf("-mode %q: want full, control, lora, lora-ws, relora, galore or lowrank", mode)
 }
 
 func summary(cfg train.Config, r *train.Result) string {

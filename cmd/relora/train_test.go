@@ -73,6 +73,8 @@ func TestModesSayWhatRuns(t *testing.T) {
 		"-preset quick -mode relora -warm-start 0": "+R+O+J",
 		"-preset quick -mode relora -jagged=false": "+R+O+WS",
 		"-preset quick -mode full":                 "Full-rank",
+		"-preset quick -mode galore":               "GaLore",
+		"-preset quick -mode lowrank":              "Low-rank",
 		"-preset quick -mode relora -restarts=false -optimizer-reset=false -jagged=false": "LoRA+WS",
 	} {
 		cfg, err := parseTrainArgs(strings.Fields(args))
@@ -86,5 +88,39 @@ func TestModesSayWhatRuns(t *testing.T) {
 	cfg, _ := parseTrainArgs(strings.Fields("-preset quick -mode relora"))
 	if cfg.ReLoRA.WarmStartSteps != 75 {
 		t.Errorf("relora's warm start %d, want the quick preset's 75", cfg.ReLoRA.WarmStartSteps)
+	}
+}
+
+// -mode galore and -mode lowrank train one way from step 0: no warm start
+// or ReLoRA switch, whatever the preset has; GaLore takes the paper's T and
+// α unless given; a switch asked for by its own flag is refused by name.
+func TestWholeRunModes(t *testing.T) {
+	cfg, err := parseTrainArgs(strings.Fields("-preset quick -mode galore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.ReLoRA
+	if r.Method != relora.MethodGaLore || r.WarmStartSteps != 0 || r.Restarts || r.OptimizerReset || r.Jagged ||
+		r.GaLoreRefreshEvery != relora.DefaultGaLoreRefreshEvery || r.GaLoreScale != relora.DefaultGaLoreScale {
+		t.Errorf("-mode galore: %+v", r)
+	}
+	cfg, err = parseTrainArgs(strings.Fields("-preset quick -mode galore -galore-refresh-every 50 -galore-scale 0.5"))
+	if err != nil || cfg.ReLoRA.GaLoreRefreshEvery != 50 || cfg.ReLoRA.GaLoreScale != 0.5 {
+		t.Errorf("-galore-refresh-every 50 -galore-scale 0.5: %+v, %v", cfg.ReLoRA, err)
+	}
+	cfg, err = parseTrainArgs(strings.Fields("-preset quick -mode lowrank"))
+	if err != nil || cfg.ReLoRA.Method != relora.MethodLowRank || cfg.ReLoRA.GaLoreScale != 0 || cfg.ReLoRA.WarmStartSteps != 0 {
+		t.Errorf("-mode lowrank: %+v, %v", cfg.ReLoRA, err)
+	}
+	for args, want := range map[string]string{
+		"-preset quick -mode lowrank -restarts":         "restarts",
+		"-preset quick -mode galore -warm-start 10":     "warm_start",
+		"-preset quick -mode lora -galore-scale 0.25":   "galore_scale",
+		"-preset quick -mode galore -galore-scale 0":    "galore_scale",
+		"-preset quick -mode lowrank -galore-scale 0.5": "galore_scale",
+	} {
+		if _, err := parseTrainArgs(strings.Fields(args)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one naming %s", args, err, want)
+		}
 	}
 }
