@@ -266,13 +266,37 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck.Params, ck.Adam = map[string][]float32{}, map[string]*AdamState{}
-	type moments struct {
-		m, v       []float32
-		hasM, hasV bool
+	params, adam, projectors := sortTensors(tensors, data)
+	var steps map[string]int
+	if err := jsonMeta(meta, metaAdamSteps, &steps); err != nil {
+		return nil, err
 	}
-	adam := map[string]*moments{}
-	projectors := map[string][]float32{}
+	ck.Params = params
+	if ck.Adam, err = pairMoments(adam, steps); err != nil {
+		return nil, err
+	}
+	if err := attachProjectors(ck.Adam, projectors, meta); err != nil {
+		return nil, err
+	}
+	if err := ck.validate(); err != nil {
+		return nil, err
+	}
+	if err := ck.verifyChecksum(meta); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// moments are one parameter's Adam moment tensors as found in the file.
+type moments struct {
+	m, v       []float32
+	hasM, hasV bool
+}
+
+// sortTensors splits the file's tensors into weights, Adam moments (by
+// parameter) and GaLore projectors (by parameter), by name prefix.
+func sortTensors(tensors map[string]tensorInfo, data []byte) (params map[string][]float32, adam map[string]*moments, projectors map[string][]float32) {
+	params, adam, projectors = map[string][]float32{}, map[string]*moments{}, map[string][]float32{}
 	state := func(name string) *moments {
 		if adam[name] == nil {
 			adam[name] = &moments{}
@@ -290,13 +314,16 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		} else if p, ok := strings.CutPrefix(name, galorePrefix); ok {
 			projectors[p] = v
 		} else {
-			ck.Params[name] = v
+			params[name] = v
 		}
 	}
-	var steps map[string]int
-	if err := jsonMeta(meta, metaAdamSteps, &steps); err != nil {
-		return nil, err
-	}
+	return params, adam, projectors
+}
+
+// pairMoments makes each parameter's AdamW state from its two moment
+// tensors and its step counter, refusing a state with a piece missing.
+func pairMoments(adam map[string]*moments, steps map[string]int) (map[string]*AdamState, error) {
+	out := map[string]*AdamState{}
 	for name, s := range adam {
 		step, ok := steps[name]
 		switch {
@@ -307,23 +334,14 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		case !ok:
 			return nil, fmt.Errorf("metadata %s has no step counter for the AdamW state of %q", metaAdamSteps, name)
 		}
-		ck.Adam[name] = &AdamState{M: s.m, V: s.v, Step: step}
+		out[name] = &AdamState{M: s.m, V: s.v, Step: step}
 	}
 	for name := range steps {
 		if adam[name] == nil {
 			return nil, fmt.Errorf("metadata %s has a step counter for %q, which has no tensors %s%s and %s%s", metaAdamSteps, name, adamMPrefix, name, adamVPrefix, name)
 		}
 	}
-	if err := attachProjectors(ck.Adam, projectors, meta); err != nil {
-		return nil, err
-	}
-	if err := ck.validate(); err != nil {
-		return nil, err
-	}
-	if err := ck.verifyChecksum(meta); err != nil {
-		return nil, err
-	}
-	return ck, nil
+	return out, nil
 }
 
 // parseHeader decodes the header's JSON object, refusing duplicate names,
