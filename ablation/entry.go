@@ -52,11 +52,8 @@ func (e *Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, outs, err := env.All(runs)
+	runs, outs, err := tables.Recorded(env, runs)
 	if err != nil {
-		return nil, err
-	}
-	if err := env.Record(outs); err != nil {
 		return nil, err
 	}
 	t, err := Build(env.ReportPreset(), runs, outs)

@@ -42,11 +42,8 @@ func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	t1Runs, t1Outs, err := env.All(experiments.Ablation(p))
+	t1Runs, t1Outs, err := tables.Recorded(env, experiments.Ablation(p))
 	if err != nil {
-		return nil, err
-	}
-	if err := env.Record(t1Outs); err != nil {
 		return nil, err
 	}
 	have, outs, bRuns, bOuts, err := env.Available(spec.Runs)

@@ -37,11 +37,8 @@ func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, outs, err := env.All(runs)
+	runs, outs, err := tables.Recorded(env, runs)
 	if err != nil {
-		return nil, err
-	}
-	if err := env.Record(outs); err != nil {
 		return nil, err
 	}
 	t, err := Build(p, runs, outs)

@@ -84,3 +84,15 @@ type Recorder interface {
 
 // ErrNotTrained stands for a run a rendering command did not train.
 var ErrNotTrained = errors.New("not trained yet")
+
+// Recorded is Env.All followed by Env.Record: the runs and every other
+// seed of them, trained or reused, recorded, their outcomes pointing at
+// the records. A table that adds analyses to the run folders first calls
+// the two itself.
+func Recorded(env Env, runs []experiments.Run) ([]experiments.Run, []runner.Outcome, error) {
+	runs, outs, err := env.All(runs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return runs, outs, env.Record(outs)
+}
