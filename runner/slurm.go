@@ -61,9 +61,15 @@ func Unfinished(configs []train.Config, runsDir string) ([]Pending, error) {
 }
 
 // Command is the shell command that trains p on one core (WriteCommands'
-// line, with the paths quoted for sh).
+// line, with the paths quoted for sh). A run that starts from a checkpoint
+// (a fine-tuning run's pre-trained model) names it: the path is not part of
+// config.json.
 func (p Pending) Command(binary string) string {
-	return fmt.Sprintf("%s train --config %s --out %s --threads 1 --quiet", ShellQuote(binary), ShellQuote(p.ConfigPath), ShellQuote(p.Dir))
+	from := ""
+	if p.Config.WarmStartFrom != "" {
+		from = " --warm-start-from " + ShellQuote(p.Config.WarmStartFrom)
+	}
+	return fmt.Sprintf("%s train --config %s --out %s%s --threads 1 --quiet", ShellQuote(binary), ShellQuote(p.ConfigPath), ShellQuote(p.Dir), from)
 }
 
 // ShellQuote returns s as one sh word: as it is when it holds only

@@ -248,3 +248,15 @@ func TestSlurmOutputEscapesPercent(t *testing.T) {
 		}
 	}
 }
+
+// A fine-tuning run's array task names the pre-trained checkpoint it
+// starts from, which config.json does not hold.
+func TestPendingCommandNamesTheCheckpoint(t *testing.T) {
+	p := Pending{Config: train.Config{WarmStartFrom: "/shared/runs/abc/checkpoint.safetensors"}, ConfigPath: "/r/x/config.json", Dir: "/r/x"}
+	if c := p.Command("/bin/relora"); !strings.Contains(c, "--warm-start-from /shared/runs/abc/checkpoint.safetensors") {
+		t.Fatalf("command %q lacks the checkpoint", c)
+	}
+	if c := (Pending{ConfigPath: "c", Dir: "d"}).Command("b"); strings.Contains(c, "warm-start") {
+		t.Fatalf("a run without a checkpoint: %q", c)
+	}
+}
