@@ -306,6 +306,40 @@ func attentionShapes(T, hd, heads int, scale float32) []bitCase {
 // for 1 and 2 threads (the tasks run concurrently).
 func TestKernelMatchesOld(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2026, 12))
+	cases := matchCases(rng, !testing.Short() && !raceEnabled && useAVX2)
+	for _, c := range cases {
+		c.check(t, rng)
+	}
+	t.Logf("%d cases, each uncut and cut as for 1 and 2 threads", len(cases))
+}
+
+// TestBlockedMatchesOld sends every product through the blocked driver
+// (blocked.go), which Sgemm otherwise takes only for large slices of op(B):
+// TestKernelMatchesOld's cases up to d 128, which cover its edge tiles, the
+// 6×8 kernel, the triangular modes and the partial A block, each uncut and
+// cut as for 1 and 2 threads.
+func TestBlockedMatchesOld(t *testing.T) {
+	defer func(v int) { blockedMinB = v }(blockedMinB)
+	blockedMinB = 0
+	rng := rand.New(rand.NewPCG(2026, 13))
+	cases := matchCases(rng, false)
+	for _, c := range cases {
+		c.check(t, rng)
+	}
+	t.Logf("%d cases through the blocked driver", len(cases))
+	if useAVX2 {
+		// And with the portable micro-kernel and packing.
+		useAVX2 = false
+		defer func() { useAVX2 = true }()
+		for _, c := range append(modelShapes(64, 8, 150, 1), attentionShapes(50, 16, 2, 0.25)...) {
+			c.check(t, rng)
+		}
+	}
+}
+
+// matchCases are TestKernelMatchesOld's products; heavy adds the training
+// step's GEMMs from d 256 on and the 1024³ ones.
+func matchCases(rng *rand.Rand, heavy bool) []bitCase {
 	var cases []bitCase
 	trs := [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
 	scalars := [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {0.125, 0}, {-1.5, 0.25}, {2, -1}}
@@ -323,7 +357,7 @@ func TestKernelMatchesOld(t *testing.T) {
 			cases = append(cases, bitCase{Full, tr[0], tr[1], 13 + rng.IntN(40), 9 + rng.IntN(70), k, 0, ab[0], ab[1], false})
 		}
 	}
-	for _, n := range []int{255, 257, 272, 300, 520, 1030} {
+	for _, n := range []int{255, 257, 272, 300, 520, 1030, 1600} {
 		for _, tr := range trs {
 			cases = append(cases, bitCase{Full, tr[0], tr[1], 7 + rng.IntN(30), n, 250 + rng.IntN(30), 5, 1, float32(rng.IntN(2)), false})
 		}
@@ -334,9 +368,16 @@ func TestKernelMatchesOld(t *testing.T) {
 			cases = append(cases, attentionShapes(T, hd, 3, 1/float32(math.Sqrt(float64(hd))))...)
 		}
 	}
+	// The triangular modes where the blocked driver takes them (a k slice
+	// of op(B) over 64K floats), with odd sizes.
+	cases = append(cases,
+		bitCase{LowerC, false, true, 1100, 1100, 64, 7, 0.125, 0, true},
+		bitCase{LowerC, false, true, 1030, 1030, 70, 0, 1, 1, false},
+		bitCase{LowerA, false, false, 250, 300, 250, 0, 1, 0, true},
+		bitCase{UpperA, true, false, 250, 300, 250, 0, 0.5, 0, false},
+		bitCase{UpperA, true, false, 253, 290, 253, 3, 1, 1, false})
 	// A training step's GEMMs at every width Table 4 measures (up to d 128
 	// with the portable kernel, under -race or -short: minutes otherwise).
-	heavy := !testing.Short() && !raceEnabled && useAVX2
 	for _, d := range []int{64, 128, 256, 512, 1024} {
 		if d > 128 && !heavy {
 			break
@@ -362,10 +403,7 @@ func TestKernelMatchesOld(t *testing.T) {
 			bitCase{Full, false, false, 1024, 1024, 1024, 0, 0.5, 0.25, false},
 			bitCase{Full, true, false, 1024, 1024, 2048, 0, 1, 1, false})
 	}
-	for _, c := range cases {
-		c.check(t, rng)
-	}
-	t.Logf("%d cases, each uncut and cut as for 1 and 2 threads", len(cases))
+	return cases
 }
 
 // TestPortableKernelMatchesOld does the same for the portable Go
@@ -423,6 +461,37 @@ func TestOldKernelGolden(t *testing.T) {
 		}
 		if h.Sum64() != goldenHashes[i] {
 			t.Errorf("golden case %d (%v): hash %#x, recorded %#x", i, c, h.Sum64(), goldenHashes[i])
+		}
+	}
+}
+
+// TestPackedKernelMatches holds the blocked driver's packed-A micro-kernel
+// to kernel6x16AVX2 on the same packed panel, bit for bit: every depth
+// from 1 to 300 (the unrolled loop and its tail), alpha and beta as the
+// drivers pass them, NaN in C under beta 0.
+func TestPackedKernelMatches(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2/FMA")
+	}
+	rng := rand.New(rand.NewPCG(77, 78))
+	const ldc = nr + 3
+	for kc := 1; kc <= 300; kc++ {
+		a, b := bitValues(rng, mr*kc), bitValues(rng, nr*kc)
+		for _, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
+			c0 := bitValues(rng, mr*ldc)
+			if kc%3 == 0 && ab[1] == 0 {
+				for i := range c0 {
+					c0[i] = float32(math.NaN())
+				}
+			}
+			want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			kernel6x16AVX2(kc, &a[0], 1, mr, &b[0], &want[0], ldc, ab[0], ab[1])
+			kernel6x16Packed(kc, &a[0], &b[0], &got[0], ldc, ab[0], ab[1])
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("kc %d, alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, ab[0], ab[1], i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
 		}
 	}
 }

@@ -4,10 +4,13 @@
 // Two implementations exist, chosen at build time:
 //
 //   - default (no build tag): pure Go, no cgo. A BLIS-style blocked GEMM:
-//     op(B) is packed into contiguous 16-column panels, op(A) is read in
-//     place, and a 6×16 (or 6×8 for narrow edges) register micro-kernel
-//     written in Go assembly (AVX2+FMA, amd64) does the arithmetic. It runs
-//     at about the speed of single-threaded OpenBLAS on this project's
+//     op(B) is packed into contiguous 16-column panels and a 6×16 (or 6×8
+//     for narrow edges) register micro-kernel written in Go assembly
+//     (AVX2+FMA, amd64) does the arithmetic. Small products read op(A) in
+//     place (gemm_go.go); large ones (a k slice of op(B) over 256 KiB) pack
+//     op(A) into 6-row panels in L2-sized blocks and keep each B
+//     micro-panel in L1 (blocked.go). Both give the same bits. It runs at
+//     about the speed of single-threaded OpenBLAS on this project's
 //     shapes; gonum's and vek's routines measured 4-20x slower (see
 //     candidates_test.go). CPUs without AVX2/FMA, other architectures and
 //     the "purego" build tag use a portable Go micro-kernel (~3 GFLOP/s).

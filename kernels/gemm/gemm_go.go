@@ -51,11 +51,18 @@ const (
 type packBuf struct {
 	a [mr * kcMax]float32 // one 6×kc A panel
 	b []float32           // one kc×nc B block
+
+	// The blocked driver's (blocked.go) A block and its panels' k ranges.
+	ablk   []float32
+	panels [mcMax / mr]aPanel
 }
 
 var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 
-// sgemm is the blocked driver. For each nc-wide column block of op(B) and
+// sgemm is the in-place driver, for products whose k slice of op(B) is at
+// most blockedMinB floats; larger ones go to the blocked driver
+// (sgemmBlocked, blocked.go), which gives the same bits. For each nc-wide
+// column block of op(B) and
 // each kc-deep slice of k, it packs op(B) into kc×16 micro-panels
 // (contiguous, zero-padded, in the order the kernel loads them, independent
 // of transB and ldb). Then, for each 6-row panel of op(A), it runs the
@@ -113,6 +120,10 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 	}
 	if nk > 1 && tri != LowerC {
 		tri = Full
+	}
+	if kcStep*n > blockedMinB {
+		sgemmBlocked(tri, transA, transB, m, n, k, kcStep, alpha, a, lda, b, ldb, beta, c, ldc, buf)
+		return
 	}
 	for jc := 0; jc < n; jc += ncStep {
 		nc := min(ncStep, n-jc)

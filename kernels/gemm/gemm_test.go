@@ -263,9 +263,12 @@ func TestSgemmNoAllocs(t *testing.T) {
 	a := randSlice(rng, 128*128)
 	b := randSlice(rng, 128*128)
 	c := make([]float32, 128*128)
+	// A product the blocked driver takes (a k slice of op(B) over 64K floats).
+	bb, cb := randSlice(rng, 1100*64), make([]float32, 64*1100)
 	allocs := testing.AllocsPerRun(50, func() {
 		Sgemm(false, true, 128, 128, 32, 1, a, 128, b, 128, 0, c, 128)
 		Sgemm(true, false, 128, 32, 128, 1, a, 128, b, 128, 1, c, 128)
+		Sgemm(false, true, 64, 1100, 64, 1, a, 64, bb, 64, 0, cb, 1100)
 	})
 	if allocs > 0 {
 		t.Fatalf("%v allocations per call pair", allocs)

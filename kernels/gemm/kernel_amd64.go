@@ -47,3 +47,27 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 //
 //go:noescape
 func packPanelT6(kc int, src *float32, lds int, dst *float32)
+
+// packPanelN6 packs a 6×kl panel of a row-major A: dst[p*6+r] =
+// src[r*lds+p].
+func packPanelN6(kl int, src []float32, lds int, dst []float32) {
+	if !useAVX2 {
+		packPanelN6Go(kl, src, lds, dst)
+		return
+	}
+	// These checks make the unchecked assembly accesses safe.
+	_ = src[(mr-1)*lds+kl-1]
+	_ = dst[mr*kl-1]
+	packPanelN6AVX(kl, &src[0], lds, &dst[0])
+}
+
+// packPanelN6AVX is packPanelN6 in assembly (AVX); kl must be >= 1.
+//
+//go:noescape
+func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)
+
+// kernel6x16Packed is kernel6x16AVX2 for a packed A panel (rsa 1, csa 6),
+// bit for bit; see kernel_amd64.s.
+//
+//go:noescape
+func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32)

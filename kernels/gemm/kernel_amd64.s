@@ -384,3 +384,225 @@ pack6:
 	DECQ   CX
 	JNZ    pack6
 	RET
+
+// PSTEP is KSTEP for a packed A panel (6 consecutive floats per k step):
+// the A values sit at fixed offsets ao..ao+20 from SI, B at bo from DI, so
+// no index registers or per-step pointer bumps are needed. Same
+// instructions on the same registers in the same order per accumulator.
+#define PSTEP(ao, bo) \
+	VMOVUPS      bo(DI), Y12;      \
+	VMOVUPS      bo+32(DI), Y13;   \
+	VBROADCASTSS ao(SI), Y14;      \
+	VFMADD231PS  Y12, Y14, Y0;     \
+	VFMADD231PS  Y13, Y14, Y1;     \
+	VBROADCASTSS ao+4(SI), Y15;    \
+	VFMADD231PS  Y12, Y15, Y2;     \
+	VFMADD231PS  Y13, Y15, Y3;     \
+	VBROADCASTSS ao+8(SI), Y14;    \
+	VFMADD231PS  Y12, Y14, Y4;     \
+	VFMADD231PS  Y13, Y14, Y5;     \
+	VBROADCASTSS ao+12(SI), Y15;   \
+	VFMADD231PS  Y12, Y15, Y6;     \
+	VFMADD231PS  Y13, Y15, Y7;     \
+	VBROADCASTSS ao+16(SI), Y14;   \
+	VFMADD231PS  Y12, Y14, Y8;     \
+	VFMADD231PS  Y13, Y14, Y9;     \
+	VBROADCASTSS ao+20(SI), Y15;   \
+	VFMADD231PS  Y12, Y15, Y10;    \
+	VFMADD231PS  Y13, Y15, Y11
+
+// func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+//
+// kernel6x16AVX2 with rsa = 1, csa = 6: C[0:6, 0:16] = alpha * A·Bpanel +
+// beta*C for a packed A panel (A(r, p) at a[6p + r]) and a packed kc×16 B
+// panel. Each accumulator gets the same FMAs in the same k order, then the
+// same alpha multiply and beta FMA (or plain store when beta == 0), so the
+// results are kernel6x16AVX2's bit for bit. The blocked driver streams A
+// panels from L2 past a B micro-panel kept in L1, so the loop prefetches
+// the A panel a few k steps ahead. kc must be >= 1.
+TEXT ·kernel6x16Packed(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8            // ldc in bytes
+
+	// Touch the 6 C rows early so their cache misses overlap the k loop.
+	MOVQ       DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   ptail
+
+ploop4:
+	PREFETCHT0 384(SI)
+	PSTEP(0, 0)
+	PSTEP(24, 64)
+	PSTEP(48, 128)
+	PSTEP(72, 192)
+	ADDQ $96, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  ploop4
+
+ptail:
+	ANDQ $3, CX
+	JZ   pepilogue
+
+ploop1:
+	PSTEP(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  ploop1
+
+pepilogue:
+	VBROADCASTSS alpha+40(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+	// beta == 0 (or -0): overwrite without reading C; NaN beta takes the
+	// general path, as in kernel6x16AVX2.
+	VBROADCASTSS beta+44(FP), Y15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          pgeneral
+	JPS          pgeneral
+
+	STORE_ONLY(Y0, Y1)
+	STORE_ONLY(Y2, Y3)
+	STORE_ONLY(Y4, Y5)
+	STORE_ONLY(Y6, Y7)
+	STORE_ONLY(Y8, Y9)
+	STORE_ONLY(Y10, Y11)
+	VZEROUPPER
+	RET
+
+pgeneral:
+	STORE_BETA(Y0, Y1)
+	STORE_BETA(Y2, Y3)
+	STORE_BETA(Y4, Y5)
+	STORE_BETA(Y6, Y7)
+	STORE_BETA(Y8, Y9)
+	STORE_BETA(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)
+//
+// dst[p*6 + r] = src[r*lds + p] for r < 6, p < kl: packs one 6-row panel
+// of a row-major A into the k-major order the kernels broadcast from. Four
+// k steps at a time: rows 0-3 are transposed 4×4 (16 bytes a k step),
+// rows 4-5 interleaved (8 bytes a k step); the rest one k step at a time.
+// Bits are moved, never converted. kl must be >= 1.
+TEXT ·packPanelN6AVX(SB), NOSPLIT, $0-32
+	MOVQ kl+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), BX
+	SHLQ $2, BX            // row stride in bytes
+	MOVQ dst+24(FP), DI
+	LEAQ (SI)(BX*2), R10
+	ADDQ BX, R10           // R10 = row 3
+
+	MOVQ CX, DX
+	SHRQ $2, DX
+	JZ   ntail
+
+nloop4:
+	VMOVUPS   (SI), X0
+	VMOVUPS   (SI)(BX*1), X1
+	VMOVUPS   (SI)(BX*2), X2
+	VMOVUPS   (R10), X3
+	VMOVUPS   (R10)(BX*1), X4
+	VMOVUPS   (R10)(BX*2), X5
+	VUNPCKLPS X1, X0, X6   // r0p0 r1p0 r0p1 r1p1
+	VUNPCKHPS X1, X0, X7   // r0p2 r1p2 r0p3 r1p3
+	VUNPCKLPS X3, X2, X8   // r2p0 r3p0 r2p1 r3p1
+	VUNPCKHPS X3, X2, X9   // r2p2 r3p2 r2p3 r3p3
+	VUNPCKLPS X5, X4, X10  // r4p0 r5p0 r4p1 r5p1
+	VUNPCKHPS X5, X4, X11  // r4p2 r5p2 r4p3 r5p3
+	VMOVLHPS  X8, X6, X0   // rows 0-3 at p0
+	VMOVHLPS  X6, X8, X1   // rows 0-3 at p1
+	VMOVLHPS  X9, X7, X2   // p2
+	VMOVHLPS  X7, X9, X3   // p3
+	VMOVUPS   X0, (DI)
+	VMOVQ     X10, 16(DI)
+	VMOVUPS   X1, 24(DI)
+	VMOVHPS   X10, 40(DI)
+	VMOVUPS   X2, 48(DI)
+	VMOVQ     X11, 64(DI)
+	VMOVUPS   X3, 72(DI)
+	VMOVHPS   X11, 88(DI)
+	ADDQ      $16, SI
+	ADDQ      $16, R10
+	ADDQ      $96, DI
+	DECQ      DX
+	JNZ       nloop4
+
+ntail:
+	ANDQ $3, CX
+	JZ   ndone
+
+nloop1:
+	MOVL (SI), AX
+	MOVL AX, (DI)
+	MOVL (SI)(BX*1), AX
+	MOVL AX, 4(DI)
+	MOVL (SI)(BX*2), AX
+	MOVL AX, 8(DI)
+	MOVL (R10), AX
+	MOVL AX, 12(DI)
+	MOVL (R10)(BX*1), AX
+	MOVL AX, 16(DI)
+	MOVL (R10)(BX*2), AX
+	MOVL AX, 20(DI)
+	ADDQ $4, SI
+	ADDQ $4, R10
+	ADDQ $24, DI
+	DECQ CX
+	JNZ  nloop1
+
+ndone:
+	VZEROUPPER
+	RET

@@ -25,3 +25,13 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 func packPanelT6(kc int, src *float32, lds int, dst *float32) {
 	panic("gemm: AVX2 packing not available")
 }
+
+// packPanelN6 packs a 6×kl panel of a row-major A: dst[p*6+r] =
+// src[r*lds+p].
+func packPanelN6(kl int, src []float32, lds int, dst []float32) {
+	packPanelN6Go(kl, src, lds, dst)
+}
+
+func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+	panic("gemm: AVX2 kernel not available")
+}

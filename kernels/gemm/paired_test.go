@@ -8,17 +8,22 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
 // TestPairedOldNew times the current driver against the old one
-// (old_kernel_test.go) on a training step's GEMMs at width GEMM_D (default
-// 512), alternating the two 31 times per shape, and prints each shape's
-// median speed ratio. It measures, asserts nothing, and runs only when asked:
+// (old_kernel_test.go) on a training step's GEMMs at each width in GEMM_D
+// (a comma-separated list, default 512), alternating the two GEMM_ROUNDS
+// times (default 31) per shape, and prints each shape's median rates and
+// speed ratio, then the whole full-rank step's linear GEMMs (each shape
+// weighted by its calls per step, as bench/gemmcmp counts them): the
+// median over rounds of the step's GFLOP/s with each driver and of the
+// per-round ratio. It measures, asserts nothing, and runs only when asked:
 //
-//	GEMM_PAIRED=1 [GEMM_D=64] GOMAXPROCS=1 go test -v -run PairedOldNew ./kernels/gemm
+//	GEMM_PAIRED=1 GEMM_D=64,512 GOMAXPROCS=1 taskset -c 1 go test -v -run PairedOldNew ./kernels/gemm
 //
 // Times are the process's CPU time, which other work on the core does not
 // advance, so the ratios hold on a loaded machine.
@@ -26,30 +31,40 @@ func TestPairedOldNew(t *testing.T) {
 	if os.Getenv("GEMM_PAIRED") == "" {
 		t.Skip("set GEMM_PAIRED=1 to time the driver against the old one")
 	}
-	d := 512
-	if v, err := strconv.Atoi(os.Getenv("GEMM_D")); err == nil && v > 0 {
-		d = v
+	widths := []int{512}
+	if v := os.Getenv("GEMM_D"); v != "" {
+		widths = nil
+		for _, f := range strings.Split(v, ",") {
+			d, err := strconv.Atoi(f)
+			if err != nil || d <= 0 {
+				t.Fatalf("GEMM_D: bad width %q", f)
+			}
+			widths = append(widths, d)
+		}
 	}
+	rounds := 31
+	if v, err := strconv.Atoi(os.Getenv("GEMM_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	for _, d := range widths {
+		pairedWidth(t, d, rounds)
+	}
+}
+
+func pairedWidth(t *testing.T, d, rounds int) {
 	ffn, r := int(2.75*float64(d)/2+0.5)*2, max(1, d/16)
-	type shape struct {
-		name    string
-		ta, tb  bool
-		m, n, k int
-		beta    float32
-	}
-	var shapes []shape
+	// The full-rank step's shapes (count > 0) and the LoRA path's (count 0:
+	// printed, not in the step's total).
+	shapes := fullRankStepShapes(d)
 	for _, l := range [][2]int{{d, d}, {ffn, d}, {d, ffn}} {
 		out, in := l[0], l[1]
 		shapes = append(shapes,
-			shape{fmt.Sprintf("fwd %dx%d", out, in), false, true, 2048, out, in, 0},
-			shape{fmt.Sprintf("dX %dx%d", out, in), false, false, 2048, in, out, 0},
-			shape{fmt.Sprintf("dW %dx%d", out, in), true, false, out, in, 2048, 1},
-			shape{fmt.Sprintf("lora h %d", in), false, true, 2048, r, in, 0},
-			shape{fmt.Sprintf("lora y+=hB %d", out), false, true, 2048, out, r, 1},
-			shape{fmt.Sprintf("lora dB %d", out), true, false, out, r, 2048, 1},
-			shape{fmt.Sprintf("lora dh %d", out), false, false, 2048, r, out, 0},
-			shape{fmt.Sprintf("lora dA %d", in), true, false, r, in, 2048, 1},
-			shape{fmt.Sprintf("lora dx+=dhA %d", in), false, false, 2048, in, r, 1},
+			stepShape{fmt.Sprintf("lora h %d", in), false, true, 2048, r, in, 0, 0},
+			stepShape{fmt.Sprintf("lora y+=hB %d", out), false, true, 2048, out, r, 1, 0},
+			stepShape{fmt.Sprintf("lora dB %d", out), true, false, out, r, 2048, 1, 0},
+			stepShape{fmt.Sprintf("lora dh %d", out), false, false, 2048, r, out, 0, 0},
+			stepShape{fmt.Sprintf("lora dA %d", in), true, false, r, in, 2048, 1, 0},
+			stepShape{fmt.Sprintf("lora dx+=dhA %d", in), false, false, 2048, in, r, 1, 0},
 		)
 	}
 	cpu := func() float64 {
@@ -60,24 +75,26 @@ func TestPairedOldNew(t *testing.T) {
 		return float64(ts.Nano()) / 1e9
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	const rounds = 31
 	fmt.Printf("d %d, ffn %d, r %d: new driver vs old, medians of %d alternations (CPU time)\n", d, ffn, r, rounds)
+	stepOld, stepNew := make([]float64, rounds), make([]float64, rounds)
+	var stepFlops float64
 	for _, s := range shapes {
 		ar, ac := s.m, s.k
-		if s.ta {
+		if s.transA {
 			ar, ac = s.k, s.m
 		}
 		br, bc := s.k, s.n
-		if s.tb {
+		if s.transB {
 			br, bc = s.n, s.k
 		}
 		a, b, c := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, s.m*s.n)
 		flops := 2 * float64(s.m*s.n*s.k)
+		stepFlops += flops * float64(s.count)
 		run := []func(){
-			func() { oldSgemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
-			func() { Sgemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
+			func() { oldSgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
+			func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
 		}
-		reps := max(1, int(1e8/flops)) // ~2 ms at 50 GFLOP/s
+		reps := max(1, int(1e8/flops)) // ~1 ms at 100 GFLOP/s
 		timeIt := func(f func()) float64 {
 			t0 := cpu()
 			for range reps {
@@ -96,11 +113,28 @@ func TestPairedOldNew(t *testing.T) {
 				tNew, tOld = timeIt(run[1]), timeIt(run[0])
 			}
 			ratio, gOld, gNew = append(ratio, tOld/tNew), append(gOld, flops/tOld/1e9), append(gNew, flops/tNew/1e9)
+			stepOld[i] += tOld * float64(s.count)
+			stepNew[i] += tNew * float64(s.count)
 		}
-		slices.Sort(ratio)
-		slices.Sort(gOld)
-		slices.Sort(gNew)
 		fmt.Printf("%-18s m %5d n %5d k %5d  old %5.1f  new %5.1f GFLOP/s  new/old %.2fx\n",
-			s.name, s.m, s.n, s.k, gOld[rounds/2], gNew[rounds/2], ratio[rounds/2])
+			s.name, s.m, s.n, s.k, median(gOld), median(gNew), median(ratio))
 	}
+	var ratio, gOld, gNew []float64
+	for i := range rounds {
+		ratio = append(ratio, stepOld[i]/stepNew[i])
+		gOld, gNew = append(gOld, stepFlops/stepOld[i]/1e9), append(gNew, stepFlops/stepNew[i]/1e9)
+	}
+	fmt.Printf("d %d full-rank step's linear GEMMs: old %.1f  new %.1f GFLOP/s  new/old %.2fx (min %.2fx, max %.2fx over %d rounds)\n",
+		d, median(gOld), median(gNew), median(ratio), slices.Min(ratio), slices.Max(ratio), rounds)
+}
+
+// median is the middle value of x (the mean of the two middle ones for an
+// even count).
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

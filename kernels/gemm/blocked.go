@@ -1,0 +1,198 @@
+//go:build !openblas
+
+package gemm
+
+// The blocked driver: the BLIS loop order, for products whose k slice of
+// op(B) is larger than blockedMinB (the step GEMMs from d 512 on, and the
+// ones of width ffn at d 256). For each column block of op(B) and each k slice:
+//
+//	pack the kc×nc block of op(B) into kc×16 micro-panels
+//	for each block of mcMax rows of op(A):
+//	    pack it into 6-row panels, k-major (6 floats per k step)
+//	    for each 16-column B micro-panel (kept in L1D: 16 KiB at kc 256):
+//	        for each 6-row A panel of the block (streamed from L2):
+//	            micro-kernel → 6×16 tile of C
+//
+// The in-place driver (sgemmTri) keeps one A panel in L1D and streams the
+// whole packed B block from L2 past it: 64 bytes of B per k step, against
+// 24 of A here, and it reads a row-major A in place through 6 row pointers
+// lda apart, which at lda = 512 or 1024 fall into the same few L1D sets;
+// a transposed A (the weight gradients) it repacks for every B block.
+// Profiles of both drivers on a d 512 step's GEMMs put ~90% of the time in
+// the micro-kernel and ~5% in packing: what the blocking changes is how
+// often the kernel waits for its operands. Paired against the in-place
+// driver (TestPairedOldNew, CPU time, medians of 11 alternations, one
+// core), a full-rank step's linear GEMMs ran 1.08x as fast at d 512 and
+// 1.19x at d 1024 (dW 1.1-1.5x), 1.03x at d 256; 87-89% of the measured
+// FMA peak (bench/fmapeak) against 72-82% before.
+//
+// Only the order of the tiles changes, never what a tile computes: the k
+// slices are the same (k cut into ceil(k/kcMax) equal slices, the first
+// applying beta, the later ones adding onto C in k order), every tile is
+// the same micro-kernel call on the same values (packing moves bits; zero
+// padding only fills rows and columns that are thrown away), the edge
+// tiles take the same path (a last ≤ 8-column panel the 6×8 kernel, a
+// partial tile the stack buffer and the Go merge), and the triangular
+// modes skip the same tiles and the same k ranges per 6-row panel.
+// TestKernelMatchesOld holds it to the old driver bit for bit.
+
+// blockedMinB is the smallest k slice of op(B) (kc×n floats) the blocked
+// driver takes: up to 64K floats (256 KiB, the in-place driver's B block)
+// the in-place driver streams the whole slice from L2 past each A panel
+// at close to the kernel's speed, and packing A, an extra pass over m×k
+// floats, does not pay for itself (paired timings, d 64 and 128, with
+// every product sent through the blocked driver: 3-10% slower on most
+// step GEMMs, 7% on the step's total at d 64).
+// A variable so that tests can send every product through the blocked
+// driver.
+var blockedMinB = bBlockMax
+
+// mcMax is the rows of op(A) packed at a time: 120×256 floats = 120 KiB, a
+// quarter of a Zen 3 core's L2 (512 KiB), so the A block stays in L2
+// while every B micro-panel sweeps it. A multiple of mr. 72 and 240
+// measured the same at d 512 and 1024 (within 2%, paired).
+const mcMax = 120
+
+// ncMax bounds the columns of one packed B block (kc×nc floats: 1.5 MiB
+// at kc 256 and nc 1536, in L3): the step GEMMs' n is one block up to
+// d 512 (ffn 1408), two at d 1024's ffn.
+const ncMax = 1536
+
+// aPanel is one 6-row panel of the packed A block: the k range [lo, lo+kl)
+// the kernel runs over (a sub-range of the slice for triangular A; kl = 0
+// when the panel is skipped or was already stored as a zero product) and
+// the columns it computes (fewer for LowerC).
+type aPanel struct {
+	lo, kl, ncEff int
+}
+
+// sgemmBlocked is sgemmTri for a k slice of op(B) larger than
+// blockedMinB floats; tri is already Full when a
+// triangular A spans more than one k slice. Called only with m, n, k > 0
+// and alpha != 0.
+func sgemmBlocked(tri Tri, transA, transB bool, m, n, k, kcStep int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, buf *packBuf) {
+	nb := (n + ncMax - 1) / ncMax
+	ncStep := roundUp((n+nb-1)/nb, nr)
+	if cap(buf.b) < kcStep*ncStep {
+		buf.b = make([]float32, kcStep*ncStep)
+	}
+	if cap(buf.ablk) < mcMax*kcMax {
+		buf.ablk = make([]float32, mcMax*kcMax)
+	}
+	for jc := 0; jc < n; jc += ncStep {
+		nc := min(ncStep, n-jc)
+		ncPad := roundUp(nc, nr)
+		for pc := 0; pc < k; pc += kcStep {
+			kc := min(kcStep, k-pc)
+			// Only the first k slice applies the caller's beta; later ones
+			// accumulate onto what the earlier slices stored.
+			betaEff := beta
+			if pc > 0 {
+				betaEff = 1
+			}
+			bp := buf.b[:kc*ncPad]
+			packB(transB, bp, b, ldb, pc, jc, kc, nc)
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
+				panels := buf.panels[:(mc+mr-1)/mr]
+				for q := range panels {
+					ir := ic + q*mr
+					rows := min(mr, m-ir)
+					ncEff, lo, hi := nc, pc, pc+kc
+					switch tri {
+					case LowerC: // columns past the panel's last row are not wanted
+						ncEff = min(nc, roundUp(ir+rows-jc, nr))
+					case LowerA: // op(A)(i, p) = 0 for p > i
+						hi = min(hi, ir+rows)
+					case UpperA: // op(A)(i, p) = 0 for p < i
+						lo = max(lo, ir)
+					}
+					panels[q] = aPanel{lo: lo, ncEff: ncEff}
+					if ncEff <= 0 {
+						continue
+					}
+					if lo >= hi {
+						// Every product is zero: C = alpha·0 + beta·C, as the
+						// full kernel would store.
+						zeroProduct(rows, nc, alpha, betaEff, c[ir*ldc+jc:], ldc)
+						continue
+					}
+					panels[q].kl = hi - lo
+					packAPanel(transA, buf.ablk[q*mr*kc:q*mr*kc+mr*(hi-lo)], a, lda, ir, lo, rows, hi-lo)
+				}
+				for jr := 0; jr < nc; jr += nr {
+					for q, p := range panels {
+						if p.kl == 0 || jr >= p.ncEff {
+							continue
+						}
+						ir := ic + q*mr
+						rows := min(mr, m-ir)
+						cols := min(nr, p.ncEff-jr)
+						k0 := p.lo - pc
+						bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
+						// A last panel of at most 8 columns uses the 6×8
+						// kernel, as in the in-place driver.
+						width := nr
+						if cols <= nr/2 {
+							width = nr / 2
+						}
+						ap := &buf.ablk[q*mr*kc]
+						ct := c[ir*ldc+jc+jr:]
+						if rows == mr && cols == width {
+							// The bounds check on the tile's last element
+							// guards the kernel's unsafe writes.
+							_ = ct[(mr-1)*ldc+width-1]
+							microKernelPacked(width, p.kl, ap, &bPanel[0], &ct[0], ldc, alpha, betaEff)
+							continue
+						}
+						edgeTile(width, p.kl, ap, 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
+					}
+				}
+			}
+		}
+	}
+}
+
+// packAPanel packs rows ir..ir+rows-1 (rows ≤ 6) of op(A), k from lo to
+// lo+kl-1, into dst as one k-major 6×kl panel (rows past `rows` zero).
+func packAPanel(trans bool, dst, a []float32, lda, ir, lo, rows, kl int) {
+	switch {
+	case rows == mr && trans && useAVX2:
+		// op(A)(i, p) = a[p*lda + i]: the 6 values of a k step are
+		// contiguous. The checks guard the assembly's unchecked accesses.
+		_ = a[(lo+kl-1)*lda+ir+mr-1]
+		_ = dst[mr*kl-1]
+		packPanelT6(kl, &a[lo*lda+ir], lda, &dst[0])
+	case rows == mr && !trans:
+		packPanelN6(kl, a[ir*lda+lo:], lda, dst)
+	default:
+		packA(trans, dst, a, lda, ir, lo, rows, kl)
+	}
+}
+
+// packPanelN6Go is the portable packPanelN6: dst[p*6+r] = src[r*lds+p] for
+// r < 6, p < kl (six rows of a row-major A interleaved k-major).
+func packPanelN6Go(kl int, src []float32, lds int, dst []float32) {
+	r0 := src[:kl]
+	r1 := src[lds : lds+kl]
+	r2 := src[2*lds : 2*lds+kl]
+	r3 := src[3*lds : 3*lds+kl]
+	r4 := src[4*lds : 4*lds+kl]
+	r5 := src[5*lds : 5*lds+kl]
+	dst = dst[:mr*kl]
+	for p := range r0 {
+		d := (*[mr]float32)(dst[p*mr : p*mr+mr])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// microKernelPacked is microKernel for a packed A panel: the 6×16 tile
+// goes to kernel6x16Packed, which drops the kernel's A strides (the same
+// arithmetic, tested bit for bit against kernel6x16AVX2).
+func microKernelPacked(width, kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+	if useAVX2 && width == nr {
+		kernel6x16Packed(kc, a, b, c, ldc, alpha, beta)
+		return
+	}
+	microKernel(width, kc, a, 1, mr, b, c, ldc, alpha, beta)
+}
