@@ -93,64 +93,88 @@ func sgemmBlocked(tri Tri, transA, transB bool, m, n, k, kcStep int, alpha float
 			bp := buf.b[:kc*ncPad]
 			packB(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ic := 0; ic < m; ic += mcMax {
-				mc := min(mcMax, m-ic)
-				panels := buf.panels[:(mc+mr-1)/mr]
-				for q := range panels {
-					ir := ic + q*mr
-					rows := min(mr, m-ir)
-					ncEff, lo, hi := nc, pc, pc+kc
-					switch tri {
-					case LowerC: // columns past the panel's last row are not wanted
-						ncEff = min(nc, roundUp(ir+rows-jc, nr))
-					case LowerA: // op(A)(i, p) = 0 for p > i
-						hi = min(hi, ir+rows)
-					case UpperA: // op(A)(i, p) = 0 for p < i
-						lo = max(lo, ir)
-					}
-					panels[q] = aPanel{lo: lo, ncEff: ncEff}
-					if ncEff <= 0 {
-						continue
-					}
-					if lo >= hi {
-						// Every product is zero: C = alpha·0 + beta·C, as the
-						// full kernel would store.
-						zeroProduct(rows, nc, alpha, betaEff, c[ir*ldc+jc:], ldc)
-						continue
-					}
-					panels[q].kl = hi - lo
-					packAPanel(transA, buf.ablk[q*mr*kc:q*mr*kc+mr*(hi-lo)], a, lda, ir, lo, rows, hi-lo)
-				}
-				for jr := 0; jr < nc; jr += nr {
-					for q, p := range panels {
-						if p.kl == 0 || jr >= p.ncEff {
-							continue
-						}
-						ir := ic + q*mr
-						rows := min(mr, m-ir)
-						cols := min(nr, p.ncEff-jr)
-						k0 := p.lo - pc
-						bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
-						// A last panel of at most 8 columns uses the 6×8
-						// kernel, as in the in-place driver.
-						width := nr
-						if cols <= nr/2 {
-							width = nr / 2
-						}
-						ap := &buf.ablk[q*mr*kc]
-						ct := c[ir*ldc+jc+jr:]
-						if rows == mr && cols == width {
-							// The bounds check on the tile's last element
-							// guards the kernel's unsafe writes.
-							_ = ct[(mr-1)*ldc+width-1]
-							microKernelPacked(width, p.kl, ap, &bPanel[0], &ct[0], ldc, alpha, betaEff)
-							continue
-						}
-						edgeTile(width, p.kl, ap, 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
-					}
-				}
+				panels := packAPanels(tri, transA, m, ic, jc, nc, pc, kc, alpha, betaEff, a, lda, c, ldc, buf)
+				runPanels(panels, m, ic, jc, nc, pc, kc, alpha, betaEff, bp, c, ldc, buf)
 			}
 		}
 	}
+}
+
+// packAPanels packs the 6-row panels of op(A)'s rows ic..ic+mcMax-1 over
+// the k slice [pc, pc+kc) into buf.ablk, each over its own k range; a
+// panel whose products are all zero stores C = beta·C at once and is
+// marked kl = 0, as the in-place driver does.
+func packAPanels(tri Tri, transA bool, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, a []float32, lda int, c []float32, ldc int, buf *packBuf) []aPanel {
+	mc := min(mcMax, m-ic)
+	panels := buf.panels[:(mc+mr-1)/mr]
+	for q := range panels {
+		ir := ic + q*mr
+		rows := min(mr, m-ir)
+		ncEff, lo, hi := panelRange(tri, ir, rows, jc, nc, pc, kc)
+		panels[q] = aPanel{lo: lo, ncEff: ncEff}
+		if ncEff <= 0 {
+			continue
+		}
+		if lo >= hi {
+			// Every product is zero: C = alpha·0 + beta·C, as the
+			// full kernel would store.
+			zeroProduct(rows, nc, alpha, betaEff, c[ir*ldc+jc:], ldc)
+			continue
+		}
+		panels[q].kl = hi - lo
+		packAPanel(transA, buf.ablk[q*mr*kc:q*mr*kc+mr*(hi-lo)], a, lda, ir, lo, rows, hi-lo)
+	}
+	return panels
+}
+
+// runPanels multiplies the packed A panels by each 16-column micro-panel
+// of the packed B slice bp, B's panel held in L1 while A's stream by.
+func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf) {
+	for jr := 0; jr < nc; jr += nr {
+		for q, p := range panels {
+			if p.kl == 0 || jr >= p.ncEff {
+				continue
+			}
+			ir := ic + q*mr
+			rows := min(mr, m-ir)
+			cols := min(nr, p.ncEff-jr)
+			k0 := p.lo - pc
+			bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
+			// A last panel of at most 8 columns uses the 6×8
+			// kernel, as in the in-place driver.
+			width := nr
+			if cols <= nr/2 {
+				width = nr / 2
+			}
+			ap := &buf.ablk[q*mr*kc]
+			ct := c[ir*ldc+jc+jr:]
+			if rows == mr && cols == width {
+				// The bounds check on the tile's last element
+				// guards the kernel's unsafe writes.
+				_ = ct[(mr-1)*ldc+width-1]
+				microKernelPacked(width, p.kl, ap, &bPanel[0], &ct[0], ldc, alpha, betaEff)
+				continue
+			}
+			edgeTile(width, p.kl, ap, 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
+		}
+	}
+}
+
+// panelRange is the columns (ncEff, of the nc from jc) and the k range
+// [lo, hi) of the slice [pc, pc+kc) that a panel of rows ir..ir+rows-1
+// computes: the triangular modes leave out what is known to be zero or
+// not wanted. Both drivers use it, so they skip the same products.
+func panelRange(tri Tri, ir, rows, jc, nc, pc, kc int) (ncEff, lo, hi int) {
+	ncEff, lo, hi = nc, pc, pc+kc
+	switch tri {
+	case LowerC: // columns past the panel's last row are not wanted
+		ncEff = min(nc, roundUp(ir+rows-jc, nr))
+	case LowerA: // op(A)(i, p) = 0 for p > i
+		hi = min(hi, ir+rows)
+	case UpperA: // op(A)(i, p) = 0 for p < i
+		lo = max(lo, ir)
+	}
+	return ncEff, lo, hi
 }
 
 // packAPanel packs rows ir..ir+rows-1 (rows ≤ 6) of op(A), k from lo to

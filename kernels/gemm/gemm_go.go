@@ -141,17 +141,9 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 			for ir := 0; ir < m; ir += mr {
 				rows := min(mr, m-ir)
 				// This panel's columns and k range.
-				ncEff, lo, hi := nc, pc, pc+kc
-				switch tri {
-				case LowerC: // columns past the panel's last row are not wanted
-					ncEff = min(nc, roundUp(ir+rows-jc, nr))
-					if ncEff <= 0 {
-						continue
-					}
-				case LowerA: // op(A)(i, p) = 0 for p > i
-					hi = min(hi, ir+rows)
-				case UpperA: // op(A)(i, p) = 0 for p < i
-					lo = max(lo, ir)
+				ncEff, lo, hi := panelRange(tri, ir, rows, jc, nc, pc, kc)
+				if ncEff <= 0 {
+					continue
 				}
 				if lo >= hi {
 					// Every product is zero: C = alpha·0 + beta·C, as the
