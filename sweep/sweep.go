@@ -70,6 +70,39 @@ type Table struct {
 	Sweeps []Result `json:"sweeps"`
 }
 
+// outcomes are the sweeps' runs as Build reads them, by (point, method).
+type outcomes struct {
+	ppl      map[[2]string]map[uint64]float64 // seed → final perplexity
+	unstable map[[2]string]int                // seeds not diverged but unstable (train.InstabilityOf)
+	missing  map[string]int                   // point → runs without a result
+}
+
+// readOutcomes collects every run's final perplexity and whether its
+// training loss blew up and recovered (from its metrics.jsonl).
+func readOutcomes(runs []experiments.Run, outs []runner.Outcome) (outcomes, error) {
+	o := outcomes{ppl: map[[2]string]map[uint64]float64{}, unstable: map[[2]string]int{}, missing: map[string]int{}}
+	for i, r := range runs {
+		res := outs[i].Result
+		if res == nil {
+			o.missing[r.Size]++
+			continue
+		}
+		k := [2]string{r.Size, r.Row}
+		if o.ppl[k] == nil {
+			o.ppl[k] = map[uint64]float64{}
+		}
+		o.ppl[k][r.Seed] = float64(res.FinalVal.Perplexity)
+		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
+		if err != nil {
+			return o, fmt.Errorf("sweep: %s at %s seed %d: %w", r.Row, r.Size, r.Seed, err)
+		}
+		if train.InstabilityOf(ms).Unstable() && res.Status != train.StatusDiverged {
+			o.unstable[k]++
+		}
+	}
+	return o, nil
+}
+
 // Build reads the sweeps' outcomes (runs from experiments.Sweeps, in order,
 // plus any extra seeds). An outcome without a result (not trained yet, or
 // failed) leaves its sweep unrendered, counted in Missing.
@@ -77,29 +110,11 @@ func Build(p experiments.Preset, sweeps []experiments.Sweep, runs []experiments.
 	if len(runs) != len(outs) {
 		return nil, fmt.Errorf("sweep: %d runs but %d outcomes", len(runs), len(outs))
 	}
-	// (point, method) → seed → perplexity
-	ppl := map[[2]string]map[uint64]float64{}
-	unstable := map[[2]string]int{}
-	missing := map[string]int{} // point → runs without a result
-	for i, r := range runs {
-		res := outs[i].Result
-		if res == nil {
-			missing[r.Size]++
-			continue
-		}
-		k := [2]string{r.Size, r.Row}
-		if ppl[k] == nil {
-			ppl[k] = map[uint64]float64{}
-		}
-		ppl[k][r.Seed] = float64(res.FinalVal.Perplexity)
-		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
-		if err != nil {
-			return nil, fmt.Errorf("sweep: %s at %s seed %d: %w", r.Row, r.Size, r.Seed, err)
-		}
-		if train.InstabilityOf(ms).Unstable() && res.Status != train.StatusDiverged {
-			unstable[k]++
-		}
+	o, err := readOutcomes(runs, outs)
+	if err != nil {
+		return nil, err
 	}
+	ppl, unstable, missing := o.ppl, o.unstable, o.missing
 	t := &Table{Preset: p.Name}
 	for _, sw := range sweeps {
 		res := Result{Sweep: sw}
