@@ -63,6 +63,7 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 		return nil, fmt.Errorf("ablation: %d runs but %d outcomes", len(runs), len(outs))
 	}
 	t := &Table{Preset: p.Name, About: p.About}
+	metrics := make([][]train.StepMetrics, len(runs)) // read once: the instability rule and the curves
 	for _, def := range experiments.AblationRows {
 		row := Row{AblationRow: def}
 		for i, r := range runs {
@@ -77,8 +78,9 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 				ValLoss: res.FinalVal.Loss, Perplexity: float64(res.FinalVal.Perplexity)}
 			ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
 			if err != nil {
-				return nil, fmt.Errorf("ablation: row %s seed %d: %w", def.Name, r.Seed, err)
+				return nil, fmt.Errorf("ablation: curves of %s seed %d: %w", def.Name, r.Seed, err)
 			}
+			metrics[i] = ms
 			if in := train.InstabilityOf(ms); in.Unstable() && res.Status != train.StatusDiverged {
 				s.Unstable = in.String()
 				row.Unstable++
@@ -108,10 +110,7 @@ func Build(p experiments.Preset, runs []experiments.Run, outs []runner.Outcome) 
 			t.Rows[i].DeltaFull = &d
 		}
 	}
-	var err error
-	if t.curves, err = rowCurves(runs, outs); err != nil {
-		return nil, err
-	}
+	t.curves = rowCurves(runs, metrics)
 	t.restarts = restartSteps(runs)
 	return t, nil
 }
@@ -148,16 +147,13 @@ type curve struct {
 // hides one bad seed.
 const strayFraction = 0.05
 
-// rowCurves reads every run's metrics.jsonl and makes each row's curves.
-func rowCurves(runs []experiments.Run, outs []runner.Outcome) (map[string]curve, error) {
+// rowCurves makes each row's curves from its runs' metrics (metrics[i]
+// is runs[i]'s).
+func rowCurves(runs []experiments.Run, metrics [][]train.StepMetrics) map[string]curve {
 	perRow := map[string][][]train.StepMetrics{}
 	seedsOf := map[string][]uint64{}
 	for i, r := range runs {
-		ms, err := train.ReadMetrics(filepath.Join(outs[i].Dir, train.MetricsFile))
-		if err != nil {
-			return nil, fmt.Errorf("ablation: curves of %s: %w", r.Row, err)
-		}
-		perRow[r.Row] = append(perRow[r.Row], ms)
+		perRow[r.Row] = append(perRow[r.Row], metrics[i])
 		seedsOf[r.Row] = append(seedsOf[r.Row], r.Seed)
 	}
 	out := map[string]curve{}
@@ -201,7 +197,7 @@ func rowCurves(runs []experiments.Run, outs []runner.Outcome) (map[string]curve,
 		}
 		out[row] = c
 	}
-	return out, nil
+	return out
 }
 
 // strays says whether seed k's curve leaves the median of the row's seeds
