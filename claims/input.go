@@ -8,6 +8,7 @@ import (
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/scaling"
 	"github.com/relorago/harness/spectra"
+	"github.com/relorago/harness/successors"
 	"github.com/relorago/harness/throughput"
 	"github.com/relorago/harness/train"
 	"github.com/relorago/harness/verdict"
@@ -23,6 +24,7 @@ type Input struct {
 	Spectra    *spectra.Table
 	Throughput *throughput.Table
 	Finetune   *finetune.Table
+	Successors *successors.Table
 	// RunSeconds is the mean wall time of a finished run by its seedless
 	// config's hash (SeedlessHash): what one more seed of it costs.
 	RunSeconds map[string]float64
@@ -92,5 +94,7 @@ func (in *Input) Add(table any) {
 		in.Throughput = t
 	case *finetune.Table:
 		in.Finetune = t
+	case *successors.Table:
+		in.Successors = t
 	}
 }

@@ -13,7 +13,7 @@ import (
 // counted.
 func (j *Judged) Heading() string {
 	n := j.Counts()
-	return fmt.Sprintf("The paper's claims at a glance: of %d, %d reproduced, %d not reproduced, %d inconclusive, %d out of reach "+
+	return fmt.Sprintf("The claims at a glance (the paper's and its successors'): of %d, %d reproduced, %d not reproduced, %d inconclusive, %d out of reach "+
 		"(family-wise error 5%%, Holm)", len(j.Results), n[verdict.Reproduced], n[verdict.NotReproduced], n[verdict.Inconclusive], n[verdict.OutOfReach])
 }
 

@@ -86,14 +86,11 @@ func Scaling(p Preset) ([]Run, error) {
 	for i := len(ladder) - 1; i >= 0; i-- {
 		size := ladder[i]
 		for _, seed := range p.Seeds {
-			base := p.Base
-			base.Seed = seed
-			m := &base.Model
-			m.Dim, m.Layers, m.Heads, m.FFN = size.Dim, size.Layers, size.Heads, size.FFN
-			base.ReLoRA.Rank, base.ReLoRA.Alpha = size.Rank, float64(size.Rank)
-			if err := m.Validate(); err != nil {
-				return nil, fmt.Errorf("experiments: size %s: %w", size.Name, err)
+			base, err := sized(p, size, seed)
+			if err != nil {
+				return nil, err
 			}
+			m := &base.Model
 			add := func(row string, cfg train.Config) {
 				runs = append(runs, Run{Row: row, Size: size.Name, Seed: seed, Config: cfg})
 			}

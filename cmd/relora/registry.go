@@ -12,6 +12,7 @@ import (
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/scaling"
 	"github.com/relorago/harness/spectra"
+	"github.com/relorago/harness/successors"
 	"github.com/relorago/harness/sweep"
 	"github.com/relorago/harness/tables"
 	"github.com/relorago/harness/throughput"
@@ -32,6 +33,7 @@ func registry() []tables.Table {
 		spectra.Entry{},
 		sweep.Entry{},
 		finetune.Entry{},
+		successors.Entry{},
 	}
 }
 
