@@ -1,8 +1,10 @@
 package successors
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/relorago/harness/experiments"
@@ -11,7 +13,11 @@ import (
 )
 
 // Entry is the successors table in the harness's registry of tables.
-type Entry struct{}
+// Probe measures memory, each probe in a fresh process the command starts
+// (nil: memory is reused from the last table or left out).
+type Entry struct {
+	Probe func([]MemorySpec) ([]MemoryRow, error)
+}
 
 func (Entry) Name() string { return "successors" }
 func (Entry) About() string {
@@ -100,7 +106,7 @@ func chosen(search []experiments.Run, outs []runner.Outcome) map[string]float64 
 
 // Build trains (or reuses) the searches round by round, then every method
 // across the ladder at its chosen rate, and writes the table.
-func (Entry) Build(env tables.Env) (*tables.Built, error) {
+func (e Entry) Build(env tables.Env) (*tables.Built, error) {
 	p := env.Preset()
 	if env.TrainMissing() || env.Verify() {
 		p = env.ReportPreset()
@@ -133,6 +139,9 @@ func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.Memory, err = e.memory(env, s, t.Chosen()); err != nil {
+		return nil, err
+	}
 	if err := Write(env.Results(), t); err != nil {
 		return nil, err
 	}
@@ -152,4 +161,26 @@ func withoutSearchSeed(runs []experiments.Run, outs []runner.Outcome) ([]experim
 		}
 	}
 	return r, o
+}
+
+// memory is the table's memory probes: the last table's when they were
+// measured for the same configs (a re-render changes nothing), measured
+// afresh when the command trains or asks to remeasure, else none.
+func (e Entry) memory(env tables.Env, s experiments.SuccessorsSpec, chosen map[string]float64) ([]MemoryRow, error) {
+	specs, err := MemorySpecs(s, chosen)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := Read(env.Results())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if prev != nil && current(prev.Memory, specs) && !env.Remeasure() {
+		return prev.Memory, nil
+	}
+	if e.Probe == nil || !(env.TrainMissing() || env.Remeasure()) {
+		return nil, nil
+	}
+	fmt.Fprintf(os.Stderr, "successors: %d memory probes, each in its own process\n", len(specs))
+	return e.Probe(specs)
 }

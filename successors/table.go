@@ -48,6 +48,9 @@ type Table struct {
 	Methods    []string                    `json:"methods"`
 	Searches   map[string]*Search          `json:"searches"`
 	Cells      map[string]map[string]*Cell `json:"cells"` // method → size → cell
+	// Memory is measured by probes, not read from the runs (whose
+	// processes trained two runs at once).
+	Memory []MemoryRow `json:"memory,omitempty"`
 }
 
 // Build assembles the table from the searches' and the ladder's runs and

@@ -1,8 +1,10 @@
 package successors
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -28,12 +30,26 @@ func Write(dir string, t *Table) error {
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
+// Read loads a results folder's successors.json.
+func Read(dir string) (*Table, error) {
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		return nil, err
+	}
+	var t Table
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("successors: %s: %w", filepath.Join(dir, JSONFile), err)
+	}
+	return &t, nil
+}
+
 // Markdown is the whole successors.md.
 func (t *Table) Markdown() string {
 	var b strings.Builder
 	b.WriteString(t.searchTable().Markdown())
 	b.WriteString("\n" + t.ladderTable().Markdown())
 	b.WriteString("\n" + t.costTable().Markdown())
+	b.WriteString("\n" + t.memoryTable().Markdown())
 	b.WriteString("\n" + paperTable().Markdown())
 	fmt.Fprintf(&b, "\n![perplexity vs size](%s.png)\n", Figure)
 	return b.String()
@@ -201,3 +217,51 @@ func params(n int) string {
 	}
 	return fmt.Sprint(n)
 }
+
+// memoryTable is the memory probes: per size, each method's peak
+// resident memory and its difference from full training's, beside what
+// the counts say the difference should be.
+func (t *Table) memoryTable() report.Table {
+	out := report.Table{Title: "Memory, measured: peak resident memory of a process taking two training steps (MiB)",
+		Header: []string{"", "method", "peak RSS", "Δ vs full, measured", "Δ vs full, counted", "optimizer state", "activations + gradients"},
+		Align: []report.Align{report.AlignLeft, report.AlignLeft}}
+	if len(t.Memory) == 0 {
+		out.Notes = []string{"Not measured yet: `make successors` measures it (or `relora report -remeasure`)."}
+		return out
+	}
+	full := map[string]MemoryRow{}
+	for _, r := range t.Memory {
+		if r.Method == experiments.RowScalingFull {
+			full[r.Size] = r
+		}
+	}
+	for _, size := range t.Sizes {
+		for _, m := range t.Methods {
+			i := slices.IndexFunc(t.Memory, func(r MemoryRow) bool { return r.Method == m && r.Size == size.Name })
+			if i < 0 {
+				continue
+			}
+			r, f := t.Memory[i], full[size.Name]
+			out.Rows = append(out.Rows, []string{size.Name, m, mib(float64(r.MaxRSSBytes)),
+				signedMiB(float64(r.MaxRSSBytes - f.MaxRSSBytes)), signedMiB(float64(counted(r) - counted(f))),
+				mib(float64(4 * r.OptimizerFloats)), mib(float64(r.ArenaBytes))})
+		}
+	}
+	out.Notes = []string{fmt.Sprintf("Each probe is its own process, one core, %d steps at the first seed (getrusage's peak RSS), "+
+		"so it holds the same corpus and runtime as full training's: the difference is the method's "+
+		"(the Go heap at its default GOGC, as in training: a step's garbage counts until it is collected). "+
+		"Counted: 4 bytes per float of weights, gradients and optimizer state (the trainable weights' gradients only) "+
+		"plus the step's arena. At these widths one step's activations outweigh the optimizer state, "+
+		"which is what GaLore and ReLoRA shrink; their saving grows with width.", MemoryProbeSteps)}
+	return out
+}
+
+// counted is a probe's memory by the counts: weights, trainable weights'
+// gradients and optimizer state at 4 bytes a float, and the step's arena.
+func counted(r MemoryRow) int64 {
+	return 4*int64(r.Total+r.Trainable+r.OptimizerFloats) + int64(r.ArenaBytes)
+}
+
+func mib(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) }
+
+func signedMiB(b float64) string { return fmt.Sprintf("%+.1f", b/(1<<20)) }

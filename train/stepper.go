@@ -44,6 +44,37 @@ func NewStepper(cfg Config, threads, rank int) (*Stepper, error) {
 		inputs: make([]int32, n), targets: make([]int32, n), rank: rank}, nil
 }
 
+// NewMethodStepper prepares steps of cfg's model as its method trains
+// after any warm start: full-rank (and control: its own smaller shape),
+// LoRA linears at cfg's rank, GaLore's projected optimizer or the
+// low-rank factorisation. What memory a method needs is what one of
+// these holds.
+func NewMethodStepper(cfg Config, threads int) (*Stepper, error) {
+	m := cfg.ReLoRA
+	if m.Method == relora.MethodControl {
+		shape, err := controlShape(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Model = shape
+	}
+	rank := 0
+	if m.Method == relora.MethodLoRA {
+		rank = m.Rank
+	}
+	s, err := NewStepper(cfg, threads, rank)
+	if err != nil {
+		return nil, err
+	}
+	switch m.Method {
+	case relora.MethodLowRank:
+		relora.Factorize(s.m, m.Rank, cfg.Seed)
+	case relora.MethodGaLore:
+		s.opt.GaLore = galoreOf(m)
+	}
+	return s, nil
+}
+
 // Step runs one training step at a small fixed learning rate.
 func (s *Stepper) Step() error {
 	s.sampler.Next(s.inputs, s.targets)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/relorago/harness/successors"
 	"github.com/relorago/harness/throughput"
 )
 
@@ -55,8 +56,11 @@ func lookup(name string) (func([]string) error, bool) {
 			return c.run, true
 		}
 	}
-	if name == throughput.ProbeCommand {
+	switch name {
+	case throughput.ProbeCommand:
 		return probeCmd, true
+	case successors.MemoryProbeCommand:
+		return memProbeCmd, true
 	}
 	return nil, false
 }

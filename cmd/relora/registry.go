@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/relorago/harness/budget"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/finetune"
+	"github.com/relorago/harness/probe"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/scaling"
 	"github.com/relorago/harness/spectra"
@@ -33,7 +35,7 @@ func registry() []tables.Table {
 		spectra.Entry{},
 		sweep.Entry{},
 		finetune.Entry{},
-		successors.Entry{},
+		successors.Entry{Probe: memoryProbes},
 	}
 }
 
@@ -119,4 +121,31 @@ func measureForReport(p experiments.Preset, results string) (*throughput.Table, 
 func command(name string) func([]string) error {
 	run, _ := lookup(name)
 	return run
+}
+
+// memoryProbes runs the successors table's memory probes, each in a fresh
+// process of this binary, one at a time so that two probes' peaks never
+// share the machine's memory bandwidth or cache.
+func memoryProbes(specs []successors.MemorySpec) ([]successors.MemoryRow, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return probe.Run[successors.MemorySpec, successors.MemoryRow](self, successors.MemoryProbeCommand, specs, 1)
+}
+
+// memProbeCmd is the hidden per-process measurement behind memoryProbes.
+func memProbeCmd(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s: want one JSON spec", successors.MemoryProbeCommand)
+	}
+	var spec successors.MemorySpec
+	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
+		return fmt.Errorf("%s: %w", successors.MemoryProbeCommand, err)
+	}
+	row, err := successors.MeasureMemory(spec)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(row)
 }
