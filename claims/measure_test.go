@@ -108,17 +108,24 @@ func TestGapSlopeDecidesBothWays(t *testing.T) {
 			}
 			tab.Cells[scalingFull][s.Name], tab.Cells[scalingReLoRA][s.Name] = full, relora
 		}
-		var got verdict.Verdict
+		var got, widens verdict.Verdict
 		for _, r := range Judge(&Input{Preset: p, Scaling: tab}).Results {
-			if r.ID == "T2-gap-shrinks" {
+			switch r.ID {
+			case "T2-gap-shrinks":
 				got = r.Outcome.Verdict
 				if r.Evidence == "" {
 					t.Error("no sensitivity analysis in the evidence")
 				}
+			case "W-gap-widens": // Weiss et al.'s claim: the same slope, the other side
+				widens = r.Outcome.Verdict
 			}
 		}
 		if got != tc.want {
 			t.Errorf("gap %+g points per decade: %s, want %s", tc.perDecade, got, tc.want)
+		}
+		if opposite := map[verdict.Verdict]verdict.Verdict{verdict.Reproduced: verdict.NotReproduced,
+			verdict.NotReproduced: verdict.Reproduced}[tc.want]; widens != opposite {
+			t.Errorf("gap %+g points per decade: Weiss et al.'s widening gap %s, want %s", tc.perDecade, widens, opposite)
 		}
 	}
 }
