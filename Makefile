@@ -27,7 +27,7 @@ TAGS := $(if $(BLAS),-tags $(BLAS),)
 HAVE_OPENBLAS := $(shell printf '\043include <cblas.h>\nint main(void){openblas_set_num_threads(1);return 0;}\n' | \
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo yes)
 
-.PHONY: all help build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report decide
+.PHONY: all help build train test bench bench-pytorch vet clean ablation spectra throughput budget scaling sweep finetune report decide successors
 
 all: build ## same as build (the default target)
 
@@ -93,6 +93,14 @@ sweep: build ## sensitivity sweeps: reset interval, rank, pruning ratio, 3 seeds
 # fine-tuning seeds (default 3); docs/finetuning.md has the details.
 finetune: build ## Table 5: fine-tuning suite from Table 1's full-rank run (trained first if not cached)
 	bin/relora finetune $(MATRIX) -verify
+
+# Beyond the paper: full training, ReLoRA, GaLore and low-rank, each after
+# the same learning-rate search (its rounds extend the grid until the best
+# rate is interior), across Table 2's ladder without its largest rung, 3
+# seeds unless SEEDS is set; then each method's peak memory, measured in
+# probe processes (once; REMEASURE=1 in `make report` measures again).
+successors: build ## beyond the paper: ReLoRA against GaLore and low-rank at searched rates, with memory, 3 seeds
+	bin/relora successors -preset $(PRESET) -seeds $(or $(SEEDS),3) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),) -verify
 
 # The seeds that decide claims: trains, within BUDGET of wall time (JOBS runs
 # at once), the seeds each undecided claim's power analysis asks for,
