@@ -224,7 +224,7 @@ func params(n int) string {
 func (t *Table) memoryTable() report.Table {
 	out := report.Table{Title: "Memory, measured: peak resident memory of a process taking two training steps (MiB)",
 		Header: []string{"", "method", "peak RSS", "Δ vs full, measured", "Δ vs full, counted", "optimizer state", "activations + gradients"},
-		Align: []report.Align{report.AlignLeft, report.AlignLeft}}
+		Align:  []report.Align{report.AlignLeft, report.AlignLeft}}
 	if len(t.Memory) == 0 {
 		out.Notes = []string{"Not measured yet: `make successors` measures it (or `relora report -remeasure`)."}
 		return out
