@@ -132,14 +132,18 @@ endif
 # Training-step benchmarks (tiny preset: full rank, ReLoRA at ranks 32 and 8,
 # composed and fused LoRA op; 1 and 2 threads) with each backend this machine
 # has, 5 runs each, summarised as medians by cmd/benchsummary; then a pprof
-# profile of the full-rank step on one core and its top entries; this
-# core's measured FMA peak (bench/fmapeak), the ceiling of the GEMM rates.
+# profile of the full-rank step on one core and its top entries; then the
+# roofline (cmd/roofline, about 90 s on a quiet machine): per Table 4 width
+# (WIDTHS=64,128 measures only those), full-rank and ReLoRA steps on one
+# core, the step's GEMM rate against this core's measured FMA peak
+# (bench/peak), the step's time in GEMMs and in the rest, and heap
+# allocations per step.
 # Per-shape GEMM rates: `go test -bench . ./kernels/gemm` (the step's GEMMs
 # per width: -bench StepGEMMs; the pure-Go driver against the one the
 # records were computed with, paired: TestPairedOldNew). With OpenBLAS, last: the
 # pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
 # alternated in one process (bench/gemmcmp).
-bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt)
+bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt), roofline per width
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
 ifeq ($(HAVE_OPENBLAS),yes)
@@ -150,7 +154,7 @@ endif
 	$(GO) tool pprof -top bin/train.test bin/step.prof > bin/step-top.txt 2>/dev/null
 	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
-	@echo; $(GO) run ./bench/fmapeak -rounds 5
+	@echo; $(GO) run ./cmd/roofline $(if $(WIDTHS),-widths $(WIDTHS),)
 ifeq ($(HAVE_OPENBLAS),yes)
 	@echo; $(GO) run -tags gemmcmp ./bench/gemmcmp -d 512 -rounds 5
 endif
