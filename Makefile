@@ -160,14 +160,15 @@ ifeq ($(HAVE_OPENBLAS),yes)
 endif
 
 # The harness's full-rank step against PyTorch 1.13 at its best here (Debian:
-# apt-get install python3-torch libopenblas0-pthread): the tiny preset and d
-# 512 (4 layers, ffn 1408, 8 heads), 1 and 2 threads; PyTorch's thread
-# settings and causal-mask form calibrated first, then Go and PyTorch
-# alternated round by round; prints the configuration, each round's ratio
-# and the medians (ROUNDS rounds at the tiny shape, half as many at d 512).
+# apt-get install python3-torch libopenblas0-pthread): Table 4's widths d 64,
+# 128 (the tiny preset), 256 and 512 (4 layers, ffn ≈ 2.75·d), 1 and 2
+# threads; PyTorch's thread settings and causal-mask form calibrated first,
+# then Go and PyTorch alternated round by round; prints the configuration,
+# each round's ratio and, per width and thread count, the median paired
+# ratio (ROUNDS rounds below d 512, half as many, rounded up, at d 512).
 ROUNDS ?= 5
-bench-pytorch: ## the same full-rank step against PyTorch 1.13, alternated round by round
-	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 tiny,d512
+bench-pytorch: ## the same full-rank step against PyTorch 1.13 at d 64-512, alternated round by round
+	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 d64,tiny,d256,d512
 
 clean: ## remove bin/
 	rm -rf bin
