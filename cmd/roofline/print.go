@@ -13,7 +13,7 @@ func printHeader(w io.Writer, p experiments.Preset, rounds int) {
 	m := p.Base.Model
 	fmt.Fprintf(w, "Roofline of one training step on 1 core (GOMAXPROCS 1): the %s preset's model (%d layers,\n"+
 		"batch %d × %d tokens) at Table 4's widths (ffn ≈ 2.75·d), full-rank and ReLoRA after its warm\n"+
-		"start (r = d/8, fused LoRA op); %d untimed steps, then medians over %d timed steps.\n",
+		"start (r = d/8, fused LoRA op); %d untimed steps, then medians over %d timed step(s).\n",
 		p.Name, m.Layers, p.Base.Batch, m.SeqLen, untimed, rounds)
 }
 
@@ -24,7 +24,7 @@ func printPeak(w io.Writer, g []float64, err error) {
 		return
 	}
 	fmt.Fprintf(w, "FMA peak, 1 core, AVX2 fp32 (bench/peak: register-only FMA loop, process CPU time): "+
-		"median %.1f GFLOP/s (min %.1f, max %.1f, %d rounds)\n\n", peak.Median(g), g[0], g[len(g)-1], len(g))
+		"median %.1f GFLOP/s (min %.1f, max %.1f, %d round(s))\n\n", peak.Median(g), g[0], g[len(g)-1], len(g))
 }
 
 // columns: width, step kind, then the measurement (kind's fields).
