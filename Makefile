@@ -140,14 +140,18 @@ endif
 # Training-step benchmarks (tiny preset: full rank, ReLoRA at ranks 32 and 8,
 # composed and fused LoRA op; 1 and 2 threads) with each backend this machine
 # has, 5 runs each, summarised as medians by cmd/benchsummary; then a pprof
-# profile of the full-rank step on one core and its top entries; this
-# core's measured FMA peak (bench/fmapeak), the ceiling of the GEMM rates.
+# profile of the full-rank step on one core and its top entries; then the
+# roofline (cmd/roofline, about 90 s on a quiet machine): per Table 4 width
+# (WIDTHS=64,128 measures only those), full-rank and ReLoRA steps on one
+# core, the step's GEMM rate against this core's measured FMA peak
+# (bench/peak), the step's time in GEMMs and in the rest, and heap
+# allocations per step.
 # Per-shape GEMM rates: `go test -bench . ./kernels/gemm` (the step's GEMMs
 # per width: -bench StepGEMMs; the pure-Go driver against the one the
 # records were computed with, paired: TestPairedOldNew). With OpenBLAS, last: the
 # pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
 # alternated in one process (bench/gemmcmp).
-bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt)
+bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt), roofline per width
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
 ifeq ($(HAVE_OPENBLAS),yes)
@@ -158,20 +162,21 @@ endif
 	$(GO) tool pprof -top bin/train.test bin/step.prof > bin/step-top.txt 2>/dev/null
 	@echo; echo "pprof, full-rank step, 1 thread (top entries; all in bin/step-top.txt):"; sed -n '5,20p' bin/step-top.txt
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
-	@echo; $(GO) run ./bench/fmapeak -rounds 5
+	@echo; $(GO) run ./cmd/roofline $(if $(WIDTHS),-widths $(WIDTHS),)
 ifeq ($(HAVE_OPENBLAS),yes)
 	@echo; $(GO) run -tags gemmcmp ./bench/gemmcmp -d 512 -rounds 5
 endif
 
 # The harness's full-rank step against PyTorch 1.13 at its best here (Debian:
-# apt-get install python3-torch libopenblas0-pthread): the tiny preset and d
-# 512 (4 layers, ffn 1408, 8 heads), 1 and 2 threads; PyTorch's thread
-# settings and causal-mask form calibrated first, then Go and PyTorch
-# alternated round by round; prints the configuration, each round's ratio
-# and the medians (ROUNDS rounds at the tiny shape, half as many at d 512).
+# apt-get install python3-torch libopenblas0-pthread): Table 4's widths d 64,
+# 128 (the tiny preset), 256 and 512 (4 layers, ffn ≈ 2.75·d), 1 and 2
+# threads; PyTorch's thread settings and causal-mask form calibrated first,
+# then Go and PyTorch alternated round by round; prints the configuration,
+# each round's ratio and, per width and thread count, the median paired
+# ratio (ROUNDS rounds below d 512, half as many, rounded up, at d 512).
 ROUNDS ?= 5
-bench-pytorch: ## the same full-rank step against PyTorch 1.13, alternated round by round
-	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 tiny,d512
+bench-pytorch: ## the same full-rank step against PyTorch 1.13 at d 64-512, alternated round by round
+	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 d64,tiny,d256,d512
 
 clean: ## remove bin/
 	rm -rf bin

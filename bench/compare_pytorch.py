@@ -2,8 +2,9 @@
 """Paired speed comparison of a full-rank training step: the harness (bin/gostep)
 against PyTorch at its best on this machine (bench/pytorch_step.py).
 
-For each shape (the tiny preset, d 128; and d 512: 4 layers, ffn 1408, 8 heads)
-and thread count:
+For each shape (Table 4's widths, as throughput.NewWidth makes them: d 64, 4
+heads, ffn 176; the tiny preset, d 128, 4 heads, ffn 352; d 256, 4 heads, ffn
+704; d 512, 8 heads, ffn 1408; all 4 layers) and thread count:
 
 1. Calibration: PyTorch's fastest configuration here. Each thread setting runs
    in its own process (OpenBLAS reads OPENBLAS_NUM_THREADS when torch loads it):
@@ -13,16 +14,19 @@ and thread count:
    (masked_fill, masked_fill_, an additive 0/-inf matrix); the others run the
    fastest of them. OPENBLAS_CORETYPE and
    OPENBLAS_L2_SIZE are removed from PyTorch's environment, so OpenBLAS picks its
-   own kernel for this CPU. The fastest (threads, mask) is used below.
+   own kernel for this CPU. The fastest (threads, mask) is used below. The BLAS
+   torch loaded is printed, with a warning unless it is Debian's pthread
+   OpenBLAS (libopenblas0-pthread), PyTorch's fastest BLAS here.
 2. Paired rounds: the Go step and the PyTorch step, one process each, in
    alternating order; each round's ratio pairs two neighbouring measurements
    (on a shared machine one process can run tens of percent from the next),
    and the summary is the median ratio over rounds.
 
-Prints the configuration used, every round's ratio and the medians. Ratios,
-not absolute speeds, are the result on a loaded machine.
+Prints the configuration used, every round's ratio and, per width and thread
+count, the medians and the median paired ratio. Ratios, not absolute speeds,
+are the result on a loaded machine.
 
-usage: compare_pytorch.py --gostep bin/gostep [--rounds N] [--threads 1,2] [--shapes tiny,d512]
+usage: compare_pytorch.py --gostep bin/gostep [--rounds N] [--threads 1,2] [--shapes d64,tiny,d256,d512]
 """
 import argparse
 import os
@@ -32,10 +36,25 @@ import subprocess
 import sys
 
 SHAPES = {
-    # name: (dim, layers, heads, ffn, timed steps per process, warm-up steps)
+    # name: (dim, layers, heads, ffn, timed steps per process, warm-up steps);
+    # the steps keep a process to a few seconds on a quiet machine.
+    "d64": (64, 4, 4, 176, 30, 2),
     "tiny": (128, 4, 4, 352, 20, 2),
+    "d256": (256, 4, 4, 704, 6, 1),
     "d512": (512, 4, 8, 1408, 3, 1),
 }
+
+
+def rounds_for(dim, rounds):
+    """Paired rounds at a width: all of them below d 512; half, rounded up,
+    from d 512 on, where a round takes tens of seconds."""
+    return rounds if dim < 512 else max(1, (rounds + 1) // 2)
+
+
+def pthread_openblas(blas):
+    """Whether the BLAS path torch loaded is Debian's pthread OpenBLAS."""
+    return "openblas-pthread" in blas
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -71,19 +90,23 @@ def run_go(gostep, shape, threads, steps, warmup):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gostep", required=True, help="the bench/gostep binary")
-    ap.add_argument("--rounds", type=int, default=5, help="paired rounds at the tiny shape (d512: max(3, rounds/2))")
+    ap.add_argument("--rounds", type=int, default=5, help="paired rounds below d 512 (from d 512: half, rounded up)")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--shapes", default="tiny,d512")
+    ap.add_argument("--shapes", default="d64,tiny,d256,d512", help=f"comma-separated, of {', '.join(SHAPES)}")
     args = ap.parse_args()
     import torch  # noqa: F401  (fail early without torch)
 
     dropped = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
     if dropped:
         print(f"removed from PyTorch's environment: {', '.join(f'{k}={os.environ[k]}' for k in dropped)}")
+    shapes = args.shapes.split(",")
+    unknown = [x for x in shapes if x not in SHAPES]
+    if unknown:
+        ap.error(f"unknown shape(s) {', '.join(unknown)}; have {', '.join(SHAPES)}")
     summary = []
-    for shape in args.shapes.split(","):
+    for shape in shapes:
         dim, layers, heads, ffn, steps, warmup = SHAPES[shape]
-        rounds = args.rounds if shape == "tiny" else max(3, args.rounds // 2)
+        rounds = rounds_for(dim, args.rounds)
         for t in (int(x) for x in args.threads.split(",")):
             configs = [(1, 1)] if t == 1 else [(t, 1), (t, t), (1, t)]
             best = None
@@ -101,6 +124,9 @@ def main():
                     best = (tt, bt, float(f["tok/s"]), f["mask"], blas[-1] if blas else f.get("blas", "?"))
             tt, bt, _, mask, blas = best
             print(f"  using: torch.set_num_threads({tt}), OMP_NUM_THREADS={tt}, OPENBLAS_NUM_THREADS={bt}, mask {mask}; BLAS {blas}")
+            if not pthread_openblas(blas):
+                print("  warning: torch is not on the pthread OpenBLAS (Debian: apt-get install libopenblas0-pthread, "
+                      "and update-alternatives for libblas.so.3): PyTorch is not at its best here", flush=True)
             print(f"  {'round':>5}  {'harness tok/s':>13}  {'pytorch tok/s':>13}  ratio", flush=True)
             rows = []
             for r in range(rounds):
@@ -114,12 +140,13 @@ def main():
                 rows.append((gt, pt))
                 print(f"  {r + 1:>5}  {gt:>13,.0f}  {pt:>13,.0f}  {gt / pt:5.2f}x", flush=True)
             med = statistics.median(g / p for g, p in rows)
-            summary.append((shape, t, statistics.median(g for g, _ in rows), statistics.median(p for _, p in rows), med,
+            summary.append((dim, t, statistics.median(g for g, _ in rows), statistics.median(p for _, p in rows), med,
                             len(rows), f"torch threads {tt}, OpenBLAS threads {bt}, mask {mask}"))
-    print("\nsummary (medians over paired rounds; harness ÷ PyTorch, > 1: the harness is faster):")
-    for shape, t, g, p, med, n, cfg in summary:
-        print(f"  {shape:>5}, {t} thread(s): harness {g:,.0f} tok/s, PyTorch {p:,.0f} tok/s ({cfg}): "
-              f"ratio {med:.2f}x over {n} rounds")
+    print("\nsummary per width and thread count (medians over paired rounds; ratio: the median of the rounds' "
+          "harness ÷ PyTorch, > 1: the harness is faster):")
+    for dim, t, g, p, med, n, cfg in summary:
+        print(f"  d {dim:>4}, {t} thread(s): harness {g:>9,.0f} tok/s, PyTorch {p:>9,.0f} tok/s, "
+              f"ratio {med:.2f}x over {n} round(s) ({cfg})")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 # given shape) and runs bench/compare_pytorch.py under the first Python that
 # can import torch (a pyenv python3 may shadow Debian's python3-torch).
 #
-# usage: bench/compare_pytorch.sh [ROUNDS] [THREADS] [SHAPES]   (default 5 1,2 tiny,d512)
+# usage: bench/compare_pytorch.sh [ROUNDS] [THREADS] [SHAPES]   (default 5 1,2 d64,tiny,d256,d512)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 threads=${2:-1,2}
-shapes=${3:-tiny,d512}
+shapes=${3:-d64,tiny,d256,d512}
 py=""
 for c in ${PYTHON:-} python3 /usr/bin/python3; do
 	if "$c" -c 'import torch' 2>/dev/null; then py=$c; break; fi
