@@ -251,6 +251,17 @@ func (t *Task) Majority() Scores {
 		}
 		return t.ScoreRegression(preds)
 	}
+	best := t.majorityClass()
+	preds := make([]int, len(t.Dev))
+	for i := range preds {
+		preds[i] = best
+	}
+	return t.ScoreClasses(preds)
+}
+
+// majorityClass is the training set's most frequent class, a tie to the
+// higher class.
+func (t *Task) majorityClass() int {
 	counts := make([]int, t.Outputs())
 	for _, ex := range t.Train {
 		counts[ex.Label]++
@@ -261,11 +272,7 @@ func (t *Task) Majority() Scores {
 			best = c
 		}
 	}
-	preds := make([]int, len(t.Dev))
-	for i := range preds {
-		preds[i] = best
-	}
-	return t.ScoreClasses(preds)
+	return best
 }
 
 // ClassShares returns the fraction of dev examples in each class (nil for
