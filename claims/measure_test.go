@@ -2,12 +2,14 @@ package claims
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/relorago/harness/ablation"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/finetune"
 	"github.com/relorago/harness/scaling"
+	"github.com/relorago/harness/tasks"
 	"github.com/relorago/harness/train"
 	"github.com/relorago/harness/verdict"
 )
@@ -134,7 +136,7 @@ func TestGapSlopeDecidesBothWays(t *testing.T) {
 // paper"; LoRA a tenth of a point from full fine-tuning is "close".
 func TestFinetuneDirectionAndSize(t *testing.T) {
 	p, _ := experiments.Get("default")
-	tab := &finetune.Table{Tasks: []finetune.Task{{Name: "a"}}, Averages: []finetune.Average{
+	tab := &finetune.Table{Tasks: []finetune.Task{{Name: "a"}}, Covered: []string{"a"}, Averages: []finetune.Average{
 		{Method: "full", PerSeed: map[uint64]float64{1: 60, 2: 61, 3: 62, 4: 60.5, 5: 61.5}},
 		{Method: "lora", PerSeed: map[uint64]float64{1: 60.01, 2: 61.02, 3: 61.99, 4: 60.5, 5: 61.49}},
 		{Method: "relora", PerSeed: map[uint64]float64{1: 55, 2: 56.1, 3: 57, 4: 55.4, 5: 56.6}},
@@ -144,6 +146,50 @@ func TestFinetuneDirectionAndSize(t *testing.T) {
 	for id, w := range want {
 		if got[id] != w {
 			t.Errorf("%s: %s, want %s", id, got[id], w)
+		}
+	}
+}
+
+// Table 5's claims take the table's average: a task on which no method
+// beats its best heuristic is out of it. Here ReLoRA trails LoRA by 10
+// points on the covered task and leads by 10 on the excluded one, so the
+// claims see −10, not 0, and say which task they left out.
+func TestFinetuneClaimsLeaveOutTasksTheHeuristicWins(t *testing.T) {
+	p, _ := experiments.Get("default")
+	heuristic := func(s float64) *tasks.HeuristicScore {
+		return &tasks.HeuristicScore{Name: "rule", Dev: tasks.Scores{Score: s}}
+	}
+	tab := &finetune.Table{Methods: []string{"full", "lora", "relora"},
+		Tasks: []finetune.Task{{Name: "learnt", Heuristic: heuristic(40)}, {Name: "rule-of-thumb", Heuristic: heuristic(90)}}}
+	for _, task := range []struct {
+		name               string
+		full, lora, relora float64
+	}{{"learnt", 60, 60, 50}, {"rule-of-thumb", 70, 70, 80}} {
+		for m, score := range map[string]float64{"full": task.full, "lora": task.lora, "relora": task.relora} {
+			c := finetune.Cell{Task: task.name, Method: m, Mean: train.Number(score)}
+			for i, noise := range seedNoise {
+				c.Seeds = append(c.Seeds, finetune.Seed{Seed: uint64(i + 1), Score: train.Number(score + noise)})
+			}
+			tab.Cells = append(tab.Cells, c)
+		}
+	}
+	tab.Cover()
+	for _, r := range Judge(&Input{Preset: p, Finetune: tab}).Results {
+		if r.Source != "Table 5" {
+			continue
+		}
+		if len(r.Parts) != 1 {
+			t.Fatalf("%s: parts %+v (missing: %s)", r.ID, r.Parts, r.Missing)
+		}
+		want := -10.0
+		if r.ID == "T5-LoRA-vs-full" {
+			want = 0
+		}
+		if got := r.Parts[0].Estimate.Value; math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: estimate %g, want %g (the covered task only)", r.ID, got, want)
+		}
+		if !strings.Contains(r.Parts[0].Detail, "1 of 2 tasks (learnt)") || !strings.Contains(r.Evidence, "rule-of-thumb") {
+			t.Errorf("%s: detail %q, evidence %q", r.ID, r.Parts[0].Detail, r.Evidence)
 		}
 	}
 }

@@ -90,6 +90,13 @@ type Task struct {
 	BaselineOf  map[string]float64 `json:"baseline_metrics"`
 	Example     string             `json:"example"`
 	Fingerprint string             `json:"fingerprint"`
+	// Heuristics are the task's declared rules of thumb fit on train and
+	// scored on dev (tasks.Heuristics); Heuristic is the best by training
+	// score. Both are empty, and HeuristicNote says why, when this
+	// toolchain's examples are not the ones the runs trained on.
+	Heuristics    []tasks.HeuristicScore `json:"heuristics,omitempty"`
+	Heuristic     *tasks.HeuristicScore  `json:"heuristic,omitempty"`
+	HeuristicNote string                 `json:"heuristic_note,omitempty"`
 }
 
 // Average is a method's mean score over tasks, per seed and over seeds.
@@ -110,8 +117,16 @@ type Table struct {
 	Tasks      []Task       `json:"tasks"`
 	Methods    []string     `json:"methods"`
 	Cells      []Cell       `json:"cells"` // task-major, methods in order
-	Averages   []Average    `json:"averages"`
-	Baseline   float64      `json:"baseline_average"`
+	// Covered are the tasks the averages are over: those on which some
+	// method's mean score beats the best heuristic. Excluded are the rest
+	// (Cover).
+	Covered  []string     `json:"average_covers"`
+	Excluded []string     `json:"excluded"`
+	Averages []Average    `json:"averages"`
+	Baseline train.Number `json:"baseline_average"` // the majority baseline's, over Covered
+	// HeuristicAverage is the best heuristics' mean dev score over
+	// Covered (NaN when one of them has none).
+	HeuristicAverage train.Number `json:"heuristic_average"`
 }
 
 // Choose picks each (task, method)'s learning rate from its grid runs: the
@@ -205,11 +220,8 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 			return nil, err
 		}
 		t.Tasks = append(t.Tasks, info)
-		t.Baseline += info.Baseline / float64(len(spec.Tasks))
 	}
-	for _, m := range spec.Methods {
-		t.Averages = append(t.Averages, t.average(m, spec.Tasks))
-	}
+	t.Cover()
 	return t, nil
 }
 
@@ -241,10 +253,22 @@ func taskInfo(name string, spec experiments.FinetuneSpec, res *train.FinetuneRes
 	base := scored.Majority()
 	info := Task{Name: name, Like: tk.Like, About: tk.About, Source: tk.Source, Metrics: tk.Metrics, Classes: tk.Classes,
 		Train: len(scored.Train), Dev: len(scored.Dev), Baseline: base.Score, BaselineOf: base.Metrics, Fingerprint: scored.Fingerprint()}
+	mine := info.Fingerprint
 	if res != nil {
 		// The runs' own record of what they trained on wins over this
 		// toolchain's (another Go version ships other test files).
 		info.Train, info.Dev, info.Baseline, info.BaselineOf, info.Fingerprint = res.Train, res.Dev, res.Baseline.Score, res.Baseline.Metrics, res.Fingerprint
+	}
+	if mine != info.Fingerprint {
+		// The runs record no heuristic score, and one of other examples
+		// would not be comparable with theirs.
+		info.HeuristicNote = fmt.Sprintf("not computed: this toolchain's examples (%s) are not the runs' (%s)", mine, info.Fingerprint)
+	} else {
+		// A heuristic sees each input as the models do, cut to their context.
+		info.Heuristics = scored.Heuristics(spec.Pretrained.Config.Model.SeqLen)
+		if best, ok := tasks.BestHeuristic(info.Heuristics); ok {
+			info.Heuristic = &best
+		}
 	}
 	info.Example = example(scored)
 	return info, nil
@@ -271,13 +295,13 @@ func example(t tasks.Task) string {
 	return show(t.Dev[0])
 }
 
-// average is a method's mean score over the tasks, per seed (seeds that
-// every task has), and its mean and spread over those seeds.
+// average is a method's mean score over the named tasks, per seed (seeds
+// that every one of them has), and its mean and spread over those seeds.
 func (t *Table) average(method string, names []string) Average {
 	a := Average{Method: method, PerSeed: map[uint64]float64{}, Paper: PaperAverages[method]}
 	count := map[uint64]int{}
 	for _, c := range t.Cells {
-		if c.Method != method {
+		if c.Method != method || !slices.Contains(names, c.Task) {
 			continue
 		}
 		for _, s := range c.Seeds {

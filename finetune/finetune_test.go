@@ -72,8 +72,10 @@ func TestTable5EndToEnd(t *testing.T) {
 		}
 	}
 	for _, a := range tab.Averages {
-		if len(a.PerSeed) != len(spec.Seeds) {
-			t.Fatalf("average %+v", a)
+		// At toy scale a heuristic may win every task; then no task, and
+		// no seed, is averaged.
+		if want := len(spec.Seeds); len(a.PerSeed) != want && (len(tab.Covered) > 0 || len(a.PerSeed) != 0) {
+			t.Fatalf("average %+v over %v", a, tab.Covered)
 		}
 	}
 	if tab.Tasks[0].Train != spec.TrainExamples || tab.Tasks[0].Baseline <= 0 {
@@ -87,8 +89,16 @@ func TestTable5EndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if md := tab.Markdown(); !strings.Contains(md, "Table 5") || !strings.Contains(md, "85.18") {
+	if md := tab.Markdown(); !strings.Contains(md, "Table 5") || !strings.Contains(md, "85.18") || !strings.Contains(md, "Best heuristic") {
 		t.Fatalf("markdown:\n%s", md)
+	}
+	for _, task := range tab.Tasks {
+		if task.Heuristic == nil || len(task.Heuristics) == 0 {
+			t.Fatalf("task %s has no heuristic: %s", task.Name, task.HeuristicNote)
+		}
+	}
+	if len(tab.Covered)+len(tab.Excluded) != len(spec.Tasks) {
+		t.Fatalf("covered %v, excluded %v", tab.Covered, tab.Excluded)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -18,47 +19,13 @@ import (
 
 // Write renders finetune.md, finetune.json and the figure into dir.
 func Write(dir string, t *Table) error {
-	if err := t.plot().Save(filepath.Join(dir, FigureFile), 7, 4.2); err != nil {
+	if err := t.figure().Save(filepath.Join(dir, FigureFile), 7.5, 4.2); err != nil {
 		return fmt.Errorf("finetune: %w", err)
 	}
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
 func rowName(method string) string { return experiments.FinetuneRowNames[method] }
-
-// plot is each method's score per task (mean over seeds, the min–max band),
-// with the majority baseline dashed; x is the task's number in the table.
-func (t *Table) plot() report.LinePlot {
-	var names []string
-	for i, task := range t.Tasks {
-		names = append(names, fmt.Sprintf("%d %s", i+1, task.Name))
-	}
-	p := report.LinePlot{Title: "Table 5: dev score per task by method (mean over seeds, band min–max)",
-		XLabel: "task: " + strings.Join(names, ", "), YLabel: "task score (GLUE-style, 0–100)"}
-	for _, m := range t.Methods {
-		s := report.Series{Name: rowName(m), Points: true}
-		for i, task := range t.Tasks {
-			c := t.cell(task.Name, m)
-			xs := finite(c.Seeds)
-			if len(xs) == 0 {
-				continue
-			}
-			lo, hi := xs[0], xs[0]
-			for _, x := range xs {
-				lo, hi = math.Min(lo, x), math.Max(hi, x)
-			}
-			s.X, s.Y = append(s.X, float64(i+1)), append(s.Y, float64(c.Mean))
-			s.Lo, s.Hi = append(s.Lo, lo), append(s.Hi, hi)
-		}
-		p.Series = append(p.Series, s)
-	}
-	base := report.Series{Name: "majority baseline", Dashed: true}
-	for i, task := range t.Tasks {
-		base.X, base.Y = append(base.X, float64(i+1)), append(base.Y, task.Baseline)
-	}
-	p.Series = append(p.Series, base)
-	return p
-}
 
 func num(x train.Number, decimals int) string {
 	if math.IsNaN(float64(x)) {
@@ -97,7 +64,9 @@ var markdownDoc = template.Must(template.New(MarkdownFile).Parse(markdownTemplat
 type markdownData struct {
 	Pretrained, PreLoss, About string
 	Scores, Differences        string // rendered Markdown tables
+	Coverage                   string // which tasks the averages cover
 	Figure                     string
+	Heuristics                 string // rendered Markdown table
 	Tasks, Sources, Separator  string
 	LearningRates              string // rendered Markdown table
 }
@@ -110,7 +79,9 @@ func (t *Table) Markdown() string {
 		About:         t.About,
 		Scores:        t.scoreTable().Markdown(),
 		Differences:   t.differenceTable().Markdown(),
+		Coverage:      t.coverage(),
 		Figure:        FigureFile,
+		Heuristics:    t.heuristicTable().Markdown(),
 		Tasks:         t.taskTable().Markdown(),
 		Sources:       t.sources(),
 		Separator:     fmt.Sprintf("0x%02x", tasks.Separator),
@@ -136,19 +107,49 @@ func (t *Table) maxSeeds() int {
 }
 
 // scoreTable is Table 5 itself: each method's score per task, its average
-// next to the paper's, and the majority-class baseline as the last row.
+// next to the paper's, and the majority-class and best-heuristic baselines
+// as the last rows; a task no method beats its heuristic on is marked.
 func (t *Table) scoreTable() report.Table {
 	main := report.Table{Header: []string{"Method"}}
 	for i, task := range t.Tasks {
-		main.Header = append(main.Header, fmt.Sprintf("%d %s (%s)", i+1, task.Name, task.Like))
+		main.Header = append(main.Header, fmt.Sprintf("%d %s (%s)%s", i+1, task.Name, task.Like, t.mark(task.Name)))
 	}
-	main.Header = append(main.Header, "Average", "Trainable params", "Paper avg. T5-base", "Paper avg. T5-large")
+	main.Header = append(main.Header, "Average (covered tasks)", "Trainable params", "Paper avg. T5-base", "Paper avg. T5-large")
 	seeds := t.maxSeeds()
 	for _, m := range t.Methods {
 		main.Rows = append(main.Rows, t.scoreRow(m, seeds))
 	}
-	main.Rows = append(main.Rows, t.baselineRow())
+	main.Rows = append(main.Rows, t.baselineRow(), t.heuristicRow())
 	return main
+}
+
+// mark is "†" for a task the averages leave out.
+func (t *Table) mark(task string) string {
+	if slices.Contains(t.Excluded, task) {
+		return " †"
+	}
+	return ""
+}
+
+// coverage says which tasks the averages cover and why the rest are out.
+func (t *Table) coverage() string {
+	var out []string
+	switch {
+	case len(t.Excluded) == 0:
+		out = append(out, fmt.Sprintf("On every task some method's mean score beats the best heuristic, so the Average column, the average differences and the claims cover all %d tasks.", len(t.Tasks)))
+	case len(t.Covered) == 0:
+		out = append(out, fmt.Sprintf("†: no method's mean score beats the task's best heuristic, on any task (%s): there is no average over tasks, and the Table 5 claims are not measured.", strings.Join(t.Excluded, ", ")))
+	default:
+		out = append(out, fmt.Sprintf("†: no method's mean score beats the task's best heuristic (%s). Such a task is left out of the Average column, of the average differences below and of the Table 5 claims, which therefore cover %d of the %d tasks: %s.",
+			strings.Join(t.Excluded, ", "), len(t.Covered), len(t.Tasks), strings.Join(t.Covered, ", ")))
+	}
+	out = append(out, "Best heuristic: of each task's declared rules of thumb (listed below), the one with the best training score, its parameters fit on the training split only, scored on dev as the methods are.")
+	for _, task := range t.Tasks {
+		if task.HeuristicNote != "" {
+			out = append(out, fmt.Sprintf("%s's heuristics: %s.", task.Name, task.HeuristicNote))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // scoreRow is one method's row of Table 5; its trainable parameter count
@@ -188,7 +189,39 @@ func (t *Table) baselineRow() []string {
 	for _, task := range t.Tasks {
 		row = append(row, fmt.Sprintf("%.1f", task.Baseline))
 	}
-	return append(row, fmt.Sprintf("%.2f", t.Baseline), "0", "–", "–")
+	return append(row, num(t.Baseline, 2), "0", "–", "–")
+}
+
+// heuristicRow is the best heuristic of each task, named: what a method
+// must beat to have learnt more than a rule of thumb.
+func (t *Table) heuristicRow() []string {
+	row := []string{"Best heuristic (baseline)"}
+	for _, task := range t.Tasks {
+		cell := "–"
+		if h := task.Heuristic; h != nil {
+			cell = fmt.Sprintf("%.1f (%s)", h.Dev.Score, h.Name)
+		}
+		row = append(row, cell)
+	}
+	return append(row, num(t.HeuristicAverage, 2), "0", "–", "–")
+}
+
+// heuristicTable lists every declared heuristic of every task with what
+// it fit on train and its scores, the best by training score marked, so
+// the choice can be checked against the ones it beat.
+func (t *Table) heuristicTable() report.Table {
+	h := report.Table{Header: []string{"Task", "Heuristic", "Rule", "Fit on train", "Train", "Dev"},
+		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignRight}}
+	for _, task := range t.Tasks {
+		for _, hs := range task.Heuristics {
+			name := hs.Name
+			if task.Heuristic != nil && hs.Name == task.Heuristic.Name {
+				name += " ✱"
+			}
+			h.Rows = append(h.Rows, []string{task.Name, name, hs.About, hs.Fit, fmt.Sprintf("%.1f", hs.Train.Score), fmt.Sprintf("%.1f", hs.Dev.Score)})
+		}
+	}
+	return h
 }
 
 // differenceTable is ReLoRA − LoRA and LoRA − full per task, paired by
@@ -200,7 +233,7 @@ func (t *Table) differenceTable() report.Table {
 			t.pairedTask(task.Name, train.FinetuneReLoRA, train.FinetuneLoRA).Format(1),
 			t.pairedTask(task.Name, train.FinetuneLoRA, train.FinetuneFull).Format(1)})
 	}
-	diff.Rows = append(diff.Rows, []string{"**average**",
+	diff.Rows = append(diff.Rows, []string{"**average** (covered tasks)",
 		t.pairedAverage(train.FinetuneReLoRA, train.FinetuneLoRA).Format(2),
 		t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull).Format(2)})
 	return diff

@@ -566,10 +566,10 @@ func TestMethodStyleIsTheSameAcrossFigures(t *testing.T) {
 		}
 	}
 	for _, names := range [][]string{
-		{"Full-rank", "Full training", "full-rank", "full rank"},
+		{"Full-rank", "Full training", "full-rank", "full rank", "Full fine-tuning"},
 		{"ReLoRA", "ReLoRA (R+O+J+WS)", "relora"},
 		{"LoRA+WS", "LoRA + Warm Start"},
-		{"LoRA"}, {"Control"}, {"+R"}, {"+R+O"}, {"+R+J"}, {"+R+O+J"}, {"fused"}, {"composed"},
+		{"LoRA"}, {"Control"}, {"+R"}, {"+R+O"}, {"+R+J"}, {"+R+O+J"}, {"fused"}, {"composed"}, {"Linear probe", "probe"},
 	} {
 		want, ok := MethodStyle(names[0])
 		if !ok {

@@ -74,6 +74,9 @@ var methodStyles = map[string]Style{
 	// Table 4's two LoRA ops are both ReLoRA.
 	"fused":    {Color: vermillion, Width: reloraWidth, Glyph: draw.SquareGlyph{}, z: 1},
 	"composed": {Color: vermillion, Width: lineWidth, Dashes: dashed, Glyph: draw.BoxGlyph{}},
+	// Table 5's linear probe, a method of no other figure: a colour of
+	// Table 1's variants, which never share a figure with it.
+	"linearprobe": {Color: bluishGreen, Width: lineWidth, Glyph: draw.BoxGlyph{}},
 }
 
 // methodAliases maps the other spellings the tables use (experiments'
@@ -83,6 +86,7 @@ var methodAliases = map[string]string{
 	"relora(r+o+j+ws)": "relora",
 	"lora+warmstart":   "lora+ws",
 	"fusedloraop":      "fused", "composedloraop": "composed",
+	"probe": "linearprobe", "fullfine-tuning": "full-rank",
 }
 
 // methodKey normalises a method name: lower case, no spaces, aliases
@@ -221,6 +225,25 @@ func textStyle(f font.Font, size vg.Length) text.Style {
 // newPlot returns a plot with the report's fonts, tick sizes and a light
 // grid, so every figure in the paper shares one look.
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := newBarePlot(title, xlabel, ylabel)
+	p.Add(newGrid(true))
+	return p
+}
+
+// newGrid is the light grid; a categorical X axis (DotPlot) draws its own
+// separators instead of vertical lines through its groups.
+func newGrid(vertical bool) *plotter.Grid {
+	grid := plotter.NewGrid()
+	grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 0xE6}, Width: vg.Points(0.5)}
+	grid.Horizontal = grid.Vertical
+	if !vertical {
+		grid.Vertical.Color = nil
+	}
+	return grid
+}
+
+// newBarePlot is newPlot without the grid.
+func newBarePlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = font.From(boldFont, titleSize)
@@ -234,10 +257,6 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	}
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	grid := plotter.NewGrid()
-	grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 0xE6}, Width: vg.Points(0.5)}
-	grid.Horizontal = grid.Vertical
-	p.Add(grid)
 	return p
 }
 

@@ -23,9 +23,16 @@ func (t *Task) scores(m map[string]float64) Scores {
 }
 
 // ScoreClasses scores class predictions for the dev set, in its order.
-func (t *Task) ScoreClasses(preds []int) Scores {
-	labels := make([]int, len(t.Dev))
-	for i, ex := range t.Dev {
+func (t *Task) ScoreClasses(preds []int) Scores { return t.scoreClassesOn(t.Dev, preds) }
+
+// ScoreRegression scores predicted scores for the dev set, in its order.
+func (t *Task) ScoreRegression(preds []float64) Scores { return t.scoreRegressionOn(t.Dev, preds) }
+
+// scoreClassesOn scores class predictions for any of the task's splits:
+// heuristics are chosen by their training score, reported by their dev one.
+func (t *Task) scoreClassesOn(exs []Example, preds []int) Scores {
+	labels := make([]int, len(exs))
+	for i, ex := range exs {
 		labels[i] = ex.Label
 	}
 	m := map[string]float64{Accuracy: AccuracyOf(preds, labels)}
@@ -36,10 +43,10 @@ func (t *Task) ScoreClasses(preds []int) Scores {
 	return t.scores(m)
 }
 
-// ScoreRegression scores predicted scores for the dev set, in its order.
-func (t *Task) ScoreRegression(preds []float64) Scores {
-	targets := make([]float64, len(t.Dev))
-	for i, ex := range t.Dev {
+// scoreRegressionOn is scoreClassesOn for the regression task.
+func (t *Task) scoreRegressionOn(exs []Example, preds []float64) Scores {
+	targets := make([]float64, len(exs))
+	for i, ex := range exs {
 		targets[i] = ex.Target
 	}
 	return t.scores(map[string]float64{Pearson: PearsonOf(preds, targets), Spearman: SpearmanOf(preds, targets)})
@@ -77,8 +84,11 @@ func confusion(preds, labels []int) (tp, fp, fn, tn float64) {
 
 // F1Of is the F1 score of class 1 (0 when nothing is predicted or labelled
 // positive, as scikit-learn's zero_division=0).
-func F1Of(preds, labels []int) float64 {
-	tp, fp, fn, _ := confusion(preds, labels)
+func F1Of(preds, labels []int) float64 { return f1(confusion(preds, labels)) }
+
+// f1 and matthews are F1Of and MatthewsOf from the confusion counts, so a
+// threshold sweep can score every cut without rebuilding predictions.
+func f1(tp, fp, fn, _ float64) float64 {
 	if tp == 0 {
 		return 0
 	}
@@ -88,8 +98,9 @@ func F1Of(preds, labels []int) float64 {
 // MatthewsOf is the Matthews correlation coefficient of a binary task
 // (CoLA's metric): 0 when a row or column of the confusion matrix is empty,
 // as scikit-learn returns for a constant prediction.
-func MatthewsOf(preds, labels []int) float64 {
-	tp, fp, fn, tn := confusion(preds, labels)
+func MatthewsOf(preds, labels []int) float64 { return matthews(confusion(preds, labels)) }
+
+func matthews(tp, fp, fn, tn float64) float64 {
 	den := math.Sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
 	if den == 0 {
 		return 0

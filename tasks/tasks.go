@@ -98,16 +98,16 @@ var specs = map[string]Spec{
 		Source:  "96-byte excerpts (whole lines) of _test.go files after their first func",
 		Classes: Families, Metrics: []string{Accuracy}, Train: 6000, Dev: 1200, build: buildFamily},
 	"samefile": {Name: "samefile", Like: "MRPC/QQP", About: "are these two excerpts from the same file?",
-		Source:  "pairs of 60-byte excerpts of _test.go files: a same pair starts within 400 bytes of each other in one file, a different pair is of two files",
+		Source:  "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a same pair starts within 400 bytes of each other in one file, a different pair is of two files",
 		Classes: []string{"different", "same"}, Pair: true, Metrics: []string{Accuracy, F1}, Train: 8000, Dev: 1000, build: buildSameFile},
 	"similarity": {Name: "similarity", Like: "STS-B", About: "how similar are these excerpts' identifiers? 5 × Jaccard of their identifier sets",
-		Source: "pairs of 60-byte excerpts of _test.go files: a third each from nearby in one file, anywhere in one file, any two files; identifiers by go/scanner",
+		Source: "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a third each from nearby in one file, anywhere in one file, any two files; identifiers by go/scanner",
 		Pair:   true, Metrics: []string{Pearson, Spearman}, Train: 6000, Dev: 1000, build: buildSimilarity},
 	"next": {Name: "next", Like: "RTE", About: "does B continue A? (small data: 2,000 training examples)",
-		Source:  "up to 60 bytes before a line start of a _test.go file, and the 60 after it or 60 of another file of the same family",
+		Source:  "up to 60 bytes before a line start of a _test.go file, and up to 60 from it or an excerpt of another file of the same family",
 		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, build: buildNext},
 	"books": {Name: "books", Like: "English, 3 classes", About: "which Book of Newton's Opticks is this sentence from?",
-		Source:  "sentences of Opticks (English) of 40 bytes or more; dev takes whole runs of 8 sentences",
+		Source:  "sentences of Opticks (English) of 40 bytes or more, headings and footnotes left in; dev takes whole runs of 8 sentences",
 		Classes: []string{"Book I", "Book II", "Book III"}, Metrics: []string{Accuracy}, build: buildBooks},
 }
 
@@ -251,6 +251,17 @@ func (t *Task) Majority() Scores {
 		}
 		return t.ScoreRegression(preds)
 	}
+	best := t.majorityClass()
+	preds := make([]int, len(t.Dev))
+	for i := range preds {
+		preds[i] = best
+	}
+	return t.ScoreClasses(preds)
+}
+
+// majorityClass is the training set's most frequent class, a tie to the
+// higher class.
+func (t *Task) majorityClass() int {
 	counts := make([]int, t.Outputs())
 	for _, ex := range t.Train {
 		counts[ex.Label]++
@@ -261,11 +272,7 @@ func (t *Task) Majority() Scores {
 			best = c
 		}
 	}
-	preds := make([]int, len(t.Dev))
-	for i := range preds {
-		preds[i] = best
-	}
-	return t.ScoreClasses(preds)
+	return best
 }
 
 // ClassShares returns the fraction of dev examples in each class (nil for
