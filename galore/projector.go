@@ -157,19 +157,26 @@ func (p *Projector) Project(r, g []float32) {
 //
 //	W = P·N  (left)   or   W = N·Qᵀ  (right)
 func (p *Projector) Back(w, u []float64) {
-	m, n, k := p.Rows, p.Cols, p.Rank
-	for i := range m {
-		for j := range n {
-			var s float64
-			for a := range k {
-				if p.Left {
-					s += float64(p.P[i*k+a]) * u[a*n+j]
-				} else {
-					s += u[i*k+a] * float64(p.P[j*k+a])
-				}
+	for i := range p.Rows {
+		p.BackRow(w[i*p.Cols:(i+1)*p.Cols], i, u)
+	}
+}
+
+// BackRow writes row i of Back's result into w (Cols long): a caller that
+// applies the update row by row needs one row of scratch, not a float64
+// copy of the whole weight. Each element's sum runs in Back's order.
+func (p *Projector) BackRow(w []float64, i int, u []float64) {
+	n, k := p.Cols, p.Rank
+	for j := range n {
+		var s float64
+		for a := range k {
+			if p.Left {
+				s += float64(p.P[i*k+a]) * u[a*n+j]
+			} else {
+				s += u[i*k+a] * float64(p.P[j*k+a])
 			}
-			w[i*n+j] = s
 		}
+		w[j] = s
 	}
 }
 

@@ -91,12 +91,18 @@ func (o *AdamW) stepProjected(c *kernels.Ctx, params []model.Param, lr float64) 
 			st.V[j] = b2*st.V[j] + (1-b2)*x*x
 			n[j] = (float64(st.M[j]) / bc1) / (math.Sqrt(float64(st.V[j])/bc2) + cfg.Eps)
 		}
-		u := make([]float64, p.Rows()*p.Cols())
-		st.Proj.Back(u, n)
+		// The update row by row: one row of scratch, where a float64 copy
+		// of the whole weight per step would make GaLore's transient
+		// memory larger than the optimizer state it saves.
 		decay, step := 1-lr*cfg.WeightDecay, lr*g.Scale
-		w := p.Raw()
-		for j := range w {
-			w[j] = float32(float64(w[j])*decay - step*u[j])
+		w, cols := p.Raw(), p.Cols()
+		u := make([]float64, cols)
+		for i := range p.Rows() {
+			st.Proj.BackRow(u, i, n)
+			row := w[i*cols : (i+1)*cols]
+			for j := range row {
+				row[j] = float32(float64(row[j])*decay - step*u[j])
+			}
 		}
 	})
 	for _, err := range errs {
