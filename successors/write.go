@@ -194,9 +194,9 @@ func (t *Table) plot() report.LinePlot {
 			series = append(series, report.Series{Name: m, X: x, Y: y, Lo: lo, Hi: hi, Points: true})
 		}
 	}
-	return report.LinePlot{Title: "ReLoRA and its successors — validation perplexity vs model size (band: seed min–max)",
+	return report.LinePlot{Title: "ReLoRA and its successors — perplexity vs size (band: seed min–max)",
 		XLabel: "full-rank model's parameters at each size (log scale)", YLabel: "validation perplexity",
-		LogX: true, LogY: true, XTicks: ticks, Series: series}
+		LogX: true, XTicks: ticks, Series: series}
 }
 
 func rate(lr float64) string { return strconv.FormatFloat(lr, 'g', 3, 64) }
