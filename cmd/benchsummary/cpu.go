@@ -1,33 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/relorago/harness/bench/peak"
 )
 
-// corePeak returns one core's fp32 peak in GFLOP/s, 2 FMA units × 8 lanes ×
-// 2 flops per cycle (AVX2+FMA, as on this EPYC), at the clock
-// /proc/cpuinfo reports, and that clock as text. Turbo can run above it,
-// so a GEMM can exceed "100%" of this figure.
+// corePeak returns one core's fp32 peak in GFLOP/s as measured here
+// (bench/peak's register-only FMA loop, the median of 5 rounds), the same
+// ceiling the roofline uses, and how it was found. A nominal figure from
+// /proc/cpuinfo's clock misses turbo and would let a GEMM exceed "100%".
 func corePeak() (float64, string) {
-	mhz := 0.0
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			k, v, ok := strings.Cut(sc.Text(), ":")
-			if ok && strings.TrimSpace(k) == "cpu MHz" {
-				mhz, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
-				break
-			}
-		}
+	g, err := peak.Measure(5, 100_000_000)
+	if err != nil {
+		return 0, "not measured: " + err.Error()
 	}
-	if mhz == 0 {
-		return 0, "unknown clock"
-	}
-	return mhz / 1e3 * 32, strconv.FormatFloat(mhz, 'f', 0, 64) + " MHz (/proc/cpuinfo)"
+	return peak.Median(g), "measured, bench/peak, median of 5 rounds"
 }
 
 // gemmShare sums the flat percentages of kernels/gemm functions in

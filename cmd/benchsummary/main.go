@@ -47,7 +47,7 @@ func main() {
 		f.Close()
 		printTable(os.Stdout, backend, runs, peak)
 	}
-	fmt.Printf("fp32 peak of one core: %.1f GFLOP/s (%s × 2 FMA × 8 lanes × 2 flops)\n", peak, clock)
+	fmt.Printf("fp32 peak of one core: %.1f GFLOP/s (%s)\n", peak, clock)
 	if *pprofTop != "" {
 		if share, ok := gemmShare(*pprofTop); ok {
 			fmt.Printf("pprof (%s): %.1f%% of samples in kernels/gemm\n", *pprofTop, share)
