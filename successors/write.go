@@ -167,6 +167,7 @@ func paperTable() report.Table {
 		out.Rows = append(out.Rows, row)
 	}
 	out.Notes = []string{"Their models are thousands of times larger than these; only the orderings compare. " +
+		"GaLore's scripts train its 60M model at rank d/4 (128 of 512); here every low-rank method is at r = d/8, this harness's ReLoRA rank. " +
 		"Weiss et al. (2025, arXiv:2509.12960) find ReLoRA behind full-rank training at 11M–66M parameters, with a gap that widens with size."}
 	return out
 }
