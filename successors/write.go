@@ -250,7 +250,8 @@ func (t *Table) memoryTable() report.Table {
 	}
 	out.Notes = []string{fmt.Sprintf("Each probe is its own process, one core, %d steps at the first seed (getrusage's peak RSS), "+
 		"so it holds the same corpus and runtime as full training's: the difference is the method's "+
-		"(the Go heap at its default GOGC, as in training: a step's garbage counts until it is collected). "+
+		"(the Go heap at its default GOGC, as in training: a step's garbage counts until it is collected; "+
+		"GaLore's first step computes its projectors, a float64 SVD of each projection's gradient, as it does again every T steps). "+
 		"Counted: 4 bytes per float of weights, gradients and optimizer state (the trainable weights' gradients only) "+
 		"plus the step's arena. At these widths one step's activations outweigh the optimizer state, "+
 		"which is what GaLore and ReLoRA shrink; their saving grows with width.", MemoryProbeSteps)}
