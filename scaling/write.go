@@ -146,7 +146,7 @@ func (t *Table) cellText(method, size string) string {
 		s = fmt.Sprintf("diverged %d/%d (%s)", c.Diverged, c.Diverged+len(c.PPLs), s)
 	}
 	s += t.fewerSeeds(c)
-	return fmt.Sprintf("%s (%s)", s, params(c.Trainable))
+	return fmt.Sprintf("%s (%s)", s, report.Params(c.Trainable))
 }
 
 // fewerSeeds marks a cell with fewer seeds than the table (" [2 seeds]"),
@@ -283,18 +283,8 @@ func (t *Table) controlTwinNotes() []string {
 				continue
 			}
 			notes = append(notes, fmt.Sprintf("Control at %s is full training's %s model (%s parameters): "+
-				"same shape and seeds, so the same numbers.", s.Name, o.Name, params(c.Total)))
+				"same shape and seeds, so the same numbers.", s.Name, o.Name, report.Params(c.Total)))
 		}
 	}
 	return notes
-}
-
-func params(n int) string {
-	switch {
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }

@@ -114,7 +114,7 @@ func (t *Table) cellText(method, size string) string {
 	if c.Diverged > 0 {
 		s = fmt.Sprintf("diverged %d/%d (%s)", c.Diverged, c.Diverged+len(c.PPLs), s)
 	}
-	return fmt.Sprintf("%s (%s)", s, params(c.Trainable))
+	return fmt.Sprintf("%s (%s)", s, report.Params(c.Trainable))
 }
 
 func (t *Table) seedNote() string {
@@ -145,8 +145,8 @@ func (t *Table) costTable() report.Table {
 			out.Rows = append(out.Rows, []string{m, "–", "–", "–", "–"})
 			continue
 		}
-		out.Rows = append(out.Rows, []string{m, params(c.Total), params(c.Trainable),
-			fmt.Sprintf("%s (%.0f KiB)", params(c.OptimizerFloats), float64(4*c.OptimizerFloats)/1024),
+		out.Rows = append(out.Rows, []string{m, report.Params(c.Total), report.Params(c.Trainable),
+			fmt.Sprintf("%s (%.0f KiB)", report.Params(c.OptimizerFloats), float64(4*c.OptimizerFloats)/1024),
 			fmt.Sprintf("%.1f", c.StepMillis)})
 	}
 	out.Notes = []string{"Optimizer state: the floats AdamW held at the run's end (both moments, float32), counted in the run. " +
@@ -207,16 +207,6 @@ func loss(l float64) string {
 		return "diverged"
 	}
 	return fmt.Sprintf("%.4f", l)
-}
-
-func params(n int) string {
-	switch {
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }
 
 // memoryTable is the memory probes: per size, each method's peak
