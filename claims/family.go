@@ -27,9 +27,10 @@ const (
 	// LikeFullFraction: "high-rank like full training" needs ReLoRA's
 	// effective rank to be at least half of full training's.
 	LikeFullFraction = 0.5
-	// FinetuneMargin, in points of the average task score: "not better"
-	// allows ReLoRA at most this much ahead, "as close as" requires the
-	// difference within ± this much. The paper's gaps are 0.5–0.6 points.
+	// FinetuneMargin, in points of the average test score: "as close as"
+	// requires the difference within ± this much. The paper's gaps are
+	// 0.5–0.6 points. Equivalence says both size and direction; the
+	// paper's "does not outperform" is the half of it above zero.
 	FinetuneMargin = 1.0
 	// SpeedWidth is the smallest width at which Table 4's claim is
 	// judged: the paper's smallest model (60M parameters) is d 512, and
@@ -162,19 +163,14 @@ var Family = []Claim{
 		Analysis: "the same comparison as T2-gap-shrinks, the opposite direction; primary: least squares on the sizes' mean gaps; " +
 			"sensitivity: every (size, seed) point",
 		measure: gapShrinks},
-	{ID: "T5-not-better", Source: "Table 5", Paper: "ReLoRA does not outperform LoRA in fine-tuning (84.57 vs 85.18 with T5-base)",
-		Statement: "ReLoRA is not better than LoRA: ReLoRA − LoRA average score below +1 point",
-		Test:      verdict.Test{Kind: verdict.NonInferiority, Want: verdict.Below, Bound: FinetuneMargin},
-		Quantity:  "average task score of ReLoRA minus LoRA, paired by seed, points; the average is over the tasks on which some method beats the best heuristic",
-		measure:   finetunePair("relora", "lora")},
-	{ID: "T5-as-close", Source: "Table 5", Paper: "ReLoRA is slightly behind LoRA (0.5–0.6 points)",
+	{ID: "T5-as-close", Source: "Table 5", Paper: "ReLoRA does not outperform LoRA in fine-tuning, and is slightly behind it (84.57 vs 85.18 with T5-base)",
 		Statement: "ReLoRA is as close to LoRA as the paper has it: ReLoRA − LoRA within ±1 point",
 		Test:      verdict.Test{Kind: verdict.Equivalence, Bound: 0, Margin: FinetuneMargin},
-		Quantity:  "average task score of ReLoRA minus LoRA, paired by seed, points; the average is over the tasks on which some method beats the best heuristic",
+		Quantity:  "average test score of ReLoRA minus LoRA (rank 1, attention projections: the parameter-efficient rows), paired by seed, points; the average is over the tasks on which some row beats the best heuristic",
 		measure:   finetunePair("relora", "lora")},
 	{ID: "T5-LoRA-vs-full", Source: "Table 5", Paper: "LoRA is close to full fine-tuning",
 		Statement: "LoRA − full fine-tuning average score within ±1 point",
 		Test:      verdict.Test{Kind: verdict.Equivalence, Bound: 0, Margin: FinetuneMargin},
-		Quantity:  "average task score of LoRA minus full fine-tuning, paired by seed, points; the average is over the tasks on which some method beats the best heuristic",
+		Quantity:  "average test score of LoRA (rank 1, attention projections) minus full fine-tuning, paired by seed, points; the average is over the tasks on which some row beats the best heuristic",
 		measure:   finetunePair("lora", "full")},
 }

@@ -37,7 +37,7 @@ func (t *Table) Cover() {
 		if task.Heuristic == nil {
 			t.HeuristicAverage = train.Number(math.NaN())
 		} else {
-			t.HeuristicAverage += train.Number(task.Heuristic.Dev.Score / n)
+			t.HeuristicAverage += train.Number(task.Heuristic.Test.Score / n)
 		}
 	}
 	if len(t.Covered) == 0 {
@@ -45,11 +45,11 @@ func (t *Table) Cover() {
 	}
 }
 
-// beaten reports whether some method's mean dev score is above the task's
-// best heuristic's (a tie does not beat it).
+// beaten reports whether some row's mean test score is above the task's
+// best heuristic's test score (a tie does not beat it).
 func (t *Table) beaten(task Task) bool {
 	for _, m := range t.Methods {
-		if c := t.cell(task.Name, m); c != nil && float64(c.Mean) > task.Heuristic.Dev.Score {
+		if c := t.cell(task.Name, m); c != nil && float64(c.Mean) > task.Heuristic.Test.Score {
 			return true
 		}
 	}

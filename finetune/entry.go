@@ -3,6 +3,7 @@ package finetune
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -17,7 +18,7 @@ type Entry struct{}
 
 func (Entry) Name() string { return "finetune" }
 func (Entry) About() string {
-	return "Table 5: full fine-tuning, LoRA, ReLoRA, linear probe on a GLUE-like suite"
+	return "Table 5: full fine-tuning, LoRA, ReLoRA, adapters, prefix tuning, linear probe on a GLUE-like suite"
 }
 func (Entry) Section() string { return "Table 5 — fine-tuning" }
 func (Entry) Source() string  { return "Table 5" }
@@ -59,34 +60,97 @@ func (e Entry) Runs(env tables.Env) ([]experiments.Run, error) {
 	return e.Needs(env)
 }
 
-// Needs are Table 5's runs as far as they are known: the grids', and once
-// those are all in the cache or the records, the seeds at the chosen
-// rates. Each starts from the pre-trained run's final checkpoint.
+// Needs are Table 5's runs as far as they are known: each round of the
+// learning-rate search needs the one before it in the cache or the records,
+// and the seeds need every search settled.
 func (Entry) Needs(env tables.Env) ([]experiments.Run, error) {
 	s, err := spec(env)
 	if err != nil {
 		return nil, err
 	}
 	ckpt := checkpoint(env, s)
-	grid, err := s.GridRuns()
-	if err != nil {
-		return nil, err
+	read := func(runs []experiments.Run) ([]runner.Outcome, error) {
+		startFrom(runs, ckpt)
+		if env.Missing(runs) > 0 {
+			return nil, nil
+		}
+		return runner.Execute(experiments.Configs(runs), runner.Options{RunsDir: env.RunsDir(), RecordsDir: env.RecordsDir(), Quiet: true, Log: io.Discard})
 	}
-	startFrom(grid, ckpt)
-	if env.Missing(grid) > 0 {
-		fmt.Fprintln(os.Stderr, "finetune: these are the learning-rate searches; list the runs again once they have finished for the seeds at the chosen rates")
-		return grid, nil
+	search, outs, err := searchRates(s, read)
+	if err != nil || outs == nil {
+		if err == nil {
+			fmt.Fprintln(os.Stderr, "finetune: these are the learning-rate searches so far; list the runs again once they have finished")
+		}
+		return search, err
 	}
-	outs, err := runner.Execute(experiments.Configs(grid), runner.Options{RunsDir: env.RunsDir(), RecordsDir: env.RecordsDir(), Quiet: true, Log: io.Discard})
-	if err != nil {
-		return nil, err
-	}
-	seeds, err := s.SeedRuns(Choose(grid, outs))
+	seeds, err := s.SeedRuns(Choose(search, outs))
 	if err != nil {
 		return nil, err
 	}
 	startFrom(seeds, ckpt)
-	return append(grid, seeds...), nil
+	return append(search, seeds...), nil
+}
+
+// searchRates runs the searches round by round through execute: the first
+// round is every (task, row) at its three starting rates, each later round
+// the next rate of every search whose best is still at an end
+// (experiments.FinetuneNextRate). execute returning nil outcomes stops it
+// there (runs not trained yet), with the runs so far.
+func searchRates(s experiments.FinetuneSpec, execute func([]experiments.Run) ([]runner.Outcome, error)) ([]experiments.Run, []runner.Outcome, error) {
+	runs, err := s.FirstSearch()
+	if err != nil {
+		return nil, nil, err
+	}
+	for {
+		outs, err := execute(runs)
+		if err != nil || outs == nil {
+			return runs, nil, err
+		}
+		points := Points(runs, outs)
+		// A search with a run neither trained nor recorded (a render that
+		// does not train) stops where it is rather than guess past it.
+		waiting := map[string]bool{}
+		for i, r := range runs {
+			if outs[i].Result == nil {
+				waiting[experiments.FinetuneRunKey(r)] = true
+			}
+		}
+		var next []experiments.Run
+		for _, task := range s.Tasks {
+			for _, row := range s.Methods {
+				k := experiments.FinetuneKey(task, row)
+				if waiting[k] {
+					continue
+				}
+				if lr, ok := experiments.FinetuneNextRate(points[k]); ok {
+					r, err := s.SearchRun(task, row, lr)
+					if err != nil {
+						return nil, nil, err
+					}
+					next = append(next, r)
+				}
+			}
+		}
+		if len(next) == 0 {
+			return runs, outs, nil
+		}
+		runs = append(runs, next...)
+	}
+}
+
+// Points are each (task, row)'s searched rates with the negated dev score
+// as the loss (lower is better; a run that diverged or failed is +Inf).
+func Points(search []experiments.Run, outs []runner.Outcome) map[string][]experiments.LRLoss {
+	out := map[string][]experiments.LRLoss{}
+	for i, r := range search {
+		loss := math.Inf(1)
+		if res := outs[i].Result; res != nil && res.Status == train.StatusOK && res.Finetune != nil && !math.IsNaN(res.Finetune.Score) {
+			loss = -res.Finetune.Score
+		}
+		k := experiments.FinetuneRunKey(r)
+		out[k] = append(out[k], experiments.LRLoss{LR: r.Config.LR, Loss: loss})
+	}
+	return out
 }
 
 func startFrom(runs []experiments.Run, ckpt string) {
@@ -95,22 +159,20 @@ func startFrom(runs []experiments.Run, ckpt string) {
 	}
 }
 
-// Build trains (or reuses) the learning-rate grids, then every seed at
-// each chosen rate, and writes Table 5's files. The pre-trained model is
-// made sure of first when a fine-tuning run has to be trained: Table 1's
-// full-rank run, trained through the runner if the run cache lacks its
-// weights (a committed record has none).
+// Build trains (or reuses) the learning-rate searches round by round,
+// then every seed at each chosen rate, and writes Table 5's files. The
+// pre-trained model is made sure of first when a fine-tuning run has to be
+// trained: Table 1's full-rank run, trained through the runner if the run
+// cache lacks its weights (a committed record has none).
 func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	s, err := spec(env)
 	if err != nil {
 		return nil, err
 	}
 	ckpt := checkpoint(env, s)
-	grid, err := s.GridRuns()
-	if err != nil {
-		return nil, err
-	}
-	gridOuts, err := execute(env, grid, s.Pretrained.Config, ckpt)
+	grid, gridOuts, err := searchRates(s, func(runs []experiments.Run) ([]runner.Outcome, error) {
+		return execute(env, runs, s.Pretrained.Config, ckpt)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +192,7 @@ func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err := Write(env.Results(), t); err != nil {
 		return nil, err
 	}
-	// The run index lists each run once: the grid, then the other seeds.
+	// The run index lists each run once: the searches, then the other seeds.
 	runs, outs := append([]experiments.Run(nil), grid...), append([]runner.Outcome(nil), gridOuts...)
 	for i, r := range seeds {
 		if r.Seed != s.Seeds[0] {

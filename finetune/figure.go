@@ -7,13 +7,13 @@ import (
 	"github.com/relorago/harness/report"
 )
 
-// figure is each method's dev score per task: a point at the mean over
+// figure is each row's test score per task: a point at the mean over
 // seeds with a bar from the lowest seed to the highest, the methods side
 // by side within a task, and the majority-class and best-heuristic
 // baselines as short marks across it. Tasks are categories, so nothing
 // joins one to the next.
 func (t *Table) figure() report.DotPlot {
-	p := report.DotPlot{Title: fmt.Sprintf("Table 5: dev score per task (point: mean of %d seeds, bar: min–max)", t.maxSeeds()),
+	p := report.DotPlot{Title: fmt.Sprintf("Table 5: test score per task (point: mean of %d seeds, bar: min–max)", t.maxSeeds()),
 		XLabel: "task (†: no method beats its best heuristic)", YLabel: "task score (GLUE-style, 0–100)"}
 	for i, task := range t.Tasks {
 		p.Groups = append(p.Groups, fmt.Sprintf("%d %s%s", i+1, task.Name, t.mark(task.Name)))
@@ -38,7 +38,7 @@ func (t *Table) figure() report.DotPlot {
 	for _, task := range t.Tasks {
 		h := math.NaN()
 		if task.Heuristic != nil {
-			h = task.Heuristic.Dev.Score
+			h = task.Heuristic.Test.Score
 		}
 		majority.Y, heuristic.Y = append(majority.Y, task.Baseline), append(heuristic.Y, h)
 	}

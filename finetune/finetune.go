@@ -1,7 +1,7 @@
 // Package finetune renders Table 5: does ReLoRA help fine-tuning? It reads
-// the fine-tuning runs (the learning-rate grids and the seeds at each chosen
-// rate, from experiments.FinetuneSpec) and builds the per-task scores by
-// method, the average over tasks with its spread over seeds, the paper's
+// the fine-tuning runs (the learning-rate searches, scored on dev, and the
+// seeds at each chosen rate, scored on test, from experiments.FinetuneSpec)
+// and builds the per-task test scores by row, the average over tasks with its spread over seeds, the paper's
 // numbers beside them and the claims with their verdicts. Build reads run
 // outcomes and trains nothing; Write only writes.
 package finetune
@@ -38,12 +38,20 @@ type Paper struct {
 	Large train.Number `json:"t5_large"`
 }
 
-// PaperAverages are the averages the paper reports (Lialin et al., Table 5).
+// PaperAverages are the averages the paper reports (Lialin et al., Table
+// 5), by row: its LoRA and ReLoRA are parameter-efficient, so they sit
+// beside the primary low-rank rows. Rows it lacks have NaN.
 var PaperAverages = map[string]Paper{
-	train.FinetuneFull:   {train.Number(math.NaN()), train.Number(math.NaN())},
-	train.FinetuneLoRA:   {85.18, 87.99},
-	train.FinetuneReLoRA: {84.57, 87.47},
-	train.FinetuneProbe:  {train.Number(math.NaN()), train.Number(math.NaN())},
+	"lora":   {85.18, 87.99},
+	"relora": {84.57, 87.47},
+}
+
+// paper is a row's PaperAverages entry, NaN for a row without one.
+func paper(row string) Paper {
+	if p, ok := PaperAverages[row]; ok {
+		return p
+	}
+	return Paper{train.Number(math.NaN()), train.Number(math.NaN())}
 }
 
 // GridPoint is one learning rate of a search: the dev score of seed 1.
@@ -55,25 +63,30 @@ type GridPoint struct {
 	Diverged bool         `json:"diverged,omitempty"`
 }
 
-// Seed is one seed's run at the chosen learning rate.
+// Seed is one seed's run at the chosen learning rate: its test scores.
 type Seed struct {
 	Seed    uint64             `json:"seed"`
-	Score   train.Number       `json:"score"`
-	Metrics map[string]float64 `json:"metrics"`
+	Score   train.Number       `json:"score"`   // on test
+	Metrics map[string]float64 `json:"metrics"` // on test
+	Dev     train.Number       `json:"dev"`     // the dev score, for comparison
 	Status  string             `json:"status"`
 	Dir     string             `json:"run"`
 }
 
-// Cell is one task × method.
+// Cell is one task × row (Method is the row's ID, experiments.FinetuneRows).
 type Cell struct {
-	Task      string       `json:"task"`
-	Method    string       `json:"method"`
-	Grid      []GridPoint  `json:"grid"`
-	LR        float64      `json:"lr"` // chosen; 0 when every grid run failed
+	Task   string      `json:"task"`
+	Method string      `json:"method"`
+	Grid   []GridPoint `json:"grid"` // the search's rates, in the order tried
+	LR     float64     `json:"lr"`   // chosen; 0 when every search run failed
+	// Edge is true when the chosen rate is the lowest or highest searched:
+	// the search hit its cap before the best was bracketed.
+	Edge      bool         `json:"edge,omitempty"`
 	Seeds     []Seed       `json:"seeds"`
 	Mean      train.Number `json:"mean"`
 	Std       train.Number `json:"std"`
 	Trainable int          `json:"trainable_params"`
+	Total     int          `json:"total_params"` // the model's and head's parameters, trainable or not
 }
 
 // Task describes one task of the suite.
@@ -86,12 +99,13 @@ type Task struct {
 	Classes     []string           `json:"classes,omitempty"`
 	Train       int                `json:"train"`
 	Dev         int                `json:"dev"`
-	Baseline    float64            `json:"baseline"` // the majority class's (or mean score's) dev score
+	Test        int                `json:"test"`
+	Baseline    float64            `json:"baseline"` // the majority class's (or mean score's) test score
 	BaselineOf  map[string]float64 `json:"baseline_metrics"`
 	Example     string             `json:"example"`
 	Fingerprint string             `json:"fingerprint"`
 	// Heuristics are the task's declared rules of thumb fit on train and
-	// scored on dev (tasks.Heuristics); Heuristic is the best by training
+	// scored on dev and test (tasks.Heuristics); Heuristic is the best by training
 	// score. Both are empty, and HeuristicNote says why, when this
 	// toolchain's examples are not the ones the runs trained on.
 	Heuristics    []tasks.HeuristicScore `json:"heuristics,omitempty"`
@@ -124,7 +138,7 @@ type Table struct {
 	Excluded []string     `json:"excluded"`
 	Averages []Average    `json:"averages"`
 	Baseline train.Number `json:"baseline_average"` // the majority baseline's, over Covered
-	// HeuristicAverage is the best heuristics' mean dev score over
+	// HeuristicAverage is the best heuristics' mean test score over
 	// Covered (NaN when one of them has none).
 	HeuristicAverage train.Number `json:"heuristic_average"`
 }
@@ -140,17 +154,13 @@ func Choose(grid []experiments.Run, outs []runner.Outcome) map[string]float64 {
 		if res == nil || res.Status != train.StatusOK || res.Finetune == nil {
 			continue
 		}
-		k := key(r)
+		k := experiments.FinetuneRunKey(r)
 		lr := r.Config.LR
 		if s, ok := best[k]; !ok || res.Finetune.Score > s || (res.Finetune.Score == s && lr < chosen[k]) {
 			best[k], chosen[k] = res.Finetune.Score, lr
 		}
 	}
 	return chosen
-}
-
-func key(r experiments.Run) string {
-	return r.Config.Finetune.Task + "/" + r.Config.Finetune.Method
 }
 
 // Build reads the grid runs and the seed runs (in the order the spec gave
@@ -165,16 +175,16 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 	cells := map[string]*Cell{}
 	for _, task := range spec.Tasks {
 		for _, m := range spec.Methods {
-			t.Cells = append(t.Cells, Cell{Task: task, Method: m, LR: chosen[task+"/"+m]})
+			t.Cells = append(t.Cells, Cell{Task: task, Method: m, LR: chosen[experiments.FinetuneKey(task, m)]})
 		}
 	}
 	for i := range t.Cells {
 		c := &t.Cells[i]
-		cells[c.Task+"/"+c.Method] = c
+		cells[experiments.FinetuneKey(c.Task, c.Method)] = c
 	}
 	infos := map[string]*train.FinetuneResult{}
 	for i, r := range grid {
-		c := cells[key(r)]
+		c := cells[experiments.FinetuneRunKey(r)]
 		if c == nil {
 			continue
 		}
@@ -193,18 +203,23 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 		c.Grid = append(c.Grid, pt)
 	}
 	for i, r := range seeds {
-		c := cells[key(r)]
+		c := cells[experiments.FinetuneRunKey(r)]
 		if c == nil || r.Config.LR != c.LR || slices.ContainsFunc(c.Seeds, func(s Seed) bool { return s.Seed == r.Seed }) {
 			continue
 		}
-		s := Seed{Seed: r.Seed, Score: train.Number(math.NaN()), Status: "missing", Dir: seedOuts[i].Dir}
+		s := Seed{Seed: r.Seed, Score: train.Number(math.NaN()), Dev: train.Number(math.NaN()), Status: "missing", Dir: seedOuts[i].Dir}
 		if res := seedOuts[i].Result; res != nil {
 			s.Status = res.Status
 			if res.Status == train.StatusOK && res.Finetune != nil {
-				s.Score, s.Metrics = train.Number(res.Finetune.Score), res.Finetune.Metrics
+				s.Dev = train.Number(res.Finetune.Score)
+				if te := res.Finetune.Test; te != nil {
+					s.Score, s.Metrics = train.Number(te.Score), te.Metrics
+				} else {
+					s.Status = "no test score"
+				}
 				infos[r.Config.Finetune.Task] = res.Finetune
 			}
-			c.Trainable = res.TrainableParams
+			c.Trainable, c.Total = res.TrainableParams, res.TotalParams
 		}
 		c.Seeds = append(c.Seeds, s)
 	}
@@ -213,6 +228,7 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 		slices.SortFunc(c.Seeds, func(a, b Seed) int { return int(a.Seed) - int(b.Seed) })
 		xs := finite(c.Seeds)
 		c.Mean, c.Std = train.Number(stats.Mean(xs)), train.Number(stats.Std(xs))
+		c.Edge = atEdge(c.Grid, c.LR)
 	}
 	for _, name := range spec.Tasks {
 		info, err := taskInfo(name, spec, infos[name])
@@ -223,6 +239,19 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 	}
 	t.Cover()
 	return t, nil
+}
+
+// atEdge reports whether the chosen rate is the lowest or highest of the
+// rates searched (with at least one other rate, and one chosen).
+func atEdge(grid []GridPoint, lr float64) bool {
+	if lr == 0 || len(grid) < 2 {
+		return false
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, g := range grid {
+		lo, hi = min(lo, g.LR), max(hi, g.LR)
+	}
+	return lr == lo || lr == hi
 }
 
 // finite returns the seeds' scores that are numbers (not diverged or missing).
@@ -247,17 +276,20 @@ func taskInfo(name string, spec experiments.FinetuneSpec, res *train.FinetuneRes
 	if n := spec.TrainExamples; n > 0 && n < len(scored.Train) {
 		scored.Train = scored.Train[:n]
 	}
-	if n := spec.DevExamples; n > 0 && n < len(scored.Dev) {
+	if n := spec.HeldOutExamples; n > 0 && n < len(scored.Dev) {
 		scored.Dev = scored.Dev[:n]
 	}
-	base := scored.Majority()
+	if n := spec.HeldOutExamples; n > 0 && n < len(scored.Test) {
+		scored.Test = scored.Test[:n]
+	}
+	base := scored.MajorityOn(scored.Test)
 	info := Task{Name: name, Like: tk.Like, About: tk.About, Source: tk.Source, Metrics: tk.Metrics, Classes: tk.Classes,
-		Train: len(scored.Train), Dev: len(scored.Dev), Baseline: base.Score, BaselineOf: base.Metrics, Fingerprint: scored.Fingerprint()}
+		Train: len(scored.Train), Dev: len(scored.Dev), Test: len(scored.Test), Baseline: base.Score, BaselineOf: base.Metrics, Fingerprint: scored.Fingerprint()}
 	mine := info.Fingerprint
 	if res != nil {
 		// The runs' own record of what they trained on wins over this
 		// toolchain's (another Go version ships other test files).
-		info.Train, info.Dev, info.Baseline, info.BaselineOf, info.Fingerprint = res.Train, res.Dev, res.Baseline.Score, res.Baseline.Metrics, res.Fingerprint
+		info.Train, info.Dev, info.Test, info.Baseline, info.BaselineOf, info.Fingerprint = res.Train, res.Dev, res.TestCount, res.Baseline.Score, res.Baseline.Metrics, res.Fingerprint
 	}
 	if mine != info.Fingerprint {
 		// The runs record no heuristic score, and one of other examples
@@ -298,7 +330,7 @@ func example(t tasks.Task) string {
 // average is a method's mean score over the named tasks, per seed (seeds
 // that every one of them has), and its mean and spread over those seeds.
 func (t *Table) average(method string, names []string) Average {
-	a := Average{Method: method, PerSeed: map[uint64]float64{}, Paper: PaperAverages[method]}
+	a := Average{Method: method, PerSeed: map[uint64]float64{}, Paper: paper(method)}
 	count := map[uint64]int{}
 	for _, c := range t.Cells {
 		if c.Method != method || !slices.Contains(names, c.Task) {

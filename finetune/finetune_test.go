@@ -12,9 +12,9 @@ import (
 	"github.com/relorago/harness/train"
 )
 
-// End to end at the quick preset (two tasks): the pre-trained run, the
-// learning-rate grids, the seeds at the chosen rates, the table and its
-// files.
+// End to end at the quick preset (two tasks, every row): the pre-trained
+// run, the staged learning-rate searches, the seeds at the chosen rates,
+// the table and its files.
 func TestTable5EndToEnd(t *testing.T) {
 	p, err := experiments.Get("quick")
 	if err != nil {
@@ -31,14 +31,10 @@ func TestTable5EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(runner.Dir(runs, spec.Pretrained.Config), train.CheckpointFile)
-	grid, err := spec.GridRuns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range grid {
-		grid[i].Config.WarmStartFrom = ckpt
-	}
-	gridOuts, err := runner.Execute(experiments.Configs(grid), opt)
+	grid, gridOuts, err := searchRates(spec, func(runs []experiments.Run) ([]runner.Outcome, error) {
+		startFrom(runs, ckpt)
+		return runner.Execute(experiments.Configs(runs), opt)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +58,30 @@ func TestTable5EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range tab.Cells {
-		if len(c.Seeds) != len(spec.Seeds) || len(c.Grid) != 3 || math.IsNaN(float64(c.Mean)) || c.Trainable == 0 {
+		if len(c.Seeds) != len(spec.Seeds) || len(c.Grid) < 3 || len(c.Grid) > experiments.FinetuneSearchMaxRates ||
+			math.IsNaN(float64(c.Mean)) || c.Trainable == 0 || c.Total <= c.Trainable && c.Method != "full" {
 			t.Fatalf("cell %+v", c)
+		}
+		// A search stops at an interior best or at its cap: an edge
+		// only at the cap.
+		if c.Edge && len(c.Grid) < experiments.FinetuneSearchMaxRates {
+			t.Fatalf("cell %s/%s: best at an edge of only %d rates", c.Task, c.Method, len(c.Grid))
 		}
 		for _, pt := range c.Grid {
 			if pt.Chosen != (pt.LR == c.LR) {
 				t.Fatalf("cell %s/%s: chosen mark at %g, rate %g", c.Task, c.Method, pt.LR, c.LR)
 			}
 		}
+	}
+	// The table reports the test split; the search read dev.
+	differ := false
+	for _, c := range tab.Cells {
+		for _, sd := range c.Seeds {
+			differ = differ || sd.Score != sd.Dev
+		}
+	}
+	if !differ {
+		t.Fatal("every seed's reported score equals its dev score: the table is not reading the test split")
 	}
 	for _, a := range tab.Averages {
 		// At toy scale a heuristic may win every task; then no task, and
@@ -78,7 +90,7 @@ func TestTable5EndToEnd(t *testing.T) {
 			t.Fatalf("average %+v over %v", a, tab.Covered)
 		}
 	}
-	if tab.Tasks[0].Train != spec.TrainExamples || tab.Tasks[0].Baseline <= 0 {
+	if tab.Tasks[0].Train != spec.TrainExamples || tab.Tasks[0].Test == 0 || tab.Tasks[0].Baseline <= 0 {
 		t.Fatalf("tasks %+v", tab.Tasks)
 	}
 	if err := Write(results, tab); err != nil {

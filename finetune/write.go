@@ -25,7 +25,18 @@ func Write(dir string, t *Table) error {
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
 }
 
-func rowName(method string) string { return experiments.FinetuneRowNames[method] }
+// rowName is a row's name as the table shows it; a secondary row (outside
+// the parameter-efficient regime, not read by the claims) says so.
+func rowName(id string) string {
+	r, ok := experiments.FinetuneRowByID(id)
+	if !ok {
+		return id
+	}
+	if !r.Primary {
+		return r.Name + " (secondary)"
+	}
+	return r.Name
+}
 
 func num(x train.Number, decimals int) string {
 	if math.IsNaN(float64(x)) {
@@ -47,6 +58,9 @@ func scoreCell(c *Cell, seeds int) string {
 	s := stats.PlusMinus(xs, 1)
 	if len(xs) < seeds {
 		s += fmt.Sprintf(" (%d seeds)", len(xs))
+	}
+	if c.Edge {
+		s += " ◁"
 	}
 	return s
 }
@@ -114,7 +128,7 @@ func (t *Table) scoreTable() report.Table {
 	for i, task := range t.Tasks {
 		main.Header = append(main.Header, fmt.Sprintf("%d %s (%s)%s", i+1, task.Name, task.Like, t.mark(task.Name)))
 	}
-	main.Header = append(main.Header, "Average (covered tasks)", "Trainable params", "Paper avg. T5-base", "Paper avg. T5-large")
+	main.Header = append(main.Header, "Average (covered tasks)", "Trainable params (share)", "Paper avg. T5-base", "Paper avg. T5-large")
 	seeds := t.maxSeeds()
 	for _, m := range t.Methods {
 		main.Rows = append(main.Rows, t.scoreRow(m, seeds))
@@ -143,7 +157,7 @@ func (t *Table) coverage() string {
 		out = append(out, fmt.Sprintf("†: no method's mean score beats the task's best heuristic (%s). Such a task is left out of the Average column, of the average differences below and of the Table 5 claims, which therefore cover %d of the %d tasks: %s.",
 			strings.Join(t.Excluded, ", "), len(t.Covered), len(t.Tasks), strings.Join(t.Covered, ", ")))
 	}
-	out = append(out, "Best heuristic: of each task's declared rules of thumb (listed below), the one with the best training score, its parameters fit on the training split only, scored on dev as the methods are.")
+	out = append(out, "Best heuristic: of each task's declared rules of thumb (listed below), the one with the best training score, its parameters fit on the training split only, scored on test as the methods are. ◁: the chosen rate is the lowest or highest the search tried (it reached its cap of "+strconv.Itoa(experiments.FinetuneSearchMaxRates)+" rates before the best was bracketed).")
 	for _, task := range t.Tasks {
 		if task.HeuristicNote != "" {
 			out = append(out, fmt.Sprintf("%s's heuristics: %s.", task.Name, task.HeuristicNote))
@@ -156,16 +170,18 @@ func (t *Table) coverage() string {
 // is the largest over tasks, as heads differ in size by task.
 func (t *Table) scoreRow(m string, seeds int) []string {
 	row := []string{rowName(m)}
-	trainable := 0
+	trainable, total := 0, 0
 	for _, task := range t.Tasks {
 		c := t.cell(task.Name, m)
 		row = append(row, scoreCell(c, seeds))
-		trainable = max(trainable, c.Trainable)
+		if c.Trainable > trainable {
+			trainable, total = c.Trainable, c.Total
+		}
 	}
 	a := t.avg(m)
 	tp := "–"
-	if trainable > 0 {
-		tp = fmt.Sprintf("%d", trainable)
+	if trainable > 0 && total > 0 {
+		tp = fmt.Sprintf("%d (%.1f%%)", trainable, 100*float64(trainable)/float64(total))
 	}
 	return append(row, averageCell(a), tp, num(a.Paper.Base, 2), num(a.Paper.Large, 2))
 }
@@ -199,7 +215,7 @@ func (t *Table) heuristicRow() []string {
 	for _, task := range t.Tasks {
 		cell := "–"
 		if h := task.Heuristic; h != nil {
-			cell = fmt.Sprintf("%.1f (%s)", h.Dev.Score, h.Name)
+			cell = fmt.Sprintf("%.1f (%s)", h.Test.Score, h.Name)
 		}
 		row = append(row, cell)
 	}
@@ -210,39 +226,67 @@ func (t *Table) heuristicRow() []string {
 // it fit on train and its scores, the best by training score marked, so
 // the choice can be checked against the ones it beat.
 func (t *Table) heuristicTable() report.Table {
-	h := report.Table{Header: []string{"Task", "Heuristic", "Rule", "Fit on train", "Train", "Dev"},
-		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignRight}}
+	h := report.Table{Header: []string{"Task", "Heuristic", "Rule", "Fit on train", "Train", "Dev", "Test"},
+		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight}}
 	for _, task := range t.Tasks {
 		for _, hs := range task.Heuristics {
 			name := hs.Name
 			if task.Heuristic != nil && hs.Name == task.Heuristic.Name {
 				name += " ✱"
 			}
-			h.Rows = append(h.Rows, []string{task.Name, name, hs.About, hs.Fit, fmt.Sprintf("%.1f", hs.Train.Score), fmt.Sprintf("%.1f", hs.Dev.Score)})
+			h.Rows = append(h.Rows, []string{task.Name, name, hs.About, hs.Fit, fmt.Sprintf("%.1f", hs.Train.Score), fmt.Sprintf("%.1f", hs.Dev.Score), fmt.Sprintf("%.1f", hs.Test.Score)})
 		}
 	}
 	return h
 }
 
-// differenceTable is ReLoRA − LoRA and LoRA − full per task, paired by
-// seed, so the comparisons the paper makes come with their intervals.
+// Differences are the paired comparisons the difference table shows, by
+// row ID: the two the paper makes (on the primary rows the claims read),
+// then the adapters the paper's conclusion names, and the same ReLoRA −
+// LoRA comparison at the secondary rank.
+var Differences = [][2]string{{"relora", "lora"}, {"lora", "full"}, {"adapter", "lora"}, {"relora-r8", "lora-r8"}}
+
+// differenceTable is each of Differences per task, paired by seed, so
+// the comparisons come with their intervals.
 func (t *Table) differenceTable() report.Table {
-	diff := report.Table{Header: []string{"Task", "ReLoRA − LoRA", "LoRA − full"}, Align: []report.Align{report.AlignLeft}}
-	for _, task := range t.Tasks {
-		diff.Rows = append(diff.Rows, []string{task.Name,
-			t.pairedTask(task.Name, train.FinetuneReLoRA, train.FinetuneLoRA).Format(1),
-			t.pairedTask(task.Name, train.FinetuneLoRA, train.FinetuneFull).Format(1)})
+	diff := report.Table{Header: []string{"Task"}, Align: []report.Align{report.AlignLeft}}
+	var pairs [][2]string
+	for _, d := range Differences {
+		if slices.Contains(t.Methods, d[0]) && slices.Contains(t.Methods, d[1]) {
+			pairs = append(pairs, d)
+			diff.Header = append(diff.Header, shortName(d[0])+" − "+shortName(d[1]))
+		}
 	}
-	diff.Rows = append(diff.Rows, []string{"**average** (covered tasks)",
-		t.pairedAverage(train.FinetuneReLoRA, train.FinetuneLoRA).Format(2),
-		t.pairedAverage(train.FinetuneLoRA, train.FinetuneFull).Format(2)})
+	for _, task := range t.Tasks {
+		row := []string{task.Name}
+		for _, d := range pairs {
+			row = append(row, t.pairedTask(task.Name, d[0], d[1]).Format(1))
+		}
+		diff.Rows = append(diff.Rows, row)
+	}
+	row := []string{"**average** (covered tasks)"}
+	for _, d := range pairs {
+		row = append(row, t.pairedAverage(d[0], d[1]).Format(2))
+	}
+	diff.Rows = append(diff.Rows, row)
 	return diff
+}
+
+// shortName is a row's name without its size: "ReLoRA r8" for the
+// secondary rank, else the method alone.
+func shortName(id string) string {
+	names := map[string]string{"full": "full", "lora": "LoRA", "relora": "ReLoRA", "adapter": "adapters", "prefix": "prefix",
+		"probe": "probe", "lora-r8": "LoRA r8", "relora-r8": "ReLoRA r8"}
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return id
 }
 
 // taskTable describes the suite, one task a row with a dev example, so a
 // reader can judge what each score measures.
 func (t *Table) taskTable() report.Table {
-	tt := report.Table{Header: []string{"#", "Task", "Like", "Question", "Train / dev", "Metric", "Majority baseline", "Example (dev)"},
+	tt := report.Table{Header: []string{"#", "Task", "Like", "Question", "Train / dev / test", "Metric", "Majority baseline (test)", "Example (dev)"},
 		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignLeft}}
 	for i, task := range t.Tasks {
 		var base []string
@@ -250,7 +294,7 @@ func (t *Table) taskTable() report.Table {
 			base = append(base, fmt.Sprintf("%s %.1f", m, 100*task.BaselineOf[m]))
 		}
 		tt.Rows = append(tt.Rows, []string{strconv.Itoa(i + 1), task.Name, task.Like, task.About,
-			fmt.Sprintf("%d / %d", task.Train, task.Dev), metricName(task.Metrics), strings.Join(base, ", "), "`" + strings.ReplaceAll(task.Example, "`", "'") + "`"})
+			fmt.Sprintf("%d / %d / %d", task.Train, task.Dev, task.Test), metricName(task.Metrics), strings.Join(base, ", "), "`" + strings.ReplaceAll(task.Example, "`", "'") + "`"})
 	}
 	return tt
 }
@@ -281,9 +325,20 @@ func (t *Table) learningRateTable() report.Table {
 	return g
 }
 
-// gridCell lists a cell's grid points one per line, "rate: score".
+// gridCell lists a cell's searched rates one per line, lowest first,
+// "rate: dev score".
 func gridCell(grid []GridPoint) string {
 	var parts []string
+	grid = slices.Clone(grid)
+	slices.SortFunc(grid, func(a, b GridPoint) int {
+		if a.LR < b.LR {
+			return -1
+		}
+		if a.LR > b.LR {
+			return 1
+		}
+		return 0
+	})
 	for _, pt := range grid {
 		s := fmt.Sprintf("%g: %s", pt.LR, num(pt.Score, 1))
 		if pt.Diverged {

@@ -31,7 +31,8 @@ type FinetuneConfig struct {
 	Method      string `json:"method"`  // full, lora, relora or probe
 	Pooling     string `json:"pooling"` // "mean"
 	// TrainExamples and DevExamples, when > 0, use only the task's first
-	// examples (the quick preset's smoke test).
+	// examples (the quick preset's smoke test); DevExamples caps the test
+	// split too.
 	TrainExamples int `json:"train_examples,omitempty"`
 	DevExamples   int `json:"dev_examples,omitempty"`
 	// From is the pre-trained run (a full-rank pre-training config) whose
@@ -45,12 +46,16 @@ type FinetuneConfig struct {
 type FinetuneResult struct {
 	Task        string             `json:"task"`
 	Method      string             `json:"method"`
-	Score       float64            `json:"score"`   // the task's GLUE-style score at the end (tasks.Scores)
-	Metrics     map[string]float64 `json:"metrics"` // its metrics at the end
+	Score       float64            `json:"score"`   // the task's GLUE-style score on dev at the end (tasks.Scores): what a search chooses on
+	Metrics     map[string]float64 `json:"metrics"` // its dev metrics at the end
+	// Test is the test split's loss and scores at the end: what tables
+	// report. Dev is scored at every evaluation, test only at the last.
+	Test *FinetuneEval `json:"test,omitempty"`
 	Baseline    tasks.Scores       `json:"baseline"`
 	Evals       []FinetuneEval     `json:"evals"`
 	Train       int                `json:"train_examples"`
 	Dev         int                `json:"dev_examples"`
+	TestCount   int                `json:"test_examples"`
 	Fingerprint string             `json:"task_fingerprint"` // tasks.Task.Fingerprint of the examples used
 	// PretrainedValLoss is the pre-trained run's final validation loss,
 	// read from its checkpoint.

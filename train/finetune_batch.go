@@ -57,20 +57,40 @@ func encode(exs []tasks.Example, seq int) batch {
 
 // evaluate scores the dev set: its mean loss (cross-entropy per example, or
 // the squared error) and the task's metrics, kept by step for the result.
+// At the run's last step it scores the test split too; nothing reads the
+// test split earlier, so no choice during a run can depend on it.
 func (o *finetuning) evaluate(c *kernels.Ctx, step int) (Eval, error) {
-	dev, k := o.task.Dev, o.cfg.Finetune.Outputs
-	var sum float64
-	classes := make([]int, 0, len(dev))
-	predictions := make([]float64, 0, len(dev))
-	for lo := 0; lo < len(dev); lo += o.cfg.Batch {
-		exs := dev[lo:min(lo+o.cfg.Batch, len(dev))]
-		c.Reset()
-		out, err := o.outputs(c, encode(exs, o.cfg.Model.SeqLen))
+	loss, s, err := o.score(c, o.task.Dev)
+	if err != nil {
+		return Eval{}, err
+	}
+	o.scores[step] = FinetuneEval{Step: step, Loss: loss, Score: s.Score, Metrics: s.Metrics}
+	if step == o.cfg.Steps && len(o.task.Test) > 0 {
+		tl, ts, err := o.score(c, o.task.Test)
 		if err != nil {
 			return Eval{}, err
 		}
+		o.test = &FinetuneEval{Step: step, Loss: tl, Score: ts.Score, Metrics: ts.Metrics}
+	}
+	return Eval{Step: step, Loss: loss, Perplexity: Number(math.Exp(loss)), BitsPerByte: loss / math.Ln2}, nil
+}
+
+// score runs the model on held-out examples: their mean loss and the
+// task's scores.
+func (o *finetuning) score(c *kernels.Ctx, exs []tasks.Example) (float64, tasks.Scores, error) {
+	k := o.cfg.Finetune.Outputs
+	var sum float64
+	classes := make([]int, 0, len(exs))
+	predictions := make([]float64, 0, len(exs))
+	for lo := 0; lo < len(exs); lo += o.cfg.Batch {
+		part := exs[lo:min(lo+o.cfg.Batch, len(exs))]
+		c.Reset()
+		out, err := o.outputs(c, encode(part, o.cfg.Model.SeqLen))
+		if err != nil {
+			return 0, tasks.Scores{}, err
+		}
 		y := kernels.Data(out.Value())
-		for i, ex := range exs {
+		for i, ex := range part {
 			row := y[i*k : (i+1)*k]
 			if o.regression {
 				e := float64(row[0]) - ex.Target
@@ -85,13 +105,11 @@ func (o *finetuning) evaluate(c *kernels.Ctx, step int) (Eval, error) {
 	}
 	var s tasks.Scores
 	if o.regression {
-		s = o.task.ScoreRegression(predictions)
+		s = o.task.ScoreRegressionOn(exs, predictions)
 	} else {
-		s = o.task.ScoreClasses(classes)
+		s = o.task.ScoreClassesOn(exs, classes)
 	}
-	loss := sum / float64(len(dev))
-	o.scores[step] = FinetuneEval{Step: step, Loss: loss, Score: s.Score, Metrics: s.Metrics}
-	return Eval{Step: step, Loss: loss, Perplexity: Number(math.Exp(loss)), BitsPerByte: loss / math.Ln2}, nil
+	return sum / float64(len(exs)), s, nil
 }
 
 // argmaxCrossEntropy returns a row of logits' arg max (the first on ties)

@@ -26,6 +26,7 @@ type finetuning struct {
 	head       *model.Head
 	ft         *FinetuneResult
 	scores     map[int]FinetuneEval // the dev scores by step, for the evaluations the run kept
+	test       *FinetuneEval        // the test split's, scored with the last evaluation
 	current    batch
 	regression bool
 }
@@ -48,8 +49,11 @@ func (r *run) setFinetuning() error {
 	if n := fc.DevExamples; n > 0 && n < len(used.Dev) {
 		used.Dev = used.Dev[:n]
 	}
+	if n := fc.DevExamples; n > 0 && n < len(used.Test) {
+		used.Test = used.Test[:n]
+	}
 	o := &finetuning{cfg: cfg, task: &used, scores: map[int]FinetuneEval{}, regression: used.Regression()}
-	o.ft = &FinetuneResult{Task: fc.Task, Method: fc.Method, Baseline: used.Majority(), Train: len(used.Train), Dev: len(used.Dev),
+	o.ft = &FinetuneResult{Task: fc.Task, Method: fc.Method, Baseline: used.MajorityOn(used.Test), Train: len(used.Train), Dev: len(used.Dev), TestCount: len(used.Test),
 		Fingerprint: used.Fingerprint()}
 
 	// The pre-trained weights: needed unless the folder holds this run's
@@ -80,7 +84,7 @@ func (r *run) setFinetuning() error {
 	}
 	r.obj, r.m, r.mustResume = o, o.m, pretrained == nil
 	var bytes int
-	for _, ex := range slices.Concat(used.Train, used.Dev) {
+	for _, ex := range slices.Concat(used.Train, used.Dev, used.Test) {
 		bytes += len(ex.A) + len(ex.B)
 	}
 	r.res = &Result{Status: StatusOK, Threads: r.c.Threads(), GemmBackend: kernels.GemmBackend, Model: cfg.Model,
@@ -170,10 +174,11 @@ func (o *finetuning) outputs(c *kernels.Ctx, b batch) (mat.Tensor, error) {
 func (o *finetuning) divergence() divergenceRule { return divergenceRule{heldOut: "dev"} }
 
 // Extra keys of a fine-tuning checkpoint: the pre-trained run's validation
-// loss and the dev scores so far.
+// loss, the dev scores so far and, once scored, the test split's.
 const (
 	extraPretrained = "pretrained_val_loss"
 	extraEval       = "eval."
+	extraTest       = "test."
 )
 
 func (o *finetuning) saveState(ck *Checkpoint) {
@@ -185,6 +190,12 @@ func (o *finetuning) saveState(ck *Checkpoint) {
 			ck.Extra[prefix+k] = v
 		}
 	}
+	if t := o.test; t != nil {
+		ck.Extra[extraTest+"step"], ck.Extra[extraTest+"loss"], ck.Extra[extraTest+"score"] = float64(t.Step), t.Loss, t.Score
+		for k, v := range t.Metrics {
+			ck.Extra[extraTest+"metric."+k] = v
+		}
+	}
 }
 
 func (o *finetuning) restoreState(ck *Checkpoint) {
@@ -192,14 +203,35 @@ func (o *finetuning) restoreState(ck *Checkpoint) {
 	for _, e := range evalsFromExtra(ck.Evals, ck.Extra) {
 		o.scores[e.Step] = e
 	}
+	o.test = testFromExtra(ck.Extra)
 }
 
-// finish: the task's scores are the last dev evaluation's.
+// testFromExtra rebuilds the test split's scores a checkpoint carries in
+// Extra (nil when it has none: the last evaluation had not run).
+func testFromExtra(extra map[string]float64) *FinetuneEval {
+	step, ok := extra[extraTest+"step"]
+	if !ok {
+		return nil
+	}
+	t := &FinetuneEval{Step: int(step), Loss: extra[extraTest+"loss"], Score: extra[extraTest+"score"], Metrics: map[string]float64{}}
+	for k, v := range extra {
+		if name, ok := strings.CutPrefix(k, extraTest+"metric."); ok {
+			t.Metrics[name] = v
+		}
+	}
+	return t
+}
+
+// finish: the task's dev scores are the last dev evaluation's; the test
+// split's were scored with it, if it was the run's last step.
 func (o *finetuning) finish(res *Result) {
 	o.ft.Evals = o.kept(res.Evals)
 	if n := len(o.ft.Evals); n > 0 {
 		last := o.ft.Evals[n-1]
 		o.ft.Score, o.ft.Metrics = last.Score, last.Metrics
+		if o.test != nil && o.test.Step == last.Step {
+			o.ft.Test = o.test
+		}
 	}
 }
 
