@@ -33,6 +33,20 @@ var FinetuneGrids = map[string][]float64{
 	train.FinetuneProbe:  {3e-3, 1e-2, 3e-2},
 }
 
+// finetuneTableMethods are Table 5's rows: train.FinetuneMethods that have
+// a learning-rate grid here, in its order. A method train offers without a
+// grid (prefix tuning) is not searched or trained by the table, whose runs
+// and committed records are then those of the paper's four methods.
+func finetuneTableMethods() []string {
+	var out []string
+	for _, m := range train.FinetuneMethods {
+		if _, ok := FinetuneGrids[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // FinetuneSeeds is how many seeds each (task, method) trains at its chosen
 // learning rate (seed 1 is the grid's run).
 const FinetuneSeeds = 3
@@ -69,7 +83,7 @@ func Finetune(p Preset) (FinetuneSpec, error) {
 	if pre == nil {
 		return FinetuneSpec{}, fmt.Errorf("experiments: preset %q has no full-rank Table 1 run", p.Name)
 	}
-	s := FinetuneSpec{Pretrained: *pre, Tasks: tasks.Names, Methods: train.FinetuneMethods, Grids: FinetuneGrids,
+	s := FinetuneSpec{Pretrained: *pre, Tasks: tasks.Names, Methods: finetuneTableMethods(), Grids: FinetuneGrids,
 		Seeds: seedList(FinetuneSeeds), Steps: 400, Batch: 16, Warmup: 40, CheckpointEvery: 100, ResetEvery: 100, TaskSeed: 1, LowRank: p.Base.ReLoRA}
 	if p.Name == "quick" {
 		// A smoke test of every code path, in about a minute.

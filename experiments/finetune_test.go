@@ -89,3 +89,26 @@ func TestFinetuneSpec(t *testing.T) {
 		}
 	}
 }
+
+// Table 5 searches and trains the methods with a learning-rate grid: the
+// paper's four. Prefix tuning, which train offers besides, adds no run to
+// the table (its committed records are the table's every run).
+func TestFinetuneTableMethods(t *testing.T) {
+	p, err := Get("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Finetune(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{train.FinetuneFull, train.FinetuneLoRA, train.FinetuneReLoRA, train.FinetuneProbe}
+	if len(spec.Methods) != len(want) {
+		t.Fatalf("Table 5's methods %v, want %v", spec.Methods, want)
+	}
+	for i, m := range want {
+		if spec.Methods[i] != m || FinetuneRowNames[m] == "" {
+			t.Fatalf("Table 5's methods %v, want %v (each with a row name)", spec.Methods, want)
+		}
+	}
+}
