@@ -30,8 +30,9 @@ func lossOf(out mat.Tensor, r []float32) float64 {
 }
 
 // checkGrad compares the analytic gradients of Σ f(inputs) ⊙ r with central
-// finite differences at up to maxPerInput coordinates of each input.
-func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat.Tensor) mat.Tensor) {
+// finite differences at up to maxPerInput coordinates of each input, and
+// returns the largest relative error over the inputs (for a test to log).
+func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat.Tensor) mat.Tensor) (worst float64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
 	tensors := make([]mat.Tensor, len(inputs))
@@ -82,8 +83,11 @@ func checkGrad(t *testing.T, threads int, inputs []*Mat, f func(c *Ctx, in []mat
 			maxErr = math.Max(maxErr, math.Abs(numeric-float64(analytic[j])))
 			maxRef = math.Max(maxRef, math.Abs(numeric))
 		}
-		if rel := maxErr / math.Max(maxRef, 1e-2); !(rel <= 2e-2) {
+		rel := maxErr / math.Max(maxRef, 1e-2)
+		if !(rel <= 2e-2) {
 			t.Errorf("input %d: analytic vs finite-difference gradient: max abs err %.3g, max |grad| %.3g (rel %.3g)", i, maxErr, maxRef, rel)
 		}
+		worst = math.Max(worst, rel)
 	}
+	return worst
 }

@@ -28,8 +28,8 @@ func logitsOf(t *testing.T, m *model.Model, threads int, ids []int32) []float32 
 // bit-identical (each row's arithmetic depends only on the rows it may see),
 // while the logits after t do change. The nano preset's 32-token sequences
 // make the attention GEMMs' 6×16 tiles straddle the diagonal, where a
-// triangular kernel could read a score above it. Full rank, and LoRA
-// (composed and fused) with non-zero B; 1 and 2 threads.
+// triangular kernel could read a score above it. Full rank, LoRA
+// (composed and fused) with non-zero B, and prefix tuning; 1 and 2 threads.
 func TestNoInformationFromTheFuture(t *testing.T) {
 	cfg, err := model.Preset("nano")
 	if err != nil {
@@ -43,12 +43,18 @@ func TestNoInformationFromTheFuture(t *testing.T) {
 	for i := range ids {
 		ids[i] = int32(rng.IntN(V))
 	}
-	for _, variant := range []string{"full rank", "LoRA composed", "LoRA fused"} {
+	for _, variant := range []string{"full rank", "LoRA composed", "LoRA fused", "prefix"} {
 		m, err := model.New(cfg, 8)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if variant != "full rank" {
+		if variant == "prefix" {
+			// Prefix slots are visible to every position, but they are the
+			// same for every sequence: they carry nothing from one to another.
+			if err := m.AddPrefixes(5, ids[:T]); err != nil {
+				t.Fatal(err)
+			}
+		} else if variant != "full rank" {
 			relora.Wrap(m, 4, 8, 1)
 			randomizeB(m, 9, 0.1)
 			for _, l := range relora.LoRAs(m) {

@@ -31,6 +31,9 @@ var ProjNames = [NumProj]string{"q", "k", "v", "o", "gate", "up", "down"}
 type Block struct {
 	AttnNorm, FFNNorm *kernels.Mat
 	Proj              [NumProj]Linear
+	// Prefix is prefix tuning's learned keys and values (prefix.go); nil,
+	// as in every model but a prefix-tuning run's, is plain causal attention.
+	Prefix *Prefix
 }
 
 // Model is the decoder.
@@ -92,6 +95,13 @@ func (m *Model) Forward(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
 // sequences laid end to end: the last block's output after the final
 // RMSNorm, what the LM head (and a fine-tuning Head) reads.
 func (m *Model) Hidden(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
+	return m.hidden(c, ids, nil)
+}
+
+// hidden is Hidden, calling seen (when not nil) with each block's keys
+// (after rotary) and values: how a prefix is initialised from the model's
+// own keys and values (prefix.go).
+func (m *Model) hidden(c *kernels.Ctx, ids []int32, seen func(layer int, k, v mat.Tensor)) (mat.Tensor, error) {
 	cfg := m.Config
 	if len(ids) == 0 || len(ids)%cfg.SeqLen != 0 {
 		return nil, fmt.Errorf("model: %d tokens is not a positive multiple of seq_len %d", len(ids), cfg.SeqLen)
@@ -103,12 +113,15 @@ func (m *Model) Hidden(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
 	}
 	eps := float32(cfg.NormEps)
 	x := c.Embedding(m.Embed, ids)
-	for _, b := range m.Blocks {
+	for l, b := range m.Blocks {
 		h := c.RMSNorm(x, b.AttnNorm, eps)
 		q := c.Rotary(b.Proj[ProjQ].Forward(c, h), cfg.Heads, cfg.SeqLen, cfg.RopeBase)
 		k := c.Rotary(b.Proj[ProjK].Forward(c, h), cfg.Heads, cfg.SeqLen, cfg.RopeBase)
 		v := b.Proj[ProjV].Forward(c, h)
-		a := c.CausalAttention(q, k, v, cfg.Heads, cfg.SeqLen)
+		if seen != nil {
+			seen(l, k, v)
+		}
+		a := b.attention(c, q, k, v, cfg)
 		x = c.Add(x, b.Proj[ProjO].Forward(c, a), 1)
 
 		h = c.RMSNorm(x, b.FFNNorm, eps)
@@ -147,6 +160,9 @@ func (m *Model) Params() []Param {
 			for _, q := range lin.Params() {
 				ps = append(ps, Param{pre + ProjNames[p] + "." + q.Name, q.Mat})
 			}
+		}
+		if b.Prefix != nil {
+			ps = append(ps, b.Prefix.params(pre)...)
 		}
 	}
 	return append(ps, Param{"norm", m.Norm}, Param{"head", m.Head})

@@ -17,8 +17,9 @@ const PoolMean = "mean"
 // FinetuneConfig makes a Config a fine-tuning run: the task, the head and
 // the method, and the pre-trained run it starts from. The Config's other
 // fields keep their meaning: Batch, Steps, LR, Warmup, MinLRRatio,
-// GradClip, Adam and Seed (head init, LoRA factors and batch order) set the
-// fine-tuning; ReLoRA is what the method says (FinetuneMethodConfig);
+// GradClip, Adam and Seed (head init, LoRA factors, the example the prefix
+// starts from, and batch order) set the fine-tuning; ReLoRA is what the
+// method says (FinetuneMethodConfig);
 // EvalEvery is how often the dev set is scored; Model is the pre-trained
 // shape; Data names the task ("task:<name>").
 type FinetuneConfig struct {
@@ -28,8 +29,12 @@ type FinetuneConfig struct {
 	// examples are those of that version of the generators).
 	TaskVersion int    `json:"task_version"`
 	Outputs     int    `json:"outputs"` // the head's width: classes, or 1 for the regression task
-	Method      string `json:"method"`  // full, lora, relora or probe
+	Method      string `json:"method"`  // full, lora, relora, prefix or probe
 	Pooling     string `json:"pooling"` // "mean"
+	// PrefixLen is method prefix's number of prefix slots per layer (0 for
+	// every other method; left out of the JSON then, so no other run's
+	// config or hash changed when it was added).
+	PrefixLen int `json:"prefix_len,omitempty"`
 	// TrainExamples and DevExamples, when > 0, use only the task's first
 	// examples (the quick preset's smoke test); DevExamples caps the test
 	// split too.
@@ -100,6 +105,9 @@ func (c Config) validateFinetune() error {
 		return fmt.Errorf("config: finetune: model %+v is not the pre-trained run's %+v", c.Model, f.From.Model)
 	case len(c.SaveAt) > 0:
 		return fmt.Errorf("config: finetune: save_at is for pre-training runs")
+	}
+	if err := c.validatePrefix(); err != nil {
+		return err
 	}
 	if err := f.From.Validate(); err != nil {
 		return fmt.Errorf("config: finetune: pre-trained run: %w", err)

@@ -12,11 +12,12 @@ const (
 	FinetuneFull   = "full"   // every weight of the model trains (the LM head, unused, stays frozen)
 	FinetuneLoRA   = "lora"   // LoRA factors on the 7 projections of every block; the rest frozen
 	FinetuneReLoRA = "relora" // LoRA with merges, optimizer resets and the jagged schedule (no warm start)
+	FinetunePrefix = "prefix" // prefix tuning: learned keys and values in front of every layer's attention; the model frozen
 	FinetuneProbe  = "probe"  // the model frozen: only the head trains
 )
 
 // FinetuneMethods lists the methods in table order.
-var FinetuneMethods = []string{FinetuneFull, FinetuneLoRA, FinetuneReLoRA, FinetuneProbe}
+var FinetuneMethods = []string{FinetuneFull, FinetuneLoRA, FinetuneReLoRA, FinetunePrefix, FinetuneProbe}
 
 // finetuneMethod is what a fine-tuning method is, said once. The low-rank
 // machinery is pre-training's own (relora.Wrap, MergeSteps, Schedule,
@@ -27,6 +28,7 @@ type finetuneMethod struct {
 	lowRank  bool // LoRA factors on the projections; the rest of the model frozen
 	restarts bool // merges, optimizer resets and the jagged schedule
 	probe    bool // the whole model frozen: only the head trains
+	prefix   bool // the whole model frozen: prefix_len keys and values per layer and the head train
 }
 
 var finetuneMethods = map[string]finetuneMethod{
@@ -34,6 +36,7 @@ var finetuneMethods = map[string]finetuneMethod{
 	FinetuneLoRA:   {lowRank: true},
 	FinetuneReLoRA: {lowRank: true, restarts: true},
 	FinetuneProbe:  {probe: true},
+	FinetunePrefix: {prefix: true},
 }
 
 func lookupFinetuneMethod(name string) (finetuneMethod, error) {

@@ -94,7 +94,8 @@ func (r *run) setFinetuning() error {
 
 // setMethod freezes what the method does not train, wraps the projections
 // in LoRA linears for the low-rank methods (there is no warm start: the
-// loop's switch never fires), and adds the head. The LM head is never read
+// loop's switch never fires), adds prefix tuning's prefixes, and adds the
+// head. The LM head is never read
 // by a fine-tuning run, so it is frozen in every method.
 func (o *finetuning) setMethod() error {
 	cfg, m := o.cfg, o.m
@@ -111,9 +112,14 @@ func (o *finetuning) setMethod() error {
 			}
 		}
 	}
-	if method.probe {
+	if method.probe || method.prefix {
 		for _, p := range m.Params() {
 			p.SetRequiresGrad(false)
+		}
+	}
+	if method.prefix {
+		if err := o.addPrefixes(); err != nil {
+			return err
 		}
 	}
 	o.head = model.NewHead(cfg.Model.Dim, cfg.Finetune.Outputs, o.task.Pair, cfg.Model.InitStd, cfg.Seed^0x636c73)

@@ -38,6 +38,9 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 	if cfg.ReLoRA, err = FinetuneMethodConfig(method, low, cfg.LR); err != nil {
 		t.Fatal(err)
 	}
+	if method == FinetunePrefix {
+		cfg.Finetune.PrefixLen = 4
+	}
 	cfg.WarmStartFrom = ckpt
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -47,8 +50,8 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 
 // A fine-tuning step changes exactly what its method trains: everything but
 // the (unused) LM head for full fine-tuning, the LoRA factors for LoRA and
-// ReLoRA (the pre-trained weights, embeddings and norms stay), nothing of the
-// model for the probe; the head always.
+// ReLoRA (the pre-trained weights, embeddings and norms stay), the prefixes
+// for prefix tuning, nothing of the model for the probe; the head always.
 func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 	pre, ckpt := pretrained(t)
 	base, err := LoadCheckpoint(ckpt)
@@ -82,6 +85,8 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 			switch {
 			case relora.IsLoRAParam(name):
 				want = true // B leaves zero at the first step, A at the second
+			case strings.Contains(name, ".prefix."):
+				want = method == FinetunePrefix
 			case method == FinetuneFull:
 				want = name != "head"
 			}
@@ -89,7 +94,7 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 				t.Errorf("%s: %s changed %v, want %v", method, name, changed, want)
 			}
 		}
-		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetuneProbe: true}
+		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetunePrefix: true, FinetuneProbe: true}
 		if !wantTrainable[method] || res.TrainableParams <= 0 || res.TrainableParams >= res.TotalParams {
 			t.Errorf("%s: %d of %d parameters trainable", method, res.TrainableParams, res.TotalParams)
 		}
@@ -183,9 +188,10 @@ func TestFinetuneMethodConfig(t *testing.T) {
 	low := relora.Config{Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 9, WarmStartSteps: 5, ResetEvery: 10,
 		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true}
 	want := map[string]relora.Config{
-		FinetuneFull:  {Method: relora.MethodFull},
-		FinetuneProbe: {Method: relora.MethodFull},
-		FinetuneLoRA:  {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3},
+		FinetuneFull:   {Method: relora.MethodFull},
+		FinetuneProbe:  {Method: relora.MethodFull},
+		FinetunePrefix: {Method: relora.MethodFull},
+		FinetuneLoRA:   {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3},
 		FinetuneReLoRA: {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Restarts: true, OptimizerReset: true, Jagged: true,
 			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9},
 	}
@@ -198,7 +204,7 @@ func TestFinetuneMethodConfig(t *testing.T) {
 			t.Errorf("%s: %v", method, err)
 		}
 	}
-	if _, err := FinetuneMethodConfig("prefix", low, 1e-3); err == nil {
+	if _, err := FinetuneMethodConfig("bitfit", low, 1e-3); err == nil {
 		t.Error("an unknown method gave no error")
 	}
 }
