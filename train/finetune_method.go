@@ -10,7 +10,7 @@ import (
 // Fine-tuning methods (the rows of Table 5).
 const (
 	FinetuneFull   = "full"   // every weight of the model trains (the LM head, unused, stays frozen)
-	FinetuneLoRA   = "lora"   // LoRA factors on the 7 projections of every block; the rest frozen
+	FinetuneLoRA   = "lora"   // LoRA factors on the projections the relora block targets (all 7 by default); the rest frozen
 	FinetuneReLoRA = "relora" // LoRA with merges, optimizer resets and the jagged schedule (no warm start)
 	FinetuneProbe  = "probe"  // the model frozen: only the head trains
 )
@@ -46,7 +46,7 @@ func lookupFinetuneMethod(name string) (finetuneMethod, error) {
 
 // FinetuneMethodConfig is the relora block of a fine-tuning run by method
 // at peak learning rate lr: the low-rank settings it uses (rank, alpha,
-// reset_every, restart_warmup, prune_mode, prune_ratio) come from low, and
+// targets, reset_every, restart_warmup, prune_mode, prune_ratio) come from low, and
 // every setting the method does not use is zero, so it is not part of the
 // run's identity (its hash).
 func FinetuneMethodConfig(method string, low relora.Config, lr float64) (relora.Config, error) {
@@ -57,7 +57,7 @@ func FinetuneMethodConfig(method string, low relora.Config, lr float64) (relora.
 	if !m.lowRank {
 		return relora.Config{Method: relora.MethodFull}, nil
 	}
-	r := relora.Config{Method: relora.MethodLoRA, Rank: low.Rank, Alpha: low.Alpha, LR: lr}
+	r := relora.Config{Method: relora.MethodLoRA, Rank: low.Rank, Alpha: low.Alpha, LR: lr, Targets: low.Targets}
 	if m.restarts {
 		r.Restarts, r.OptimizerReset, r.Jagged = true, true, true
 		r.ResetEvery, r.RestartWarmup, r.PruneMode, r.PruneRatio = low.ResetEvery, low.RestartWarmup, low.PruneMode, low.PruneRatio

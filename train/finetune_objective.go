@@ -89,8 +89,9 @@ func (r *run) setFinetuning() error {
 }
 
 // setMethod freezes what the method does not train, wraps the projections
-// in LoRA linears for the low-rank methods (there is no warm start: the
-// loop's switch never fires), and adds the head. The LM head is never read
+// the relora block targets in LoRA linears for the low-rank methods (there
+// is no warm start: the loop's switch never fires; the projections left
+// plain are frozen with the rest), and adds the head. The LM head is never read
 // by a fine-tuning run, so it is frozen in every method.
 func (o *finetuning) setMethod() error {
 	cfg, m := o.cfg, o.m
@@ -100,7 +101,7 @@ func (o *finetuning) setMethod() error {
 	}
 	m.Head.SetRequiresGrad(false)
 	if cfg.ReLoRA.LowRank() {
-		relora.Wrap(m, cfg.ReLoRA.Rank, cfg.ReLoRA.Alpha, cfg.Seed)
+		relora.WrapTargets(m, cfg.ReLoRA.Targets, cfg.ReLoRA.Rank, cfg.ReLoRA.Alpha, cfg.Seed)
 		for _, p := range m.Params() {
 			if !relora.IsLoRAParam(p.Name) {
 				p.SetRequiresGrad(false)

@@ -22,6 +22,9 @@ func pretrained(t *testing.T) (Config, string) {
 	return cfg, filepath.Join(dir, CheckpointFile)
 }
 
+// ftLow is the low-rank settings ftConfig's runs take their relora block from.
+var ftLow = relora.Config{Rank: 4, Alpha: 4, ResetEvery: 3, RestartWarmup: 1, PruneMode: relora.PruneRandom, PruneRatio: 0.999}
+
 // ftConfig is a small fine-tuning run of a task by a method.
 func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Config {
 	t.Helper()
@@ -34,8 +37,7 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 	cfg.Finetune = &FinetuneConfig{Task: task, TaskSeed: 1, TaskVersion: tasks.Version, Outputs: spec.Outputs(), Method: method, Pooling: PoolMean,
 		TrainExamples: 200, DevExamples: 40, From: &from}
 	cfg.Data, cfg.Steps, cfg.Warmup, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LR = "task:"+task, steps, 0, max(1, steps/2), 4, 3e-3
-	low := relora.Config{Rank: 4, Alpha: 4, ResetEvery: 3, RestartWarmup: 1, PruneMode: relora.PruneRandom, PruneRatio: 0.999}
-	if cfg.ReLoRA, err = FinetuneMethodConfig(method, low, cfg.LR); err != nil {
+	if cfg.ReLoRA, err = FinetuneMethodConfig(method, ftLow, cfg.LR); err != nil {
 		t.Fatal(err)
 	}
 	cfg.WarmStartFrom = ckpt
@@ -125,13 +127,21 @@ func TestFinetuneEndToEnd(t *testing.T) {
 // uninterrupted one; a finished folder returns its result and trains nothing.
 func TestFinetuneResumeAndFinished(t *testing.T) {
 	pre, ckpt := pretrained(t)
-	cfg := ftConfig(t, pre, ckpt, "books", FinetuneReLoRA, 10)
+	resumeMatches(t, ftConfig(t, pre, ckpt, "books", FinetuneReLoRA, 10), 6) // the checkpoint holds step 4, after the first merge
+}
+
+// resumeMatches runs a fine-tuning config of 10 steps (checkpoints every
+// 4) whole, and killed after stopAfter steps and started again, and
+// requires the same metrics and result; then the finished folder must
+// return its result without training.
+func resumeMatches(t *testing.T, cfg Config, stopAfter int) {
+	t.Helper()
 	whole := t.TempDir()
 	first := runIn(t, cfg, whole)
 
 	split := t.TempDir()
 	cut := cfg
-	cut.stopAfter = 6 // the checkpoint holds step 4, after the first merge
+	cut.stopAfter = stopAfter
 	runIn(t, cut, split)
 	again := cfg
 	again.WarmStartFrom = "" // a resume needs only the folder's own checkpoint
