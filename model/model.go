@@ -31,6 +31,9 @@ var ProjNames = [NumProj]string{"q", "k", "v", "o", "gate", "up", "down"}
 type Block struct {
 	AttnNorm, FFNNorm *kernels.Mat
 	Proj              [NumProj]Linear
+	// Adapter, when not nil, adapts the feed-forward output before the
+	// residual add (the adapter fine-tuning method; see adapter.go).
+	Adapter *Adapter
 }
 
 // Model is the decoder.
@@ -113,7 +116,11 @@ func (m *Model) Hidden(c *kernels.Ctx, ids []int32) (mat.Tensor, error) {
 
 		h = c.RMSNorm(x, b.FFNNorm, eps)
 		g := c.SwiGLU(b.Proj[ProjGate].Forward(c, h), b.Proj[ProjUp].Forward(c, h))
-		x = c.Add(x, b.Proj[ProjDown].Forward(c, g), 1)
+		f := b.Proj[ProjDown].Forward(c, g)
+		if b.Adapter != nil {
+			f = b.Adapter.Forward(c, f)
+		}
+		x = c.Add(x, f, 1)
 	}
 	return c.RMSNorm(x, m.Norm, eps), nil
 }
@@ -136,8 +143,9 @@ func (m *Model) Loss(c *kernels.Ctx, inputs, targets []int32) (mat.Tensor, error
 }
 
 // Params lists every parameter (frozen ones too) with a stable name such as
-// "layers.0.q.weight"; the order is fixed, so optimizers and checkpoints can
-// rely on it.
+// "layers.0.q.weight" (an adapter's after its block's projections,
+// "layers.0.adapter.down.weight"); the order is fixed, so optimizers and
+// checkpoints can rely on it.
 func (m *Model) Params() []Param {
 	ps := []Param{{"embed", m.Embed}}
 	for l, b := range m.Blocks {
@@ -146,6 +154,11 @@ func (m *Model) Params() []Param {
 		for p, lin := range b.Proj {
 			for _, q := range lin.Params() {
 				ps = append(ps, Param{pre + ProjNames[p] + "." + q.Name, q.Mat})
+			}
+		}
+		if b.Adapter != nil {
+			for _, q := range b.Adapter.Params() {
+				ps = append(ps, Param{pre + "adapter." + q.Name, q.Mat})
 			}
 		}
 	}
