@@ -15,8 +15,12 @@ const (
 	FinetuneProbe  = "probe"  // the model frozen: only the head trains
 )
 
-// FinetuneMethods lists the methods in table order.
-var FinetuneMethods = []string{FinetuneFull, FinetuneLoRA, FinetuneReLoRA, FinetuneProbe}
+// FinetuneAdapter trains a bottleneck adapter of width adapter_dim in every
+// block (model.Adapter) and the head; the rest of the model is frozen.
+const FinetuneAdapter = "adapter"
+
+// FinetuneMethods lists every fine-tuning method, Table 5's in its row order.
+var FinetuneMethods = []string{FinetuneFull, FinetuneLoRA, FinetuneReLoRA, FinetuneAdapter, FinetuneProbe}
 
 // finetuneMethod is what a fine-tuning method is, said once. The low-rank
 // machinery is pre-training's own (relora.Wrap, MergeSteps, Schedule,
@@ -27,6 +31,7 @@ type finetuneMethod struct {
 	lowRank  bool // LoRA factors on the projections; the rest of the model frozen
 	restarts bool // merges, optimizer resets and the jagged schedule
 	probe    bool // the whole model frozen: only the head trains
+	adapter  bool // the model frozen, bottleneck adapters added in every block
 }
 
 var finetuneMethods = map[string]finetuneMethod{
@@ -34,6 +39,8 @@ var finetuneMethods = map[string]finetuneMethod{
 	FinetuneLoRA:   {lowRank: true},
 	FinetuneReLoRA: {lowRank: true, restarts: true},
 	FinetuneProbe:  {probe: true},
+
+	FinetuneAdapter: {adapter: true},
 }
 
 func lookupFinetuneMethod(name string) (finetuneMethod, error) {

@@ -91,7 +91,8 @@ func (r *run) setFinetuning() error {
 // setMethod freezes what the method does not train, wraps the projections
 // the relora block targets in LoRA linears for the low-rank methods (there
 // is no warm start: the loop's switch never fires; the projections left
-// plain are frozen with the rest), and adds the head. The LM head is never read
+// plain are frozen with the rest), adds the adapter method's adapters, and
+// adds the head. The LM head is never read
 // by a fine-tuning run, so it is frozen in every method.
 func (o *finetuning) setMethod() error {
 	cfg, m := o.cfg, o.m
@@ -108,10 +109,15 @@ func (o *finetuning) setMethod() error {
 			}
 		}
 	}
-	if method.probe {
+	if method.probe || method.adapter {
 		for _, p := range m.Params() {
 			p.SetRequiresGrad(false)
 		}
+	}
+	if method.adapter {
+		// After the freeze: the adapters are what trains. They are not in
+		// the pre-trained checkpoint; a resume restores them from the run's.
+		m.AddAdapters(cfg.Finetune.AdapterDim, cfg.Seed)
 	}
 	o.head = model.NewHead(cfg.Model.Dim, cfg.Finetune.Outputs, o.task.Pair, cfg.Model.InitStd, cfg.Seed^0x636c73)
 	return nil

@@ -36,6 +36,9 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 	from := pre
 	cfg.Finetune = &FinetuneConfig{Task: task, TaskSeed: 1, TaskVersion: tasks.Version, Outputs: spec.Outputs(), Method: method, Pooling: PoolMean,
 		TrainExamples: 200, DevExamples: 40, From: &from}
+	if method == FinetuneAdapter {
+		cfg.Finetune.AdapterDim = 4
+	}
 	cfg.Data, cfg.Steps, cfg.Warmup, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LR = "task:"+task, steps, 0, max(1, steps/2), 4, 3e-3
 	if cfg.ReLoRA, err = FinetuneMethodConfig(method, ftLow, cfg.LR); err != nil {
 		t.Fatal(err)
@@ -49,8 +52,9 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 
 // A fine-tuning step changes exactly what its method trains: everything but
 // the (unused) LM head for full fine-tuning, the LoRA factors for LoRA and
-// ReLoRA (the pre-trained weights, embeddings and norms stay), nothing of the
-// model for the probe; the head always.
+// ReLoRA (the pre-trained weights, embeddings and norms stay), the adapters
+// for the adapter method, nothing of the model for the probe; the head
+// always.
 func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 	pre, ckpt := pretrained(t)
 	base, err := LoadCheckpoint(ckpt)
@@ -84,6 +88,8 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 			switch {
 			case relora.IsLoRAParam(name):
 				want = true // B leaves zero at the first step, A at the second
+			case strings.Contains(name, ".adapter."):
+				want = true // not in the pre-trained model; U leaves zero at the first step, D at the second
 			case method == FinetuneFull:
 				want = name != "head"
 			}
@@ -91,7 +97,7 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 				t.Errorf("%s: %s changed %v, want %v", method, name, changed, want)
 			}
 		}
-		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetuneProbe: true}
+		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetuneAdapter: true, FinetuneProbe: true}
 		if !wantTrainable[method] || res.TrainableParams <= 0 || res.TrainableParams >= res.TotalParams {
 			t.Errorf("%s: %d of %d parameters trainable", method, res.TrainableParams, res.TotalParams)
 		}
@@ -191,13 +197,14 @@ func TestFinetuneConfigIsChecked(t *testing.T) {
 // use (so an unused setting is not part of the run's identity).
 func TestFinetuneMethodConfig(t *testing.T) {
 	low := relora.Config{Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 9, WarmStartSteps: 5, ResetEvery: 10,
-		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true}
+		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true, Targets: relora.TargetsAttention}
 	want := map[string]relora.Config{
-		FinetuneFull:  {Method: relora.MethodFull},
-		FinetuneProbe: {Method: relora.MethodFull},
-		FinetuneLoRA:  {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3},
+		FinetuneFull:    {Method: relora.MethodFull},
+		FinetuneProbe:   {Method: relora.MethodFull},
+		FinetuneAdapter: {Method: relora.MethodFull},
+		FinetuneLoRA:    {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Targets: relora.TargetsAttention},
 		FinetuneReLoRA: {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Restarts: true, OptimizerReset: true, Jagged: true,
-			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9},
+			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, Targets: relora.TargetsAttention},
 	}
 	for _, method := range FinetuneMethods {
 		got, err := FinetuneMethodConfig(method, low, 1e-3)
