@@ -1,9 +1,11 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
 )
 
@@ -40,6 +42,12 @@ func TestOpGradients(t *testing.T) {
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.CausalAttention(in[0], in[1], in[2], heads, T) }},
 		{"SwiGLU", []*Mat{randParam(rng, n, d, 2), randParam(rng, n, d, 1)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.SwiGLU(in[0], in[1]) }},
+		{"AddBias", []*Mat{randParam(rng, n, d, 1), randParam(rng, 1, d, 1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.AddBias(in[0], in[1]) }},
+		// ReLU's kink is where finite differences fail: inputs at least 0.1
+		// from it, ten times the step.
+		{"ReLU", []*Mat{awayFromZero(randParam(rng, n, d, 1), 0.1)},
+			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.ReLU(in[0]) }},
 		{"CrossEntropy", []*Mat{randParam(rng, n, vocab, 2)},
 			func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.CrossEntropy(in[0], ids) }},
 		// An operator output read by three consumers exercises gradient
@@ -73,5 +81,42 @@ func TestFrozenWeightGetsNoGradient(t *testing.T) {
 	checkGrad(t, 1, []*Mat{x, w, a, b}, func(c *Ctx, in []mat.Tensor) mat.Tensor { return c.LoRALinear(in[0], in[1], in[2], in[3], 2) })
 	if w.HasGrad() || w.persistent != nil {
 		t.Fatalf("frozen weight has a gradient buffer (%v) or gradient", w.persistent != nil)
+	}
+}
+
+// awayFromZero moves every value of m gap further from 0, keeping its sign.
+func awayFromZero(m *Mat, gap float32) *Mat {
+	for i, v := range m.data {
+		if v < 0 {
+			m.data[i] = v - gap
+		} else {
+			m.data[i] = v + gap
+		}
+	}
+	return m
+}
+
+// ReLU zeroes what is not positive and passes NaN on; its gradient is dy
+// where the input is positive and 0 elsewhere, 0 included.
+func TestReLUValues(t *testing.T) {
+	nan := float32(math.NaN())
+	x := NewParam(1, 5)
+	copy(x.data, []float32{-2, 0, 3, nan, float32(math.Copysign(0, -1))})
+	c := NewCtx(1)
+	y := c.ReLU(x)
+	got := Data(y.Value())
+	for i, want := range []float32{0, 0, 3, nan, 0} {
+		if g := got[i]; !(g == want || (g != g && want != want)) {
+			t.Errorf("ReLU(%g) = %g, want %g", x.data[i], g, want)
+		}
+	}
+	y.AccGrad(NewMat(1, 5, []float32{1, 1, 1, 1, 1}))
+	if err := ag.Backward(y); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float32{0, 0, 1, 1, 0} {
+		if g := x.GradRaw()[i]; g != want {
+			t.Errorf("dReLU at %g = %g, want %g", x.data[i], g, want)
+		}
 	}
 }

@@ -34,6 +34,9 @@ type Block struct {
 	// Prefix is prefix tuning's learned keys and values (prefix.go); nil,
 	// as in every model but a prefix-tuning run's, is plain causal attention.
 	Prefix *Prefix
+	// Adapter, when not nil, adapts the feed-forward output before the
+	// residual add (the adapter fine-tuning method; see adapter.go).
+	Adapter *Adapter
 }
 
 // Model is the decoder.
@@ -126,7 +129,11 @@ func (m *Model) hidden(c *kernels.Ctx, ids []int32, seen func(layer int, k, v ma
 
 		h = c.RMSNorm(x, b.FFNNorm, eps)
 		g := c.SwiGLU(b.Proj[ProjGate].Forward(c, h), b.Proj[ProjUp].Forward(c, h))
-		x = c.Add(x, b.Proj[ProjDown].Forward(c, g), 1)
+		f := b.Proj[ProjDown].Forward(c, g)
+		if b.Adapter != nil {
+			f = b.Adapter.Forward(c, f)
+		}
+		x = c.Add(x, f, 1)
 	}
 	return c.RMSNorm(x, m.Norm, eps), nil
 }
@@ -149,8 +156,9 @@ func (m *Model) Loss(c *kernels.Ctx, inputs, targets []int32) (mat.Tensor, error
 }
 
 // Params lists every parameter (frozen ones too) with a stable name such as
-// "layers.0.q.weight"; the order is fixed, so optimizers and checkpoints can
-// rely on it.
+// "layers.0.q.weight" (an adapter's after its block's projections,
+// "layers.0.adapter.down.weight"); the order is fixed, so optimizers and
+// checkpoints can rely on it.
 func (m *Model) Params() []Param {
 	ps := []Param{{"embed", m.Embed}}
 	for l, b := range m.Blocks {
@@ -163,6 +171,11 @@ func (m *Model) Params() []Param {
 		}
 		if b.Prefix != nil {
 			ps = append(ps, b.Prefix.params(pre)...)
+		}
+		if b.Adapter != nil {
+			for _, q := range b.Adapter.Params() {
+				ps = append(ps, Param{pre + "adapter." + q.Name, q.Mat})
+			}
 		}
 	}
 	return append(ps, Param{"norm", m.Norm}, Param{"head", m.Head})

@@ -31,6 +31,11 @@ type Config struct {
 	Alpha float64 `json:"alpha"` // scale s = alpha/r
 	LR    float64 `json:"lr"`    // peak LR of the low-rank phase (the paper uses 2x full-rank)
 
+	// Targets selects the projections Method "lora" wraps: TargetsAll ("",
+	// left out of the JSON, so every config written before the field
+	// existed keeps its JSON and hash) or TargetsAttention (q, k, v, o).
+	Targets string `json:"targets,omitempty"`
+
 	Restarts       bool `json:"restarts"`        // R: merge-and-reinit every ResetEvery steps
 	OptimizerReset bool `json:"optimizer_reset"` // O: prune the LoRA params' Adam moments at each restart
 	Jagged         bool `json:"jagged"`          // J: re-warm the LR from 0 after each restart
@@ -69,6 +74,9 @@ func (c Config) Validate(steps int) error {
 	if c.Method != MethodGaLore && (c.GaLoreRefreshEvery != 0 || c.GaLoreScale != 0) {
 		return fmt.Errorf("relora: galore_refresh_every and galore_scale are GaLore's; method %q must leave them out", c.Method)
 	}
+	if c.Method != MethodLoRA && c.Targets != TargetsAll {
+		return fmt.Errorf("relora: targets selects the projections LoRA wraps; method %q must leave it out", c.Method)
+	}
 	switch c.Method {
 	case MethodFull:
 		return nil
@@ -101,6 +109,9 @@ func (c Config) Validate(steps int) error {
 		return fmt.Errorf("relora: optimizer_reset happens at restarts; it needs restarts")
 	case c.Jagged && !c.Restarts:
 		return fmt.Errorf("relora: the jagged schedule re-warms at restarts; it needs restarts")
+	}
+	if err := ValidTargets(c.Targets); err != nil {
+		return err
 	}
 	if c.OptimizerReset {
 		if err := ValidPruneMode(c.PruneMode); err != nil {

@@ -7,12 +7,11 @@ import (
 )
 
 // TrainableParams returns how many parameters a LoRA run of rank r trains on
-// a model of shape m: both factors of every wrapped linear, plus the
-// embedding, the LM head and the norm gains, which stay full-rank.
+// a model of shape m: both factors of all seven projections of every block,
+// plus the embedding, the LM head and the norm gains, which stay full-rank.
 func TrainableParams(m model.Config, rank int) int {
-	d, f := m.Dim, m.FFN
-	perLayer := rank*(4*(d+d)+2*(d+f)+(f+d)) + 2*d
-	return 2*m.Vocab*d + m.Layers*perLayer + d
+	d := m.Dim
+	return 2*m.Vocab*d + m.Layers*2*d + d + LoRAParams(m, rank, TargetsAll)
 }
 
 // ControlConfig returns the paper's "control" baseline for a base shape: a

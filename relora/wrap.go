@@ -14,10 +14,19 @@ import (
 // trainable, as in the paper. The A factors are drawn from a generator
 // seeded by (seed, round 0), so the same run always draws the same factors.
 func Wrap(m *model.Model, rank int, alpha float64, seed uint64) {
+	WrapTargets(m, TargetsAll, rank, alpha, seed)
+}
+
+// WrapTargets is Wrap for the projections targets names (Config.Targets);
+// the others stay plain Dense linears, trainable unless the caller freezes
+// them. The A factors are drawn in block and projection order, so with
+// TargetsAll it draws exactly what Wrap always drew.
+func WrapTargets(m *model.Model, targets string, rank int, alpha float64, seed uint64) {
+	projs := TargetProjs(targets)
 	rng := factorRNG(seed, 0)
 	for _, b := range m.Blocks {
-		for p, lin := range b.Proj {
-			if d, ok := lin.(*model.Dense); ok {
+		for _, p := range projs {
+			if d, ok := b.Proj[p].(*model.Dense); ok {
 				b.Proj[p] = NewLoRA(d.W, rank, alpha, rng)
 			}
 		}

@@ -29,8 +29,12 @@ type FinetuneConfig struct {
 	// examples are those of that version of the generators).
 	TaskVersion int    `json:"task_version"`
 	Outputs     int    `json:"outputs"` // the head's width: classes, or 1 for the regression task
-	Method      string `json:"method"`  // full, lora, relora, prefix or probe
+	Method      string `json:"method"`  // one of FinetuneMethods
 	Pooling     string `json:"pooling"` // "mean"
+	// AdapterDim is the adapter method's bottleneck b (model.Adapter); left
+	// out of the JSON for every other method, which must leave it zero, so
+	// their configs and hashes are what they were before adapters existed.
+	AdapterDim int `json:"adapter_dim,omitempty"`
 	// PrefixLen is method prefix's number of prefix slots per layer (0 for
 	// every other method; left out of the JSON then, so no other run's
 	// config or hash changed when it was added).
@@ -112,12 +116,32 @@ func (c Config) validateFinetune() error {
 	if err := f.From.Validate(); err != nil {
 		return fmt.Errorf("config: finetune: pre-trained run: %w", err)
 	}
+	if err := f.checkAdapterDim(c.Model.Dim); err != nil {
+		return err
+	}
 	want, err := FinetuneMethodConfig(f.Method, c.ReLoRA, c.LR)
 	if err != nil {
 		return fmt.Errorf("config: finetune: %w", err)
 	}
 	if want != c.ReLoRA {
 		return fmt.Errorf("config: finetune: the relora block is not what method %s says (%s)", f.Method, reloraDiff(c.ReLoRA, want))
+	}
+	return nil
+}
+
+// checkAdapterDim requires the adapter method's bottleneck to be in
+// [1, dim] (a wider one is not a bottleneck, and a typo must not allocate
+// gigabytes), and every other method to leave it out.
+func (f *FinetuneConfig) checkAdapterDim(dim int) error {
+	m, err := lookupFinetuneMethod(f.Method)
+	if err != nil {
+		return fmt.Errorf("config: finetune: %w", err)
+	}
+	switch {
+	case m.adapter && (f.AdapterDim < 1 || f.AdapterDim > dim):
+		return fmt.Errorf("config: finetune: method %s needs adapter_dim in [1, dim = %d], got %d", f.Method, dim, f.AdapterDim)
+	case !m.adapter && f.AdapterDim != 0:
+		return fmt.Errorf("config: finetune: adapter_dim is the adapter method's bottleneck; method %s must leave it out, got %d", f.Method, f.AdapterDim)
 	}
 	return nil
 }

@@ -93,9 +93,10 @@ func (r *run) setFinetuning() error {
 }
 
 // setMethod freezes what the method does not train, wraps the projections
-// in LoRA linears for the low-rank methods (there is no warm start: the
-// loop's switch never fires), adds prefix tuning's prefixes, and adds the
-// head. The LM head is never read
+// the relora block targets in LoRA linears for the low-rank methods (there
+// is no warm start: the loop's switch never fires; the projections left
+// plain are frozen with the rest), adds prefix tuning's prefixes and the
+// adapter method's adapters, and adds the head. The LM head is never read
 // by a fine-tuning run, so it is frozen in every method.
 func (o *finetuning) setMethod() error {
 	cfg, m := o.cfg, o.m
@@ -105,14 +106,14 @@ func (o *finetuning) setMethod() error {
 	}
 	m.Head.SetRequiresGrad(false)
 	if cfg.ReLoRA.LowRank() {
-		relora.Wrap(m, cfg.ReLoRA.Rank, cfg.ReLoRA.Alpha, cfg.Seed)
+		relora.WrapTargets(m, cfg.ReLoRA.Targets, cfg.ReLoRA.Rank, cfg.ReLoRA.Alpha, cfg.Seed)
 		for _, p := range m.Params() {
 			if !relora.IsLoRAParam(p.Name) {
 				p.SetRequiresGrad(false)
 			}
 		}
 	}
-	if method.probe || method.prefix {
+	if method.probe || method.prefix || method.adapter {
 		for _, p := range m.Params() {
 			p.SetRequiresGrad(false)
 		}
@@ -121,6 +122,11 @@ func (o *finetuning) setMethod() error {
 		if err := o.addPrefixes(); err != nil {
 			return err
 		}
+	}
+	if method.adapter {
+		// After the freeze: the adapters are what trains. They are not in
+		// the pre-trained checkpoint; a resume restores them from the run's.
+		m.AddAdapters(cfg.Finetune.AdapterDim, cfg.Seed)
 	}
 	o.head = model.NewHead(cfg.Model.Dim, cfg.Finetune.Outputs, o.task.Pair, cfg.Model.InitStd, cfg.Seed^0x636c73)
 	return nil

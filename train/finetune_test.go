@@ -22,6 +22,9 @@ func pretrained(t *testing.T) (Config, string) {
 	return cfg, filepath.Join(dir, CheckpointFile)
 }
 
+// ftLow is the low-rank settings ftConfig's runs take their relora block from.
+var ftLow = relora.Config{Rank: 4, Alpha: 4, ResetEvery: 3, RestartWarmup: 1, PruneMode: relora.PruneRandom, PruneRatio: 0.999}
+
 // ftConfig is a small fine-tuning run of a task by a method.
 func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Config {
 	t.Helper()
@@ -33,9 +36,11 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 	from := pre
 	cfg.Finetune = &FinetuneConfig{Task: task, TaskSeed: 1, TaskVersion: tasks.Version, Outputs: spec.Outputs(), Method: method, Pooling: PoolMean,
 		TrainExamples: 200, DevExamples: 40, From: &from}
+	if method == FinetuneAdapter {
+		cfg.Finetune.AdapterDim = 4
+	}
 	cfg.Data, cfg.Steps, cfg.Warmup, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LR = "task:"+task, steps, 0, max(1, steps/2), 4, 3e-3
-	low := relora.Config{Rank: 4, Alpha: 4, ResetEvery: 3, RestartWarmup: 1, PruneMode: relora.PruneRandom, PruneRatio: 0.999}
-	if cfg.ReLoRA, err = FinetuneMethodConfig(method, low, cfg.LR); err != nil {
+	if cfg.ReLoRA, err = FinetuneMethodConfig(method, ftLow, cfg.LR); err != nil {
 		t.Fatal(err)
 	}
 	if method == FinetunePrefix {
@@ -51,7 +56,8 @@ func ftConfig(t *testing.T, pre Config, ckpt, task, method string, steps int) Co
 // A fine-tuning step changes exactly what its method trains: everything but
 // the (unused) LM head for full fine-tuning, the LoRA factors for LoRA and
 // ReLoRA (the pre-trained weights, embeddings and norms stay), the prefixes
-// for prefix tuning, nothing of the model for the probe; the head always.
+// for prefix tuning, the adapters for the adapter method, nothing of the
+// model for the probe; the head always.
 func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 	pre, ckpt := pretrained(t)
 	base, err := LoadCheckpoint(ckpt)
@@ -87,6 +93,8 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 				want = true // B leaves zero at the first step, A at the second
 			case strings.Contains(name, ".prefix."):
 				want = method == FinetunePrefix
+			case strings.Contains(name, ".adapter."):
+				want = true // not in the pre-trained model; U leaves zero at the first step, D at the second
 			case method == FinetuneFull:
 				want = name != "head"
 			}
@@ -94,7 +102,7 @@ func TestFinetuneTrainsOnlyItsMethodsParameters(t *testing.T) {
 				t.Errorf("%s: %s changed %v, want %v", method, name, changed, want)
 			}
 		}
-		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetunePrefix: true, FinetuneProbe: true}
+		wantTrainable := map[string]bool{FinetuneFull: true, FinetuneLoRA: true, FinetuneReLoRA: true, FinetunePrefix: true, FinetuneAdapter: true, FinetuneProbe: true}
 		if !wantTrainable[method] || res.TrainableParams <= 0 || res.TrainableParams >= res.TotalParams {
 			t.Errorf("%s: %d of %d parameters trainable", method, res.TrainableParams, res.TotalParams)
 		}
@@ -130,13 +138,21 @@ func TestFinetuneEndToEnd(t *testing.T) {
 // uninterrupted one; a finished folder returns its result and trains nothing.
 func TestFinetuneResumeAndFinished(t *testing.T) {
 	pre, ckpt := pretrained(t)
-	cfg := ftConfig(t, pre, ckpt, "books", FinetuneReLoRA, 10)
+	resumeMatches(t, ftConfig(t, pre, ckpt, "books", FinetuneReLoRA, 10), 6) // the checkpoint holds step 4, after the first merge
+}
+
+// resumeMatches runs a fine-tuning config of 10 steps (checkpoints every
+// 4) whole, and killed after stopAfter steps and started again, and
+// requires the same metrics and result; then the finished folder must
+// return its result without training.
+func resumeMatches(t *testing.T, cfg Config, stopAfter int) {
+	t.Helper()
 	whole := t.TempDir()
 	first := runIn(t, cfg, whole)
 
 	split := t.TempDir()
 	cut := cfg
-	cut.stopAfter = 6 // the checkpoint holds step 4, after the first merge
+	cut.stopAfter = stopAfter
 	runIn(t, cut, split)
 	again := cfg
 	again.WarmStartFrom = "" // a resume needs only the folder's own checkpoint
@@ -186,14 +202,15 @@ func TestFinetuneConfigIsChecked(t *testing.T) {
 // use (so an unused setting is not part of the run's identity).
 func TestFinetuneMethodConfig(t *testing.T) {
 	low := relora.Config{Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 9, WarmStartSteps: 5, ResetEvery: 10,
-		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true}
+		RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, ControlTarget: 7, Restarts: true, Targets: relora.TargetsAttention}
 	want := map[string]relora.Config{
-		FinetuneFull:   {Method: relora.MethodFull},
-		FinetuneProbe:  {Method: relora.MethodFull},
-		FinetunePrefix: {Method: relora.MethodFull},
-		FinetuneLoRA:   {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3},
+		FinetuneFull:    {Method: relora.MethodFull},
+		FinetuneProbe:   {Method: relora.MethodFull},
+		FinetunePrefix:  {Method: relora.MethodFull},
+		FinetuneAdapter: {Method: relora.MethodFull},
+		FinetuneLoRA:    {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Targets: relora.TargetsAttention},
 		FinetuneReLoRA: {Method: relora.MethodLoRA, Rank: 8, Alpha: 16, LR: 1e-3, Restarts: true, OptimizerReset: true, Jagged: true,
-			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9},
+			ResetEvery: 10, RestartWarmup: 2, PruneMode: relora.PruneRandom, PruneRatio: 0.9, Targets: relora.TargetsAttention},
 	}
 	for _, method := range FinetuneMethods {
 		got, err := FinetuneMethodConfig(method, low, 1e-3)

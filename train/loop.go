@@ -30,7 +30,7 @@ func (r *run) loop() error {
 		// run) wraps the linears and starts a fresh optimizer. A fine-tuning
 		// run's linears are wrapped from the start, so it never switches.
 		if method.LowRank() && step == method.WarmStartSteps && len(relora.LoRAs(r.m)) == 0 {
-			relora.Wrap(r.m, method.Rank, method.Alpha, cfg.Seed)
+			relora.WrapTargets(r.m, method.Targets, method.Rank, method.Alpha, cfg.Seed)
 			r.opt = NewAdamW(cfg.Adam)
 			event = "switch"
 		}

@@ -109,7 +109,7 @@ func (r *run) restore(ck *Checkpoint, from string, warm bool) error {
 	// Checkpoints are taken between steps, and the switch happens at the top
 	// of step WarmStartSteps, so one at that step is still full-rank.
 	if r.method.LowRank() && ck.Step > r.method.WarmStartSteps && len(relora.LoRAs(r.m)) == 0 {
-		relora.Wrap(r.m, r.method.Rank, r.method.Alpha, cfg.Seed)
+		relora.WrapTargets(r.m, r.method.Targets, r.method.Rank, r.method.Alpha, cfg.Seed)
 	}
 	if err := restoreWeights(ck, r.obj.weights()); err != nil {
 		return fmt.Errorf("resume from %s: %w", from, err)

@@ -58,15 +58,16 @@ func NewMethodStepper(cfg Config, threads int) (*Stepper, error) {
 		}
 		cfg.Model = shape
 	}
-	rank := 0
-	if m.Method == relora.MethodLoRA {
-		rank = m.Rank
-	}
-	s, err := NewStepper(cfg, threads, rank)
+	s, err := NewStepper(cfg, threads, 0)
 	if err != nil {
 		return nil, err
 	}
 	switch m.Method {
+	case relora.MethodLoRA:
+		// As NewStepper wraps (alpha = rank), on the projections the
+		// config targets.
+		relora.WrapTargets(s.m, m.Targets, m.Rank, float64(m.Rank), cfg.Seed)
+		s.rank = m.Rank
 	case relora.MethodLowRank:
 		relora.Factorize(s.m, m.Rank, cfg.Seed)
 	case relora.MethodGaLore:
@@ -90,10 +91,14 @@ func (s *Stepper) FLOPs() float64 {
 	if s.rank == 0 {
 		return s.cfg.Model.FLOPsPerStep(s.cfg.Batch, 0, 0)
 	}
-	total := s.cfg.Model.NumParams()
-	dense := relora.TrainableParams(s.cfg.Model, 0) // embeddings, head, norms
-	_, trainable := s.m.Count()
-	return s.cfg.Model.FLOPsPerStep(s.cfg.Batch, total-dense, trainable-dense)
+	// The frozen weights are the wrapped projections' W; a projection the
+	// config does not target stays full-rank and trainable.
+	var frozen, factors int
+	for _, l := range relora.LoRAs(s.m) {
+		frozen += len(l.W.Raw())
+		factors += len(l.A.Raw()) + len(l.B.Raw())
+	}
+	return s.cfg.Model.FLOPsPerStep(s.cfg.Batch, frozen, factors)
 }
 
 // Counts returns total and trainable parameters and the optimizer's floats.

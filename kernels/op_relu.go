@@ -1,0 +1,54 @@
+package kernels
+
+import "github.com/nlpodyssey/spago/mat"
+
+// ReLU returns max(x, 0) element by element, the activation of a bottleneck
+// adapter (Pfeiffer et al. 2021 use ReLU). A NaN stays NaN, so a diverging
+// run is still seen as one.
+func (c *Ctx) ReLU(x mat.Tensor) mat.Tensor {
+	return run(&reluFn{c: c, x: x})
+}
+
+type reluFn struct {
+	c *Ctx
+	y *Mat // forward output, whose seq orders the gradients this op sends
+	x mat.Tensor
+}
+
+func (f *reluFn) Operands() []mat.Tensor { return []mat.Tensor{f.x} }
+
+func (f *reluFn) Forward() (mat.Tensor, error) {
+	x := ValueOf(f.x)
+	y := f.c.newOut(x.rows, x.cols)
+	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
+		for i, v := range x.data[lo:hi] {
+			if v <= 0 {
+				v = 0
+			}
+			y.data[lo+i] = v
+		}
+	})
+	f.y = y
+	return y, nil
+}
+
+// Backward: dx = dy where x > 0 (and where x is NaN), else 0; at x = 0
+// the gradient is 0, as PyTorch takes it.
+func (f *reluFn) Backward(gy mat.Tensor) error {
+	if !f.x.RequiresGrad() {
+		return nil
+	}
+	x, dy := ValueOf(f.x), Data(gy)
+	dx := f.c.gradFrom(f.y, x.rows, x.cols)
+	f.c.parallel(len(dy), 1<<14, func(lo, hi int) {
+		for i, v := range x.data[lo:hi] {
+			g := dy[lo+i]
+			if v <= 0 {
+				g = 0
+			}
+			dx.data[lo+i] = g
+		}
+	})
+	f.x.AccGrad(dx)
+	return nil
+}
