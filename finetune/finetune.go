@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/model"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/stats"
 	"github.com/relorago/harness/tasks"
@@ -128,6 +129,9 @@ type Table struct {
 	About      string       `json:"about"`
 	Pretrained string       `json:"pretrained"` // the pre-trained run's hash
 	PreLoss    train.Number `json:"pretrained_val_loss"`
+	// ModelParams is the pre-trained model's parameter count (LM head
+	// included): the base of each row's trainable share.
+	ModelParams int `json:"model_params"`
 	Tasks      []Task       `json:"tasks"`
 	Methods    []string     `json:"methods"`
 	Cells      []Cell       `json:"cells"` // task-major, methods in order
@@ -171,6 +175,11 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 		return nil, fmt.Errorf("finetune: %d grid runs with %d outcomes, %d seed runs with %d outcomes", len(grid), len(gridOuts), len(seeds), len(seedOuts))
 	}
 	t := &Table{Preset: p.Name, About: spec.About, Pretrained: runner.Hash(spec.Pretrained.Config), Methods: spec.Methods, PreLoss: train.Number(math.NaN())}
+	pre, err := model.New(spec.Pretrained.Config.Model, 1)
+	if err != nil {
+		return nil, err
+	}
+	t.ModelParams, _ = pre.Count()
 	chosen := Choose(grid, gridOuts)
 	cells := map[string]*Cell{}
 	for _, task := range spec.Tasks {

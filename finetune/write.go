@@ -166,22 +166,21 @@ func (t *Table) coverage() string {
 	return strings.Join(out, " ")
 }
 
-// scoreRow is one method's row of Table 5; its trainable parameter count
-// is the largest over tasks, as heads differ in size by task.
+// scoreRow is one row of Table 5; its trainable parameter count (head
+// included) is the largest over tasks, as heads differ in size by task,
+// with its share of the pre-trained model's parameters.
 func (t *Table) scoreRow(m string, seeds int) []string {
 	row := []string{rowName(m)}
-	trainable, total := 0, 0
+	trainable := 0
 	for _, task := range t.Tasks {
 		c := t.cell(task.Name, m)
 		row = append(row, scoreCell(c, seeds))
-		if c.Trainable > trainable {
-			trainable, total = c.Trainable, c.Total
-		}
+		trainable = max(trainable, c.Trainable)
 	}
 	a := t.avg(m)
 	tp := "–"
-	if trainable > 0 && total > 0 {
-		tp = fmt.Sprintf("%d (%.1f%%)", trainable, 100*float64(trainable)/float64(total))
+	if trainable > 0 && t.ModelParams > 0 {
+		tp = fmt.Sprintf("%d (%.2g%%)", trainable, 100*float64(trainable)/float64(t.ModelParams))
 	}
 	return append(row, averageCell(a), tp, num(a.Paper.Base, 2), num(a.Paper.Large, 2))
 }
