@@ -28,7 +28,9 @@ import (
 // Version numbers the generators' output. Fine-tuning configs carry it, so
 // bump it when a change alters the examples of a (task, seed): the runs of
 // the old examples are then not mistaken for runs of the new ones.
-const Version = 1
+//
+// Version 2: cola's switch and select clauses labelled in their context.
+const Version = 2
 
 // Separator joins the two inputs of a pair task (ASCII record separator: a
 // byte no corpus here contains).
@@ -91,8 +93,8 @@ var Names = []string{"cola", "family", "samefile", "similarity", "next", "books"
 
 // specs are the tasks. Sizes are examples generated for train and dev.
 var specs = map[string]Spec{
-	"cola": {Name: "cola", Like: "CoLA", About: "is this Go statement syntactically valid? (go/parser decides)",
-		Source:  "statements of the standard library's _test.go files, half of them with a token deleted, swapped or duplicated",
+	"cola": {Name: "cola", Like: "CoLA", About: "is this Go statement or switch/select clause syntactically valid? (go/parser decides)",
+		Source:  "statements and clauses (12–100 bytes) of {…} blocks of the standard library's _test.go files, half of them with a token deleted, swapped or duplicated",
 		Classes: []string{"invalid", "valid"}, Metrics: []string{Matthews}, Train: 8000, Dev: 1000, build: buildCoLA},
 	"family": {Name: "family", Like: "SST-2/MNLI", About: "which part of the standard library is this code from?",
 		Source:  "96-byte excerpts (whole lines) of _test.go files after their first func",
