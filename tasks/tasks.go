@@ -29,7 +29,8 @@ import (
 // bump it when a change alters the examples of a (task, seed): the runs of
 // the old examples are then not mistaken for runs of the new ones.
 //
-// Version 2: cola's switch and select clauses labelled in their context.
+// Version 2: cola's switch and select clauses labelled in their context,
+// Book headings cut from books and sentences split on whole runes.
 const Version = 2
 
 // Separator joins the two inputs of a pair task (ASCII record separator: a
@@ -109,7 +110,7 @@ var specs = map[string]Spec{
 		Source:  "up to 60 bytes before a line start of a _test.go file, and up to 60 from it or an excerpt of another file of the same family",
 		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, build: buildNext},
 	"books": {Name: "books", Like: "English, 3 classes", About: "which Book of Newton's Opticks is this sentence from?",
-		Source:  "sentences of Opticks (English) of 40 bytes or more, headings and footnotes left in; dev takes whole runs of 8 sentences",
+		Source:  "sentences of Opticks (English) of 40 bytes or more, the Books' headings cut out, footnotes left in; dev takes whole runs of 8 sentences",
 		Classes: []string{"Book I", "Book II", "Book III"}, Metrics: []string{Accuracy}, build: buildBooks},
 }
 
