@@ -21,7 +21,7 @@ var bookOrdinals = []string{"FIRST", "SECOND", "THIRD"}
 // Sentences of the books task.
 const (
 	minSentence = 40
-	bookRun     = 8 // dev takes whole runs of this many consecutive sentences
+	bookRun     = 8 // dev and test take whole runs of this many consecutive sentences
 )
 
 // Sentences splits text into sentences: whitespace runs become one space,
@@ -83,20 +83,25 @@ func bookTexts(text []byte) ([][]byte, error) {
 	return out, nil
 }
 
-func buildBooks(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
+func buildBooks(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	var out [3][]Example
 	books, err := bookTexts(src.Opticks)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
 	r := newRNG(seed, spec.Name, "split")
 	for book, text := range books {
 		var run []Example
 		flush := func() {
-			if r.float() < 0.2 {
-				dev = append(dev, run...)
-			} else {
-				train = append(train, run...)
+			// A fifth of the runs each to dev and test.
+			s := inTrain
+			switch u := r.float(); {
+			case u < 0.2:
+				s = inDev
+			case u < 0.4:
+				s = inTest
 			}
+			out[s] = append(out[s], run...)
 			run = nil
 		}
 		for _, s := range Sentences(text) {
@@ -112,7 +117,8 @@ func buildBooks(src *Sources, seed uint64, spec Spec) (train, dev []Example, err
 			flush()
 		}
 	}
-	shuffle(newRNG(seed, spec.Name, "train"), train)
-	shuffle(newRNG(seed, spec.Name, "dev"), dev)
-	return train, dev, nil
+	for s := range out {
+		shuffle(newRNG(seed, spec.Name, splitNames[s]), out[s])
+	}
+	return out, nil
 }

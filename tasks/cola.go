@@ -17,10 +17,13 @@ const (
 	maxStmt = 100
 )
 
+// unit is a statement or clause and the file it was cut from.
+type unit struct{ text, path string }
+
 // statements returns the distinct units of the pool's files that are not
 // in skip, in file and source order.
-func statements(p *pool, skip map[string]bool) []string {
-	var out []string
+func statements(p *pool, skip map[string]bool) []unit {
+	var out []unit
 	seen := map[string]bool{}
 	for _, f := range p.files {
 		fset := token.NewFileSet()
@@ -42,7 +45,7 @@ func statements(p *pool, skip map[string]bool) []string {
 				s := string(f.Text[lo:hi])
 				if !seen[s] && !skip[s] {
 					seen[s] = true
-					out = append(out, s)
+					out = append(out, unit{s, f.Path})
 				}
 			}
 			return true
@@ -148,39 +151,42 @@ func corrupt(r *rng, b []byte) []byte {
 	}
 }
 
-func buildCoLA(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	trainStmts := statements(tp, nil)
+func buildCoLA(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	pools := splitFiles(src, seed)
+	// No unit of a later split is one of an earlier split's files (the
+	// overlap filter only sees the units drawn, and of 50 bytes or more).
 	seen := map[string]bool{}
-	for _, s := range trainStmts {
-		seen[s] = true
-	}
-	devStmts := statements(dp, seen) // no dev statement is also a training one
-	gen := func(stmts []string, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
-		shuffle(r, stmts)
-		if len(stmts) < n {
-			return nil, fmt.Errorf("the %s split has %d statements, want %d", purpose, len(stmts), n)
+	var units [3][]unit
+	for s, p := range pools {
+		units[s] = statements(p, seen)
+		for _, u := range units[s] {
+			seen[u.text] = true
 		}
-		out := make([]Example, n)
-		for i, s := range stmts[:n] {
-			b := []byte(s)
-			if i%2 == 1 {
+	}
+	return eachSplit(spec, func(split, n int) ([]Example, error) {
+		r, caps := newRNG(seed, spec.Name, splitNames[split]), newCapper(n)
+		us := units[split]
+		shuffle(r, us)
+		var out []Example
+		for _, u := range us {
+			if len(out) == n {
+				break
+			}
+			if caps.full(u.path) {
+				continue
+			}
+			caps.add(u.path)
+			b := []byte(u.text)
+			if len(out)%2 == 1 {
 				if c := corrupt(r, b); c != nil {
 					b = c
 				}
 			}
-			label := 0
-			if Valid(b) {
-				label = 1
-			}
-			out[i] = Example{A: b, Label: label}
+			out = append(out, Example{A: b, Label: b2i(Valid(b)), from: [2]string{u.path, u.path}})
+		}
+		if len(out) < n {
+			return nil, fmt.Errorf("%d units (%d within the cap of %d per file), want %d", len(us), len(out), caps.limit, n)
 		}
 		return out, nil
-	}
-	if train, err = gen(trainStmts, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(devStmts, spec.Dev, "dev")
-	return train, dev, err
+	})
 }

@@ -30,7 +30,7 @@ func TestCoLALabelsComeFromTheParser(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := [2]int{}
-	for _, ex := range append(task.Train, task.Dev...) {
+	for _, ex := range append(append(task.Train, task.Dev...), task.Test...) {
 		want := 0
 		if Valid(ex.A) {
 			want = 1
@@ -109,10 +109,10 @@ func TestSwitch(t *testing.T) {
 	units := statements(p, nil)
 	clauses := 0
 	for _, u := range units {
-		if !Valid([]byte(u)) {
-			t.Errorf("unit %q of a file that parses is labelled invalid", u)
+		if !Valid([]byte(u.text)) {
+			t.Errorf("unit %q of a file that parses is labelled invalid", u.text)
 		}
-		if bytes.HasPrefix([]byte(u), []byte("case ")) || bytes.HasPrefix([]byte(u), []byte("default:")) {
+		if bytes.HasPrefix([]byte(u.text), []byte("case ")) || bytes.HasPrefix([]byte(u.text), []byte("default:")) {
 			clauses++
 		}
 	}
@@ -135,8 +135,8 @@ func TestSwitch(t *testing.T) {
 		return true
 	})
 	for _, u := range units {
-		if (bytes.HasPrefix([]byte(u), []byte("case ")) || bytes.HasPrefix([]byte(u), []byte("default:"))) && !want[u] {
-			t.Errorf("clause %q is not a parser node", u)
+		if (bytes.HasPrefix([]byte(u.text), []byte("case ")) || bytes.HasPrefix([]byte(u.text), []byte("default:"))) && !want[u.text] {
+			t.Errorf("clause %q is not a parser node", u.text)
 		}
 	}
 }
@@ -145,15 +145,13 @@ func TestSwitch(t *testing.T) {
 // (seed 1): the uncorrupted clauses the function-body context called
 // invalid.
 func TestCoLALabelsChangedByClauseContexts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads and parses the standard library's test files")
-	}
+	toolchain(t)
 	task, err := Generate("cola", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	changed, clauses := 0, 0
-	for _, exs := range [][]Example{task.Train, task.Dev} {
+	for _, exs := range [][]Example{task.Train, task.Dev, task.Test} {
 		for _, ex := range exs {
 			if Valid(ex.A) != validStatements(ex.A) {
 				changed++
@@ -163,7 +161,7 @@ func TestCoLALabelsChangedByClauseContexts(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("cola, seed 1: %d of %d examples start as a clause; %d labels differ from the function-body-only label", clauses, len(task.Train)+len(task.Dev), changed)
+	t.Logf("cola, seed 1: %d of %d examples start as a clause; %d labels differ from the function-body-only label", clauses, len(task.Train)+len(task.Dev)+len(task.Test), changed)
 	if changed == 0 {
 		t.Error("no label changed: are clauses still cut?")
 	}

@@ -6,15 +6,18 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // synthSources is a small corpus built here, so the golden hashes below do
-// not depend on the Go version's test files.
-func synthSources() *Sources {
+// not depend on the Go version's test files: synthFiles files of 8 funcs
+// per family (and cmd), each its own package. Built once: a Sources
+// memoises its lineage groups and splits.
+var synthSources = sync.OnceValue(func() *Sources {
 	var files []File
 	for _, fam := range append([]string{"cmd"}, Families...) {
-		for i := range 20 {
+		for i := range synthFiles {
 			var b strings.Builder
 			fmt.Fprintf(&b, "package %s%d\n\nimport \"testing\"\n", fam, i)
 			for k := range 8 {
@@ -34,7 +37,11 @@ func synthSources() *Sources {
 		}
 	}
 	return &Sources{Go: files, Opticks: []byte(op.String())}
-}
+})
+
+// synthFiles is the synthetic corpus's files per family: enough for dev
+// and test of small's sizes within the per-file cap.
+const synthFiles = 120
 
 // small is a task's spec with sizes the synthetic corpus can fill.
 func small(t *testing.T, name string) Spec {
@@ -43,7 +50,7 @@ func small(t *testing.T, name string) Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Train, s.Dev = 120, 36
+	s.Train, s.Dev, s.Test = 400, 200, 200
 	return s
 }
 
@@ -51,8 +58,8 @@ func small(t *testing.T, name string) Spec {
 // time, pinned by a hash; another seed gives other examples.
 func TestTasksAreDeterministic(t *testing.T) {
 	golden := map[string]string{
-		"cola": "646ffb7ccb2932dc", "family": "64931979cd38548f", "samefile": "9cb75dcab9321ad0",
-		"similarity": "af07f62cd7f4e16f", "next": "0cfc097a88f619c4", "books": "1f031f9407a6268b",
+		"cola": "08da569358b1feb0", "family": "5b1aa23b700becf4", "samefile": "9236f07238ac3882",
+		"similarity": "b6ead4d295dfdcf9", "next": "823a25d1ae3bcb3f", "books": "98a7cd5f2d646317",
 	}
 	src := synthSources()
 	for _, name := range Names {
@@ -80,19 +87,20 @@ func TestTasksAreDeterministic(t *testing.T) {
 	}
 }
 
+// goldenVersion is the Go version whose sources the toolchain goldens
+// were taken with.
+const goldenVersion = "go1.26.8"
+
 // On the toolchain's own sources, for the Go version the goldens were taken
 // with (another version ships other test files).
 func TestTasksOnTheToolchainAreGolden(t *testing.T) {
-	const version = "go1.26.8"
-	if testing.Short() {
-		t.Skip("reads and parses the standard library's test files")
-	}
-	if runtime.Version() != version {
-		t.Skipf("goldens are for %s, this is %s", version, runtime.Version())
+	toolchain(t)
+	if runtime.Version() != goldenVersion {
+		t.Skipf("goldens are for %s, this is %s", goldenVersion, runtime.Version())
 	}
 	golden := map[string]string{
-		"cola": "2a2eab20ee5bfdbf", "family": "2f34405a864c863c", "samefile": "47db9ab057258107",
-		"similarity": "e6ec66f7852b7651", "next": "7e76434df48b47b9", "books": "1d7051caaecbf3ba",
+		"cola": "ea5f89b613fdbe64", "family": "7212e332a1ef721b", "samefile": "673066c969610369",
+		"similarity": "0715409efdecf740", "next": "f4a01499efb48d20", "books": "ea46b9850fa66095",
 	}
 	for _, name := range Names {
 		task, err := Generate(name, 1)
@@ -124,24 +132,29 @@ func whichFile(t *testing.T, src *Sources, b []byte) int {
 }
 
 // A same-file pair is labelled same exactly when both excerpts are from one
-// file; dev files are never training files.
+// file; no file gives excerpts to two splits, and each example names the
+// files its excerpts are from.
 func TestSameFileLabels(t *testing.T) {
 	src := synthSources()
 	task, err := buildSpec(small(t, "samefile"), src, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	trainFiles := map[int]bool{}
-	for split, exs := range [][]Example{task.Train, task.Dev} {
+	splitOf := map[int]int{}
+	for split, exs := range [][]Example{task.Train, task.Dev, task.Test} {
 		for _, ex := range exs {
 			fa, fb := whichFile(t, src, ex.A), whichFile(t, src, ex.B)
 			if (fa == fb) != (ex.Label == 1) {
 				t.Fatalf("files %d and %d labelled %s", fa, fb, task.Classes[ex.Label])
 			}
-			if split == 0 {
-				trainFiles[fa], trainFiles[fb] = true, true
-			} else if trainFiles[fa] || trainFiles[fb] {
-				t.Fatalf("dev excerpt from training file %s", src.Go[fa].Path)
+			if ex.from != [2]string{src.Go[fa].Path, src.Go[fb].Path} {
+				t.Fatalf("excerpts of %s and %s said to be from %q", src.Go[fa].Path, src.Go[fb].Path, ex.from)
+			}
+			for _, f := range []int{fa, fb} {
+				if s, ok := splitOf[f]; ok && s != split {
+					t.Fatalf("%s gives excerpts to %s and %s", src.Go[f].Path, splitNames[s], splitNames[split])
+				}
+				splitOf[f] = split
 			}
 		}
 	}
@@ -153,7 +166,7 @@ func TestFamilyLabelsAreTheFilesFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ex := range task.Train {
+	for _, ex := range append(append(task.Train, task.Dev...), task.Test...) {
 		if fam := src.Go[whichFile(t, src, ex.A)].Family(); fam != Families[ex.Label] {
 			t.Fatalf("excerpt of %s labelled %s", fam, Families[ex.Label])
 		}
