@@ -8,11 +8,13 @@
 // go/scanner, the file an excerpt came from), never from how an example
 // was made.
 //
-// The splits are kept apart: the Go files are grouped by lineage (a
-// package with its versions, copies and twins) and a whole group goes to
-// one split (lineage.go, assign.go); and no file is in more than 2% of a
-// split's examples (caps.go). Learning rates are chosen on dev; test is
-// reported.
+// The splits are kept apart three ways: the Go files are grouped by
+// lineage (a package with its versions, copies and twins) and a whole
+// group goes to one split (lineage.go, assign.go); after generation, a dev
+// or test example sharing a span of 50 bytes with a training example, and
+// a test example sharing one with a dev example, is dropped (overlap.go);
+// and no file is in more than 2% of a split's examples (caps.go).
+// Learning rates are chosen on dev; test is reported.
 //
 // Inputs are bytes (the models' vocabulary); Encode lays an example out in a
 // model's context: a single input truncated to the sequence length, a pair
@@ -37,9 +39,9 @@ import (
 // the old examples are then not mistaken for runs of the new ones.
 //
 // Version 2: three splits (train, dev, test) of whole lineage groups, the
-// per-file cap, generated files left out, cola's clauses labelled in a
-// switch or select, Book headings cut from books and sentences split on
-// whole runes.
+// overlap filter, the per-file cap, generated files left out, cola's
+// clauses labelled in a switch or select, Book headings cut from books and
+// sentences split on whole runes.
 const Version = 2
 
 // Separator joins the two inputs of a pair task (ASCII record separator: a
@@ -72,7 +74,10 @@ type Task struct {
 
 // Filtered counts the examples dropped after generation.
 type Filtered struct {
-	Capped [3]int // train, dev and test examples past the per-file cap of the kept split
+	DevOverlap     int    // dev examples sharing a 50-byte span with a training example
+	TestOverlap    int    // test examples sharing one with a training example
+	TestDevOverlap int    // test examples sharing one with a kept dev example
+	Capped         [3]int // train, dev and test examples past the per-file cap of the kept split
 }
 
 // Spec describes a task.
@@ -117,7 +122,7 @@ const (
 var Names = []string{"cola", "family", "samefile", "similarity", "next", "books"}
 
 // splitsNote is what every Go task's Source adds about its splits.
-const splitsNote = "; train, dev and test of whole lineage groups, no file in over 2% of a split"
+const splitsNote = "; train, dev and test of whole lineage groups, no file in over 2% of a split, no dev or test input sharing 50 bytes with an earlier split's"
 
 // specs are the tasks. Sizes are examples generated per split.
 var specs = map[string]Spec{
@@ -137,7 +142,7 @@ var specs = map[string]Spec{
 		Source:  "up to 60 bytes before a line start of a _test.go file, and up to 60 from it or an excerpt of another file of the same family" + splitsNote,
 		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, Test: 500, build: buildNext},
 	"books": {Name: "books", Like: "English, 3 classes", About: "which Book of Newton's Opticks is this sentence from?",
-		Source:  "sentences of Opticks (English) of 40 bytes or more, the Books' headings cut out, footnotes left in; dev and test each take a fifth of the runs of 8 consecutive sentences",
+		Source:  "sentences of Opticks (English) of 40 bytes or more, the Books' headings cut out, footnotes left in; dev and test each take a fifth of the runs of 8 consecutive sentences, less any sentence sharing 50 bytes with an earlier split's",
 		Classes: []string{"Book I", "Book II", "Book III"}, Metrics: []string{Accuracy}, build: buildBooks},
 }
 
@@ -160,14 +165,15 @@ func Build(name string, src *Sources, seed uint64) (*Task, error) {
 }
 
 // buildSpec generates a task of spec's sizes (tests use smaller ones),
-// then keeps it to the per-file cap.
+// then filters it: the overlap filter, then the per-file cap.
 func buildSpec(spec Spec, src *Sources, seed uint64) (*Task, error) {
 	name := spec.Name
 	splits, err := spec.build(src, seed, spec)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: %s: %w", name, err)
 	}
-	t := &Task{Spec: spec, Seed: seed, Train: splits[inTrain], Dev: splits[inDev], Test: splits[inTest]}
+	t := &Task{Spec: spec, Seed: seed, Train: splits[inTrain]}
+	t.Dev, t.Test = filterOverlap(t.Train, splits[inDev], splits[inTest], &t.Filtered)
 	for s, exs := range []*[]Example{&t.Train, &t.Dev, &t.Test} {
 		*exs, t.Filtered.Capped[s] = trimToCap(*exs)
 	}
