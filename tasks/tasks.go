@@ -279,28 +279,31 @@ func (t *Task) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Majority is the baseline: the training set's most frequent class (ties
-// to the higher class) for every dev example, or the training mean score
-// for the regression task.
-func (t *Task) Majority() Scores {
+// Majority is the baseline on dev (MajorityOn).
+func (t *Task) Majority() Scores { return t.MajorityOn(t.Dev) }
+
+// MajorityOn is the baseline on any split: the training set's most
+// frequent class (ties to the higher class) for every example, or the
+// training mean score for the regression task.
+func (t *Task) MajorityOn(exs []Example) Scores {
 	if t.Regression() {
 		var mean float64
 		for _, ex := range t.Train {
 			mean += ex.Target
 		}
 		mean /= float64(len(t.Train))
-		preds := make([]float64, len(t.Dev))
+		preds := make([]float64, len(exs))
 		for i := range preds {
 			preds[i] = mean
 		}
-		return t.ScoreRegression(preds)
+		return t.ScoreRegressionOn(exs, preds)
 	}
 	best := t.majorityClass()
-	preds := make([]int, len(t.Dev))
+	preds := make([]int, len(exs))
 	for i := range preds {
 		preds[i] = best
 	}
-	return t.ScoreClasses(preds)
+	return t.ScoreClassesOn(exs, preds)
 }
 
 // majorityClass is the training set's most frequent class, a tie to the
@@ -321,13 +324,17 @@ func (t *Task) majorityClass() int {
 
 // ClassShares returns the fraction of dev examples in each class (nil for
 // regression).
-func (t *Task) ClassShares() []float64 {
+func (t *Task) ClassShares() []float64 { return t.ClassSharesOn(t.Dev) }
+
+// ClassSharesOn returns the fraction of exs in each class (nil for
+// regression).
+func (t *Task) ClassSharesOn(exs []Example) []float64 {
 	if t.Regression() {
 		return nil
 	}
 	out := make([]float64, t.Outputs())
-	for _, ex := range t.Dev {
-		out[ex.Label] += 1 / float64(len(t.Dev))
+	for _, ex := range exs {
+		out[ex.Label] += 1 / float64(len(exs))
 	}
 	return out
 }

@@ -260,9 +260,28 @@ func TestMetrics(t *testing.T) {
 // 0 Matthews and accuracy equal to that class's dev share.
 func TestMajorityBaseline(t *testing.T) {
 	task := &Task{Spec: Spec{Classes: []string{"a", "b"}, Metrics: []string{Accuracy, F1}},
-		Train: []Example{{Label: 1}, {Label: 1}, {Label: 0}}, Dev: []Example{{Label: 1}, {Label: 0}, {Label: 0}, {Label: 1}}}
+		Train: []Example{{Label: 1}, {Label: 1}, {Label: 0}}, Dev: []Example{{Label: 1}, {Label: 0}, {Label: 0}, {Label: 1}},
+		Test: []Example{{Label: 1}, {Label: 1}, {Label: 1}, {Label: 0}}}
 	s := task.Majority()
 	if s.Metrics[Accuracy] != 0.5 || math.Abs(s.Metrics[F1]-2.0/3) > 1e-12 || s.Metrics[Matthews] != 0 || math.Abs(s.Score-100*(0.5+2.0/3)/2) > 1e-9 {
 		t.Fatalf("majority %+v", s)
+	}
+	// On test, the training set's class still: 3 of 4 right.
+	if s := task.MajorityOn(task.Test); s.Metrics[Accuracy] != 0.75 || math.Abs(s.Metrics[F1]-6.0/7) > 1e-12 {
+		t.Fatalf("majority on test %+v", s)
+	}
+	if s := task.ScoreTestClasses([]int{1, 1, 0, 0}); s.Metrics[Accuracy] != 0.75 {
+		t.Fatalf("test scored %+v", s)
+	}
+	if got := task.ClassSharesOn(task.Test); got[1] != 0.75 {
+		t.Fatalf("test class shares %v", got)
+	}
+	reg := &Task{Spec: Spec{Metrics: []string{Pearson, Spearman}},
+		Train: []Example{{Target: 1}, {Target: 3}}, Test: []Example{{Target: 0}, {Target: 5}}}
+	if s := reg.MajorityOn(reg.Test); s.Score != 0 {
+		t.Fatalf("a constant prediction correlates: %+v", s)
+	}
+	if s := reg.ScoreTestRegression([]float64{1, 2}); s.Score != 100 {
+		t.Fatalf("test regression scored %+v", s)
 	}
 }
