@@ -3,42 +3,20 @@ package tasks
 import (
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/parser"
 	"go/scanner"
 	"go/token"
 	"slices"
 )
 
-// pool is one split's Go files that have a body to take excerpts from.
-type pool struct {
-	files    []File
-	body     []int            // offset of the line of each file's first func
-	byFamily map[string][]int // family → indices into files
-}
-
-// minBody is the least text after a file's first func for excerpts.
-const minBody = 400
-
-// splitFiles divides the Go files into the train and dev pools (devFile).
-// An excerpt starts at or after the file's first func, so package clauses
-// and import lists (which name the package outright) are never shown.
-func splitFiles(src *Sources, seed uint64) (train, dev *pool) {
-	train, dev = &pool{byFamily: map[string][]int{}}, &pool{byFamily: map[string][]int{}}
-	for _, f := range src.Go {
-		k := bytes.Index(f.Text, []byte("\nfunc "))
-		if k < 0 || len(f.Text)-(k+1) < minBody {
-			continue
+// eachSplit draws the three splits of a task, each with its own size and
+// random stream (named by the split).
+func eachSplit(spec Spec, gen func(split, n int) ([]Example, error)) (out [3][]Example, err error) {
+	for s, n := range spec.sizes() {
+		if out[s], err = gen(s, n); err != nil {
+			return out, fmt.Errorf("%s split: %w", splitNames[s], err)
 		}
-		p := train
-		if devFile(f.Path, seed) {
-			p = dev
-		}
-		p.byFamily[f.Family()] = append(p.byFamily[f.Family()], len(p.files))
-		p.files = append(p.files, f)
-		p.body = append(p.body, k+1)
 	}
-	return train, dev
+	return out, nil
 }
 
 // lineStart returns a random line start in [lo, hi) of text: a uniform
@@ -99,37 +77,38 @@ func (p *pool) excerptOf(r *rng, i, n int) ([]byte, int, bool) {
 // familyExcerpt is the family task's excerpt length.
 const familyExcerpt = 96
 
-func buildFamily(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	gen := func(p *pool, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
+func buildFamily(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	pools := splitFiles(src, seed)
+	return eachSplit(spec, func(split, n int) ([]Example, error) {
+		p, r, caps := pools[split], newRNG(seed, spec.Name, splitNames[split]), newCapper(n)
 		var out []Example
 		for c, fam := range Families {
-			files := p.byFamily[fam]
-			if len(files) == 0 {
-				return nil, fmt.Errorf("no %s files with a body in the %s split", fam, purpose)
-			}
+			// The family's files not yet at the cap: a family may have
+			// few files in dev or test, and a redraw of a full one would
+			// mostly find another full one.
+			open := slices.Clone(p.byFamily[fam])
 			for range n / len(Families) {
 				for k := 0; ; k++ {
-					if k == tries {
-						return nil, fmt.Errorf("no excerpt found in %s files", fam)
+					if k == tries || len(open) == 0 {
+						return nil, fmt.Errorf("no excerpt found in %s files (%d of them, at most %d excerpts each)", fam, len(p.byFamily[fam]), caps.limit)
 					}
-					b, _, ok := p.excerptOf(r, files[r.intn(len(files))], familyExcerpt)
-					if ok {
-						out = append(out, Example{A: b, Label: c})
-						break
+					j := r.intn(len(open))
+					f := p.files[open[j]]
+					b, _, ok := p.excerptOf(r, open[j], familyExcerpt)
+					if !ok {
+						continue
 					}
+					out = append(out, Example{A: b, Label: c, from: [2]string{f.Path, f.Path}})
+					if caps.add(f.Path); caps.full(f.Path) {
+						open = slices.Delete(open, j, j+1)
+					}
+					break
 				}
 			}
 		}
 		shuffle(r, out)
 		return out, nil
-	}
-	if train, err = gen(tp, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(dp, spec.Dev, "dev")
-	return train, dev, err
+	})
 }
 
 // pairExcerpt is the length of each side of the pair tasks' excerpts.
@@ -140,14 +119,14 @@ func disjoint(s1 int, a []byte, s2 int, b []byte) bool {
 	return s1+len(a) <= s2 || s2+len(b) <= s1
 }
 
-func buildSameFile(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	gen := func(p *pool, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
+func buildSameFile(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	pools := splitFiles(src, seed)
+	return eachSplit(spec, func(split, n int) ([]Example, error) {
+		p, r, caps := pools[split], newRNG(seed, spec.Name, splitNames[split]), newCapper(n)
 		var out []Example
 		for i := 0; len(out) < n; i++ {
 			if i > n*tries {
-				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+				return nil, fmt.Errorf("cannot draw %d pairs", n)
 			}
 			label := len(out) % 2
 			f := r.intn(len(p.files))
@@ -168,19 +147,16 @@ func buildSameFile(src *Sources, seed uint64, spec Spec) (train, dev []Example, 
 			} else {
 				b, sb, ok = p.excerptOf(r, g, pairExcerpt)
 			}
-			if !ok || (g == f && !disjoint(sa, a, sb, b)) {
+			from := [2]string{p.files[f].Path, p.files[g].Path}
+			if !ok || (g == f && !disjoint(sa, a, sb, b)) || caps.full(from[:]...) {
 				continue
 			}
-			out = append(out, Example{A: a, B: b, Label: label})
+			caps.add(from[:]...)
+			out = append(out, Example{A: a, B: b, Label: label, from: from})
 		}
 		shuffle(r, out)
 		return out, nil
-	}
-	if train, err = gen(tp, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(dp, spec.Dev, "dev")
-	return train, dev, err
+	})
 }
 
 // Identifiers returns the set of identifiers go/scanner finds in b, sorted
@@ -218,14 +194,14 @@ func Jaccard(a, b []string) float64 {
 	return float64(inter) / float64(union)
 }
 
-func buildSimilarity(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	gen := func(p *pool, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
+func buildSimilarity(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	pools := splitFiles(src, seed)
+	return eachSplit(spec, func(split, n int) ([]Example, error) {
+		p, r, caps := pools[split], newRNG(seed, spec.Name, splitNames[split]), newCapper(n)
 		var out []Example
 		for i := 0; len(out) < n; i++ {
 			if i > n*tries {
-				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+				return nil, fmt.Errorf("cannot draw %d pairs", n)
 			}
 			// A third of the pairs each: nearby in one file (the most
 			// shared names), anywhere in one file, any two files.
@@ -246,23 +222,20 @@ func buildSimilarity(src *Sources, seed uint64, spec Spec) (train, dev []Example
 			} else {
 				b, sb, ok = p.excerptOf(r, g, pairExcerpt)
 			}
-			if !ok || (g == f && !disjoint(sa, a, sb, b)) {
+			from := [2]string{p.files[f].Path, p.files[g].Path}
+			if !ok || (g == f && !disjoint(sa, a, sb, b)) || caps.full(from[:]...) {
 				continue
 			}
 			ia, ib := Identifiers(a), Identifiers(b)
 			if len(ia) == 0 || len(ib) == 0 {
 				continue
 			}
-			out = append(out, Example{A: a, B: b, Target: 5 * Jaccard(ia, ib)})
+			caps.add(from[:]...)
+			out = append(out, Example{A: a, B: b, Target: 5 * Jaccard(ia, ib), from: from})
 		}
 		shuffle(r, out)
 		return out, nil
-	}
-	if train, err = gen(tp, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(dp, spec.Dev, "dev")
-	return train, dev, err
+	})
 }
 
 // nearbyExcerpt draws an excerpt of file f that starts within nearby
@@ -281,14 +254,14 @@ func nearbyExcerpt(r *rng, p *pool, f, sa int) ([]byte, int, bool) {
 // start from the first.
 const nearby = 400
 
-func buildNext(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	gen := func(p *pool, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
+func buildNext(src *Sources, seed uint64, spec Spec) ([3][]Example, error) {
+	pools := splitFiles(src, seed)
+	return eachSplit(spec, func(split, n int) ([]Example, error) {
+		p, r, caps := pools[split], newRNG(seed, spec.Name, splitNames[split]), newCapper(n)
 		var out []Example
 		for i := 0; len(out) < n; i++ {
 			if i > n*tries {
-				return nil, fmt.Errorf("cannot draw %d pairs from the %s split", n, purpose)
+				return nil, fmt.Errorf("cannot draw %d pairs", n)
 			}
 			label := 1 - len(out)%2
 			f := r.intn(len(p.files))
@@ -305,6 +278,7 @@ func buildNext(src *Sources, seed uint64, spec Spec) (train, dev []Example, err 
 			}
 			a, okA := excerpt(text, a0, at-a0)
 			b, okB := excerpt(text, at, pairExcerpt)
+			g := f
 			if label == 0 {
 				// The alternative: an excerpt of another file of the same
 				// part of the library (samefile's negatives are of any file).
@@ -312,171 +286,19 @@ func buildNext(src *Sources, seed uint64, spec Spec) (train, dev []Example, err 
 				if len(mates) < 2 {
 					continue
 				}
-				g := f
 				for g == f {
 					g = mates[r.intn(len(mates))]
 				}
 				b, _, okB = p.excerptOf(r, g, pairExcerpt)
 			}
-			if !okA || !okB || len(a) < 20 {
+			from := [2]string{p.files[f].Path, p.files[g].Path}
+			if !okA || !okB || len(a) < 20 || caps.full(from[:]...) {
 				continue
 			}
-			out = append(out, Example{A: a, B: b, Label: label})
+			caps.add(from[:]...)
+			out = append(out, Example{A: a, B: b, Label: label, from: from})
 		}
 		shuffle(r, out)
 		return out, nil
-	}
-	if train, err = gen(tp, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(dp, spec.Dev, "dev")
-	return train, dev, err
-}
-
-// CoLA: statements of 12–100 bytes from function bodies.
-const (
-	minStmt = 12
-	maxStmt = 100
-)
-
-// statements returns the distinct statements of the pool's files that are
-// not in skip, in file and source order.
-func statements(p *pool, skip map[string]bool) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, f := range p.files {
-		fset := token.NewFileSet()
-		file, err := parser.ParseFile(fset, f.Path, f.Text, parser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		tf := fset.File(file.Pos())
-		ast.Inspect(file, func(n ast.Node) bool {
-			block, ok := n.(*ast.BlockStmt)
-			if !ok {
-				return true
-			}
-			for _, st := range block.List {
-				lo, hi := tf.Offset(st.Pos()), tf.Offset(st.End())
-				if hi-lo < minStmt || hi-lo > maxStmt {
-					continue
-				}
-				s := string(f.Text[lo:hi])
-				if !seen[s] && !skip[s] {
-					seen[s] = true
-					out = append(out, s)
-				}
-			}
-			return true
-		})
-	}
-	return out
-}
-
-// Valid reports whether go/parser accepts a statement list as a function
-// body: the CoLA task's label.
-func Valid(stmts []byte) bool {
-	src := slices.Concat([]byte("package p\nfunc _() {\n"), stmts, []byte("\n}\n"))
-	_, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
-	return err == nil
-}
-
-// tokenSpan is one token's byte range.
-type tokenSpan struct {
-	lo, hi int
-	word   bool // an identifier, keyword or literal (needs a space next to another)
-}
-
-// tokens lists b's tokens (comments and inserted semicolons left out).
-func tokens(b []byte) []tokenSpan {
-	var s scanner.Scanner
-	fset := token.NewFileSet()
-	tf := fset.AddFile("", fset.Base(), len(b))
-	s.Init(tf, b, func(token.Position, string) {}, 0)
-	var out []tokenSpan
-	for {
-		pos, tok, lit := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		if tok == token.SEMICOLON && lit == "\n" {
-			continue
-		}
-		text := lit
-		if text == "" {
-			text = tok.String()
-		}
-		lo := tf.Offset(pos)
-		hi := min(len(b), lo+len(text))
-		out = append(out, tokenSpan{lo, hi, tok.IsLiteral() || tok.IsKeyword()})
-	}
-	return out
-}
-
-// Corrupt deletes, swaps (with its successor) or duplicates one token of
-// a statement, chosen by r; nil when the statement has under two tokens.
-// The result may still be valid Go (swapping two operands), which is why
-// labels come from Valid.
-func corrupt(r *rng, b []byte) []byte {
-	ts := tokens(b)
-	if len(ts) < 2 {
-		return nil
-	}
-	switch r.intn(3) {
-	case 0: // delete
-		t := ts[r.intn(len(ts))]
-		lo, hi := t.lo, t.hi
-		if lo > 0 && hi < len(b) && b[lo-1] == ' ' && b[hi] == ' ' {
-			hi++ // keep single spacing
-		}
-		return slices.Concat(b[:lo], b[hi:])
-	case 1: // swap with the next token
-		i := r.intn(len(ts) - 1)
-		x, y := ts[i], ts[i+1]
-		return slices.Concat(b[:x.lo], b[y.lo:y.hi], b[x.hi:y.lo], b[x.lo:x.hi], b[y.hi:])
-	default: // duplicate
-		t := ts[r.intn(len(ts))]
-		sep := []byte{}
-		if t.word {
-			sep = []byte{' '}
-		}
-		return slices.Concat(b[:t.hi], sep, b[t.lo:t.hi], b[t.hi:])
-	}
-}
-
-func buildCoLA(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error) {
-	tp, dp := splitFiles(src, seed)
-	trainStmts := statements(tp, nil)
-	seen := map[string]bool{}
-	for _, s := range trainStmts {
-		seen[s] = true
-	}
-	devStmts := statements(dp, seen) // no dev statement is also a training one
-	gen := func(stmts []string, n int, purpose string) ([]Example, error) {
-		r := newRNG(seed, spec.Name, purpose)
-		shuffle(r, stmts)
-		if len(stmts) < n {
-			return nil, fmt.Errorf("the %s split has %d statements, want %d", purpose, len(stmts), n)
-		}
-		out := make([]Example, n)
-		for i, s := range stmts[:n] {
-			b := []byte(s)
-			if i%2 == 1 {
-				if c := corrupt(r, b); c != nil {
-					b = c
-				}
-			}
-			label := 0
-			if Valid(b) {
-				label = 1
-			}
-			out[i] = Example{A: b, Label: label}
-		}
-		return out, nil
-	}
-	if train, err = gen(trainStmts, spec.Train, "train"); err != nil {
-		return nil, nil, err
-	}
-	dev, err = gen(devStmts, spec.Dev, "dev")
-	return train, dev, err
+	})
 }

@@ -13,7 +13,8 @@ import (
 // declares a few such rules here, chosen for what the task asks, not
 // learnt: their free parameters (a threshold, a line, the fallback class)
 // are fit on the training split alone, the rule with the best training
-// score is the task's heuristic, and it is scored on dev like the runs.
+// score is the task's heuristic, and it is scored on dev and test like
+// the runs.
 // No rule computes a label's own definition (go/parser for cola, the
 // identifier Jaccard index for similarity, which file or Book a text is
 // from): that would be the answer, not a heuristic. The rules were written
@@ -42,6 +43,7 @@ type HeuristicScore struct {
 	Fit   string `json:"fit"` // what was fit on train, e.g. "θ = 0.031"
 	Train Scores `json:"train"`
 	Dev   Scores `json:"dev"`
+	Test  Scores `json:"test"`
 }
 
 // Classes of the books task, for its rules.
@@ -102,22 +104,22 @@ var heuristicSets = map[string][]Heuristic{
 }
 
 // Heuristics fits every declared rule of the task on its training split
-// and scores it on train and dev. Each example is shown as a model with a
+// and scores it on train, dev and test. Each example is shown as a model with a
 // context of seq bytes sees it (Encode; seq ≤ 0: whole), so a rule reads
 // no text the runs could not: most books sentences are cut, and their '?'
 // with them.
 func (t *Task) Heuristics(seq int) []HeuristicScore {
-	train, dev := viewAll(t.Train, seq), viewAll(t.Dev, seq)
+	train, dev, test := viewAll(t.Train, seq), viewAll(t.Dev, seq), viewAll(t.Test, seq)
 	var out []HeuristicScore
 	for _, h := range heuristicSets[t.Name] {
 		var s HeuristicScore
 		switch {
 		case h.rule != nil:
-			s = t.scoreRule(h, train, dev)
+			s = t.scoreRule(h, train, dev, test)
 		case t.Regression():
-			s = t.scoreLine(h, train, dev)
+			s = t.scoreLine(h, train, dev, test)
 		default:
-			s = t.scoreCut(h, train, dev)
+			s = t.scoreCut(h, train, dev, test)
 		}
 		s.Name, s.About = h.Name, h.About
 		out = append(out, s)
@@ -126,7 +128,7 @@ func (t *Task) Heuristics(seq int) []HeuristicScore {
 }
 
 // scoreRule scores a rule; only its fallback class comes from train.
-func (t *Task) scoreRule(h Heuristic, train, dev []Example) HeuristicScore {
+func (t *Task) scoreRule(h Heuristic, train, dev, test []Example) HeuristicScore {
 	maj := t.majorityClass()
 	predict := func(exs []Example) []int {
 		p := make([]int, len(exs))
@@ -139,11 +141,12 @@ func (t *Task) scoreRule(h Heuristic, train, dev []Example) HeuristicScore {
 	if h.fallsBack {
 		fit = "fallback " + t.Classes[maj]
 	}
-	return HeuristicScore{Fit: fit, Train: t.scoreClassesOn(train, predict(train)), Dev: t.scoreClassesOn(dev, predict(dev))}
+	return HeuristicScore{Fit: fit, Train: t.scoreClasses(train, predict(train)),
+		Dev: t.scoreClasses(dev, predict(dev)), Test: t.scoreClasses(test, predict(test))}
 }
 
 // scoreLine fits a line in the feature to the training targets.
-func (t *Task) scoreLine(h Heuristic, train, dev []Example) HeuristicScore {
+func (t *Task) scoreLine(h Heuristic, train, dev, test []Example) HeuristicScore {
 	a, b := fitLine(features(h, train), train)
 	line := func(exs []Example) []float64 {
 		p := features(h, exs)
@@ -157,12 +160,12 @@ func (t *Task) scoreLine(h Heuristic, train, dev []Example) HeuristicScore {
 		sign = "−"
 	}
 	return HeuristicScore{Fit: fmt.Sprintf("ŷ = %.3g %s %.3g·x", a, sign, math.Abs(b)),
-		Train: t.scoreRegressionOn(train, line(train)), Dev: t.scoreRegressionOn(dev, line(dev))}
+		Train: t.scoreRegression(train, line(train)), Dev: t.scoreRegression(dev, line(dev)), Test: t.scoreRegression(test, line(test))}
 }
 
 // scoreCut fits the threshold on the training split. A feature read from
 // below is negated, so one sweep serves both directions.
-func (t *Task) scoreCut(h Heuristic, train, dev []Example) HeuristicScore {
+func (t *Task) scoreCut(h Heuristic, train, dev, test []Example) HeuristicScore {
 	sign := 1.0
 	if h.below {
 		sign = -1
@@ -182,12 +185,13 @@ func (t *Task) scoreCut(h Heuristic, train, dev []Example) HeuristicScore {
 		}
 		return p
 	}
-	return HeuristicScore{Fit: fmt.Sprintf("θ = %.3g", sign*theta), Train: t.scoreClassesOn(train, cut(train)), Dev: t.scoreClassesOn(dev, cut(dev))}
+	return HeuristicScore{Fit: fmt.Sprintf("θ = %.3g", sign*theta), Train: t.scoreClasses(train, cut(train)),
+		Dev: t.scoreClasses(dev, cut(dev)), Test: t.scoreClasses(test, cut(test))}
 }
 
 // BestHeuristic is the rule with the best training score (a tie to the one
-// declared first): chosen without looking at dev; false when the task
-// declares none.
+// declared first): chosen without looking at dev or test; false when the
+// task declares none.
 func BestHeuristic(hs []HeuristicScore) (HeuristicScore, bool) {
 	if len(hs) == 0 {
 		return HeuristicScore{}, false
@@ -199,6 +203,22 @@ func BestHeuristic(hs []HeuristicScore) (HeuristicScore, bool) {
 		}
 	}
 	return best, true
+}
+
+// scoreClasses and scoreRegression score a split that may be empty (a
+// Task made by hand without a test split) as zero, not a panic.
+func (t *Task) scoreClasses(exs []Example, preds []int) Scores {
+	if len(exs) == 0 {
+		return Scores{}
+	}
+	return t.ScoreClassesOn(exs, preds)
+}
+
+func (t *Task) scoreRegression(exs []Example, preds []float64) Scores {
+	if len(exs) == 0 {
+		return Scores{}
+	}
+	return t.ScoreRegressionOn(exs, preds)
 }
 
 // viewAll returns the examples as a model of context seq sees them.

@@ -40,7 +40,7 @@ func TestTrigramsAndLines(t *testing.T) {
 
 // A hand-made pair task: same pairs share most bytes, different ones
 // share none. The trigram rule's threshold, fit on train, separates dev
-// perfectly; the identifier rule, which these pairs give little to,
+// and test perfectly; the identifier rule, which these pairs give little to,
 // stays below it; and the best heuristic is the one that wins on train.
 func TestHeuristicsOnAHandMadeTask(t *testing.T) {
 	pair := func(i, label int) Example {
@@ -56,23 +56,24 @@ func TestHeuristicsOnAHandMadeTask(t *testing.T) {
 		task.Train = append(task.Train, pair(i, i%2))
 		if i < 10 {
 			task.Dev = append(task.Dev, pair(i+7, i%2))
+			task.Test = append(task.Test, pair(i+13, i%2))
 		}
 	}
 	hs := task.Heuristics(0)
 	if len(hs) != 2 || hs[0].Name != "trigram overlap ≥ θ" {
 		t.Fatalf("heuristics %+v", hs)
 	}
-	if hs[0].Dev.Score != 100 || hs[0].Train.Score != 100 {
-		t.Errorf("trigram overlap: train %.1f, dev %.1f, want 100", hs[0].Train.Score, hs[0].Dev.Score)
+	if hs[0].Dev.Score != 100 || hs[0].Train.Score != 100 || hs[0].Test.Score != 100 {
+		t.Errorf("trigram overlap: train %.1f, dev %.1f, test %.1f, want 100", hs[0].Train.Score, hs[0].Dev.Score, hs[0].Test.Score)
 	}
 	if best, ok := BestHeuristic(hs); !ok || best.Name != hs[0].Name {
 		t.Errorf("best %q", best.Name)
 	}
-	// The choice is by training score: a heuristic better on dev only
-	// does not win.
-	hs[1].Dev.Score = 101
+	// The choice is by training score: a heuristic better on dev or test
+	// only does not win.
+	hs[1].Dev.Score, hs[1].Test.Score = 101, 101
 	if best, _ := BestHeuristic(hs); best.Name != hs[0].Name {
-		t.Errorf("best by dev score: %q", best.Name)
+		t.Errorf("best by dev or test score: %q", best.Name)
 	}
 }
 
@@ -93,7 +94,7 @@ func TestFitThresholdIsTheBestCut(t *testing.T) {
 		for i, x := range xs {
 			p[i] = b2i(x >= theta)
 		}
-		return task.scoreClassesOn(exs, p).Score
+		return task.ScoreClassesOn(exs, p).Score
 	}
 	best := cutScore(math.Inf(1))
 	for _, x := range xs {
@@ -121,12 +122,12 @@ func TestHeuristicsSeeTheModelsView(t *testing.T) {
 	long := append(bytes.Repeat([]byte("x"), 200), '?')
 	task := &Task{Spec: Spec{Name: "books", Classes: []string{"Book I", "Book II", "Book III"}, Metrics: []string{Accuracy}},
 		Train: []Example{{A: []byte("a"), Label: 0}, {A: []byte("b?"), Label: 2}, {A: []byte("c"), Label: 0}},
-		Dev:   []Example{{A: long, Label: 2}}}
-	if got := task.Heuristics(0)[0].Dev.Score; got != 100 {
-		t.Errorf("whole input: dev %.1f, want 100", got)
+		Dev:   []Example{{A: long, Label: 2}}, Test: []Example{{A: long, Label: 2}}}
+	if h := task.Heuristics(0)[0]; h.Dev.Score != 100 || h.Test.Score != 100 {
+		t.Errorf("whole input: dev %.1f, test %.1f, want 100", h.Dev.Score, h.Test.Score)
 	}
-	if got := task.Heuristics(128)[0].Dev.Score; got != 0 {
-		t.Errorf("cut to 128 bytes: dev %.1f, want 0 (the '?' is cut off)", got)
+	if h := task.Heuristics(128)[0]; h.Dev.Score != 0 || h.Test.Score != 0 {
+		t.Errorf("cut to 128 bytes: dev %.1f, test %.1f, want 0 (the '?' is cut off)", h.Dev.Score, h.Test.Score)
 	}
 }
 
@@ -143,8 +144,18 @@ func TestEveryTaskHasHeuristics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := BestHeuristic(task.Heuristics(128)); !ok {
+		hs := task.Heuristics(128)
+		if _, ok := BestHeuristic(hs); !ok {
 			t.Errorf("%s declares no heuristic", name)
+		}
+		// Fit on train alone: swapping dev and test swaps their scores
+		// and changes no fit.
+		swapped := *task
+		swapped.Dev, swapped.Test = task.Test, task.Dev
+		for i, h := range swapped.Heuristics(128) {
+			if h.Fit != hs[i].Fit || h.Train.Score != hs[i].Train.Score || h.Dev.Score != hs[i].Test.Score || h.Test.Score != hs[i].Dev.Score {
+				t.Errorf("%s, %s: with dev and test swapped %+v, before %+v", name, h.Name, h, hs[i])
+			}
 		}
 	}
 	if len(heuristicSets) != len(Names) {

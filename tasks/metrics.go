@@ -6,7 +6,7 @@ import (
 	"sort"
 )
 
-// Scores are a task's dev metrics (fractions in [0, 1] or correlations in
+// Scores are a task's metrics on a split (fractions in [0, 1] or correlations in
 // [−1, 1]) and Score, the GLUE-style task score: the mean of the task's
 // metrics × 100 (MRPC's accuracy and F1, STS-B's Pearson and Spearman).
 type Scores struct {
@@ -23,14 +23,24 @@ func (t *Task) scores(m map[string]float64) Scores {
 }
 
 // ScoreClasses scores class predictions for the dev set, in its order.
-func (t *Task) ScoreClasses(preds []int) Scores { return t.scoreClassesOn(t.Dev, preds) }
+func (t *Task) ScoreClasses(preds []int) Scores { return t.ScoreClassesOn(t.Dev, preds) }
 
 // ScoreRegression scores predicted scores for the dev set, in its order.
-func (t *Task) ScoreRegression(preds []float64) Scores { return t.scoreRegressionOn(t.Dev, preds) }
+func (t *Task) ScoreRegression(preds []float64) Scores { return t.ScoreRegressionOn(t.Dev, preds) }
 
-// scoreClassesOn scores class predictions for any of the task's splits:
-// heuristics are chosen by their training score, reported by their dev one.
-func (t *Task) scoreClassesOn(exs []Example, preds []int) Scores {
+// ScoreTestClasses scores class predictions for the test set, in its order.
+func (t *Task) ScoreTestClasses(preds []int) Scores { return t.ScoreClassesOn(t.Test, preds) }
+
+// ScoreTestRegression scores predicted scores for the test set, in its
+// order.
+func (t *Task) ScoreTestRegression(preds []float64) Scores {
+	return t.ScoreRegressionOn(t.Test, preds)
+}
+
+// ScoreClassesOn scores class predictions for any of the task's splits,
+// in its order: heuristics are chosen by their training score, and runs
+// and heuristics alike are reported on dev and test.
+func (t *Task) ScoreClassesOn(exs []Example, preds []int) Scores {
 	labels := make([]int, len(exs))
 	for i, ex := range exs {
 		labels[i] = ex.Label
@@ -43,8 +53,8 @@ func (t *Task) scoreClassesOn(exs []Example, preds []int) Scores {
 	return t.scores(m)
 }
 
-// scoreRegressionOn is scoreClassesOn for the regression task.
-func (t *Task) scoreRegressionOn(exs []Example, preds []float64) Scores {
+// ScoreRegressionOn is ScoreClassesOn for the regression task.
+func (t *Task) ScoreRegressionOn(exs []Example, preds []float64) Scores {
 	targets := make([]float64, len(exs))
 	for i, ex := range exs {
 		targets[i] = ex.Target

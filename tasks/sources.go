@@ -37,6 +37,11 @@ type Sources struct {
 	// Opticks is Newton's Opticks (the corpus "opticks"), which the default
 	// preset does not pre-train on.
 	Opticks []byte
+
+	linOnce sync.Once // the lineage groups of Go, computed once (lineage.go)
+	lin     *lineage
+	splitMu sync.Mutex
+	splits  map[uint64][]int // seed → each file's split (assign.go), computed once
 }
 
 // Families are the family task's classes: the parts of the standard
@@ -152,10 +157,4 @@ func hashString(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
-}
-
-// devFile puts a fifth of the files, by a hash of their path and the seed,
-// in the dev split, so dev excerpts come from files training never shows.
-func devFile(path string, seed uint64) bool {
-	return mix64(hashString(path)^mix64(seed))%5 == 0
 }

@@ -3,9 +3,18 @@
 // library's _test.go files, which the pre-training corpus gostd leaves out)
 // and one on English (Newton's Opticks, which the default preset never
 // trains on). Every task is a pure function of its sources and a seed:
-// fixed train and dev splits, the same examples on every run (golden hashes
-// in the tests), labels computed from the text (go/parser, go/scanner, the
-// file an excerpt came from), never from how an example was made.
+// fixed train, dev and test splits, the same examples on every run (golden
+// hashes in the tests), labels computed from the text (go/parser,
+// go/scanner, the file an excerpt came from), never from how an example
+// was made.
+//
+// The splits are kept apart three ways: the Go files are grouped by
+// lineage (a package with its versions, copies and twins) and a whole
+// group goes to one split (lineage.go, assign.go); after generation, a dev
+// or test example sharing a span of 50 bytes with a training example, and
+// a test example sharing one with a dev example, is dropped (overlap.go);
+// and no file is in more than 2% of a split's examples (caps.go).
+// Learning rates are chosen on dev; test is reported.
 //
 // Inputs are bytes (the models' vocabulary); Encode lays an example out in a
 // model's context: a single input truncated to the sequence length, a pair
@@ -28,7 +37,12 @@ import (
 // Version numbers the generators' output. Fine-tuning configs carry it, so
 // bump it when a change alters the examples of a (task, seed): the runs of
 // the old examples are then not mistaken for runs of the new ones.
-const Version = 1
+//
+// Version 2: three splits (train, dev, test) of whole lineage groups, the
+// overlap filter, the per-file cap, generated files left out, cola's
+// clauses labelled in a switch or select, Book headings cut from books and
+// sentences split on whole runes.
+const Version = 2
 
 // Separator joins the two inputs of a pair task (ASCII record separator: a
 // byte no corpus here contains).
@@ -42,13 +56,28 @@ type Example struct {
 	A, B   []byte
 	Label  int     // class, for classification tasks
 	Target float64 // score, for the regression task
+	// from are the paths of the files A and B were cut from ("" for none:
+	// books, or an example made elsewhere), for the per-file cap.
+	from [2]string
 }
 
 // Task is a generated task: its examples and how it is scored.
 type Task struct {
 	Spec
-	Seed       uint64
-	Train, Dev []Example
+	Seed uint64
+	// Train fits; Dev chooses (learning rates, heuristics' reports); Test
+	// is reported. Each may hold fewer than its Spec size: Filtered says
+	// how many examples were dropped after generation.
+	Train, Dev, Test []Example
+	Filtered         Filtered
+}
+
+// Filtered counts the examples dropped after generation.
+type Filtered struct {
+	DevOverlap     int    // dev examples sharing a 50-byte span with a training example
+	TestOverlap    int    // test examples sharing one with a training example
+	TestDevOverlap int    // test examples sharing one with a kept dev example
+	Capped         [3]int // train, dev and test examples past the per-file cap of the kept split
 }
 
 // Spec describes a task.
@@ -60,11 +89,14 @@ type Spec struct {
 	Classes []string // class names; nil for regression
 	Pair    bool     // two inputs joined by Separator
 	Metrics []string // GLUE's metrics for it, in its order (the score is their mean)
-	// Train and Dev are the sizes generated (Dev may hold fewer when the
-	// source runs out; the books task takes every sentence).
-	Train, Dev int
-	build      func(src *Sources, seed uint64, spec Spec) (train, dev []Example, err error)
+	// Train, Dev and Test are the sizes generated (the books task takes
+	// every sentence, and leaves them 0); the filters then drop some.
+	Train, Dev, Test int
+	build            func(src *Sources, seed uint64, spec Spec) ([3][]Example, error)
 }
+
+// sizes are the three splits' sizes.
+func (s Spec) sizes() [3]int { return [3]int{s.Train, s.Dev, s.Test} }
 
 // Outputs is the head's width: the number of classes, or 1 for regression.
 func (s Spec) Outputs() int {
@@ -89,25 +121,28 @@ const (
 // Names lists the tasks in the order tables show them.
 var Names = []string{"cola", "family", "samefile", "similarity", "next", "books"}
 
-// specs are the tasks. Sizes are examples generated for train and dev.
+// splitsNote is what every Go task's Source adds about its splits.
+const splitsNote = "; train, dev and test of whole lineage groups, no file in over 2% of a split, no dev or test input sharing 50 bytes with an earlier split's"
+
+// specs are the tasks. Sizes are examples generated per split.
 var specs = map[string]Spec{
-	"cola": {Name: "cola", Like: "CoLA", About: "is this Go statement syntactically valid? (go/parser decides)",
-		Source:  "statements of the standard library's _test.go files, half of them with a token deleted, swapped or duplicated",
-		Classes: []string{"invalid", "valid"}, Metrics: []string{Matthews}, Train: 8000, Dev: 1000, build: buildCoLA},
+	"cola": {Name: "cola", Like: "CoLA", About: "is this Go statement or switch/select clause syntactically valid? (go/parser decides)",
+		Source:  "statements and clauses (12–100 bytes) of {…} blocks of the standard library's _test.go files, half of them with a token deleted, swapped or duplicated" + splitsNote,
+		Classes: []string{"invalid", "valid"}, Metrics: []string{Matthews}, Train: 8000, Dev: 1000, Test: 1000, build: buildCoLA},
 	"family": {Name: "family", Like: "SST-2/MNLI", About: "which part of the standard library is this code from?",
-		Source:  "96-byte excerpts (whole lines) of _test.go files after their first func",
-		Classes: Families, Metrics: []string{Accuracy}, Train: 6000, Dev: 1200, build: buildFamily},
+		Source:  "96-byte excerpts (whole lines) of _test.go files after their first func" + splitsNote,
+		Classes: Families, Metrics: []string{Accuracy}, Train: 6000, Dev: 1200, Test: 1200, build: buildFamily},
 	"samefile": {Name: "samefile", Like: "MRPC/QQP", About: "are these two excerpts from the same file?",
-		Source:  "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a same pair starts within 400 bytes of each other in one file, a different pair is of two files",
-		Classes: []string{"different", "same"}, Pair: true, Metrics: []string{Accuracy, F1}, Train: 8000, Dev: 1000, build: buildSameFile},
+		Source:  "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a same pair starts within 400 bytes of each other in one file, a different pair is of two files" + splitsNote,
+		Classes: []string{"different", "same"}, Pair: true, Metrics: []string{Accuracy, F1}, Train: 8000, Dev: 1000, Test: 1000, build: buildSameFile},
 	"similarity": {Name: "similarity", Like: "STS-B", About: "how similar are these excerpts' identifiers? 5 × Jaccard of their identifier sets",
-		Source: "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a third each from nearby in one file, anywhere in one file, any two files; identifiers by go/scanner",
-		Pair:   true, Metrics: []string{Pearson, Spearman}, Train: 6000, Dev: 1000, build: buildSimilarity},
+		Source: "pairs of excerpts (up to 60 bytes, whole lines) of _test.go files: a third each from nearby in one file, anywhere in one file, any two files; identifiers by go/scanner" + splitsNote,
+		Pair:   true, Metrics: []string{Pearson, Spearman}, Train: 6000, Dev: 1000, Test: 1000, build: buildSimilarity},
 	"next": {Name: "next", Like: "RTE", About: "does B continue A? (small data: 2,000 training examples)",
-		Source:  "up to 60 bytes before a line start of a _test.go file, and up to 60 from it or an excerpt of another file of the same family",
-		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, build: buildNext},
+		Source:  "up to 60 bytes before a line start of a _test.go file, and up to 60 from it or an excerpt of another file of the same family" + splitsNote,
+		Classes: []string{"elsewhere", "continues"}, Pair: true, Metrics: []string{Accuracy}, Train: 2000, Dev: 500, Test: 500, build: buildNext},
 	"books": {Name: "books", Like: "English, 3 classes", About: "which Book of Newton's Opticks is this sentence from?",
-		Source:  "sentences of Opticks (English) of 40 bytes or more, headings and footnotes left in; dev takes whole runs of 8 sentences",
+		Source:  "sentences of Opticks (English) of 40 bytes or more, the Books' headings cut out, footnotes left in; dev and test each take a fifth of the runs of 8 consecutive sentences, less any sentence sharing 50 bytes with an earlier split's",
 		Classes: []string{"Book I", "Book II", "Book III"}, Metrics: []string{Accuracy}, build: buildBooks},
 }
 
@@ -129,22 +164,30 @@ func Build(name string, src *Sources, seed uint64) (*Task, error) {
 	return buildSpec(spec, src, seed)
 }
 
-// buildSpec generates a task of spec's sizes (tests use smaller ones).
+// buildSpec generates a task of spec's sizes (tests use smaller ones),
+// then filters it: the overlap filter, then the per-file cap.
 func buildSpec(spec Spec, src *Sources, seed uint64) (*Task, error) {
 	name := spec.Name
-	train, dev, err := spec.build(src, seed, spec)
+	splits, err := spec.build(src, seed, spec)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: %s: %w", name, err)
 	}
-	if len(train) == 0 || len(dev) == 0 {
-		return nil, fmt.Errorf("tasks: %s: the sources give %d training and %d dev examples", name, len(train), len(dev))
+	t := &Task{Spec: spec, Seed: seed, Train: splits[inTrain]}
+	t.Dev, t.Test = filterOverlap(t.Train, splits[inDev], splits[inTest], &t.Filtered)
+	for s, exs := range []*[]Example{&t.Train, &t.Dev, &t.Test} {
+		*exs, t.Filtered.Capped[s] = trimToCap(*exs)
 	}
-	for _, ex := range slices.Concat(train, dev) {
-		if len(ex.A) == 0 || (spec.Pair && len(ex.B) == 0) {
-			return nil, fmt.Errorf("tasks: %s: an example has an empty input", name)
+	for s, exs := range [][]Example{t.Train, t.Dev, t.Test} {
+		if len(exs) == 0 {
+			return nil, fmt.Errorf("tasks: %s: the sources give no %s examples", name, splitNames[s])
+		}
+		for _, ex := range exs {
+			if len(ex.A) == 0 || (spec.Pair && len(ex.B) == 0) {
+				return nil, fmt.Errorf("tasks: %s: an example has an empty input", name)
+			}
 		}
 	}
-	return &Task{Spec: spec, Seed: seed, Train: train, Dev: dev}, nil
+	return t, nil
 }
 
 var (
@@ -211,7 +254,8 @@ func Encode(ex Example, ids []int32) (n, a int) {
 }
 
 // Fingerprint is the first 16 hex digits of a SHA-256 over the examples
-// (train, then dev), which the golden tests and result.json record.
+// (train, then dev, then test), which the golden tests and result.json
+// record.
 func (t *Task) Fingerprint() string {
 	h := sha256.New()
 	var buf [8]byte
@@ -220,7 +264,7 @@ func (t *Task) Fingerprint() string {
 		h.Write(buf[:])
 		h.Write(b)
 	}
-	for _, part := range [][]Example{t.Train, t.Dev} {
+	for _, part := range [][]Example{t.Train, t.Dev, t.Test} {
 		binary.LittleEndian.PutUint64(buf[:], uint64(len(part)))
 		h.Write(buf[:])
 		for _, ex := range part {
@@ -235,28 +279,31 @@ func (t *Task) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Majority is the baseline: the training set's most frequent class (ties
-// to the higher class) for every dev example, or the training mean score
-// for the regression task.
-func (t *Task) Majority() Scores {
+// Majority is the baseline on dev (MajorityOn).
+func (t *Task) Majority() Scores { return t.MajorityOn(t.Dev) }
+
+// MajorityOn is the baseline on any split: the training set's most
+// frequent class (ties to the higher class) for every example, or the
+// training mean score for the regression task.
+func (t *Task) MajorityOn(exs []Example) Scores {
 	if t.Regression() {
 		var mean float64
 		for _, ex := range t.Train {
 			mean += ex.Target
 		}
 		mean /= float64(len(t.Train))
-		preds := make([]float64, len(t.Dev))
+		preds := make([]float64, len(exs))
 		for i := range preds {
 			preds[i] = mean
 		}
-		return t.ScoreRegression(preds)
+		return t.ScoreRegressionOn(exs, preds)
 	}
 	best := t.majorityClass()
-	preds := make([]int, len(t.Dev))
+	preds := make([]int, len(exs))
 	for i := range preds {
 		preds[i] = best
 	}
-	return t.ScoreClasses(preds)
+	return t.ScoreClassesOn(exs, preds)
 }
 
 // majorityClass is the training set's most frequent class, a tie to the
@@ -277,13 +324,17 @@ func (t *Task) majorityClass() int {
 
 // ClassShares returns the fraction of dev examples in each class (nil for
 // regression).
-func (t *Task) ClassShares() []float64 {
+func (t *Task) ClassShares() []float64 { return t.ClassSharesOn(t.Dev) }
+
+// ClassSharesOn returns the fraction of exs in each class (nil for
+// regression).
+func (t *Task) ClassSharesOn(exs []Example) []float64 {
 	if t.Regression() {
 		return nil
 	}
 	out := make([]float64, t.Outputs())
-	for _, ex := range t.Dev {
-		out[ex.Label] += 1 / float64(len(t.Dev))
+	for _, ex := range exs {
+		out[ex.Label] += 1 / float64(len(exs))
 	}
 	return out
 }
