@@ -19,7 +19,7 @@ import (
 
 // Write renders finetune.md, finetune.json and the figure into dir.
 func Write(dir string, t *Table) error {
-	if err := t.figure().Save(filepath.Join(dir, FigureFile), 7.5, 4.2); err != nil {
+	if err := t.figure().Save(filepath.Join(dir, FigureFile), 10.5, 4.6); err != nil {
 		return fmt.Errorf("finetune: %w", err)
 	}
 	return report.WriteDocument(dir, JSONFile, t, MarkdownFile, t.Markdown())
@@ -33,7 +33,7 @@ func rowName(id string) string {
 		return id
 	}
 	if !r.Primary {
-		return r.Name + " (secondary)"
+		return strings.TrimSuffix(r.Name, ")") + "; secondary)"
 	}
 	return r.Name
 }
@@ -339,9 +339,11 @@ func gridCell(grid []GridPoint) string {
 		return 0
 	})
 	for _, pt := range grid {
-		s := fmt.Sprintf("%g: %s", pt.LR, num(pt.Score, 1))
+		// Three significant digits: the search's rates are its centre
+		// times powers of 3 (0.000333333 reads as 0.000333).
+		s := fmt.Sprintf("%.3g: %s", pt.LR, num(pt.Score, 1))
 		if pt.Diverged {
-			s = fmt.Sprintf("%g: diverged", pt.LR)
+			s = fmt.Sprintf("%.3g: diverged", pt.LR)
 		}
 		if pt.Chosen {
 			s += " ✱"
