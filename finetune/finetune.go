@@ -131,10 +131,10 @@ type Table struct {
 	PreLoss    train.Number `json:"pretrained_val_loss"`
 	// ModelParams is the pre-trained model's parameter count (LM head
 	// included): the base of each row's trainable share.
-	ModelParams int `json:"model_params"`
-	Tasks      []Task       `json:"tasks"`
-	Methods    []string     `json:"methods"`
-	Cells      []Cell       `json:"cells"` // task-major, methods in order
+	ModelParams int      `json:"model_params"`
+	Tasks       []Task   `json:"tasks"`
+	Methods     []string `json:"methods"`
+	Cells       []Cell   `json:"cells"` // task-major, methods in order
 	// Covered are the tasks the averages are over: those on which some
 	// method's mean score beats the best heuristic. Excluded are the rest
 	// (Cover).

@@ -53,19 +53,19 @@ type FinetuneConfig struct {
 
 // FinetuneResult is what a fine-tuning run reports besides the losses.
 type FinetuneResult struct {
-	Task        string             `json:"task"`
-	Method      string             `json:"method"`
-	Score       float64            `json:"score"`   // the task's GLUE-style score on dev at the end (tasks.Scores): what a search chooses on
-	Metrics     map[string]float64 `json:"metrics"` // its dev metrics at the end
+	Task    string             `json:"task"`
+	Method  string             `json:"method"`
+	Score   float64            `json:"score"`   // the task's GLUE-style score on dev at the end (tasks.Scores): what a search chooses on
+	Metrics map[string]float64 `json:"metrics"` // its dev metrics at the end
 	// Test is the test split's loss and scores at the end: what tables
 	// report. Dev is scored at every evaluation, test only at the last.
-	Test *FinetuneEval `json:"test,omitempty"`
-	Baseline    tasks.Scores       `json:"baseline"`
-	Evals       []FinetuneEval     `json:"evals"`
-	Train       int                `json:"train_examples"`
-	Dev         int                `json:"dev_examples"`
-	TestCount   int                `json:"test_examples"`
-	Fingerprint string             `json:"task_fingerprint"` // tasks.Task.Fingerprint of the examples used
+	Test        *FinetuneEval  `json:"test,omitempty"`
+	Baseline    tasks.Scores   `json:"baseline"`
+	Evals       []FinetuneEval `json:"evals"`
+	Train       int            `json:"train_examples"`
+	Dev         int            `json:"dev_examples"`
+	TestCount   int            `json:"test_examples"`
+	Fingerprint string         `json:"task_fingerprint"` // tasks.Task.Fingerprint of the examples used
 	// PretrainedValLoss is the pre-trained run's final validation loss,
 	// read from its checkpoint.
 	PretrainedValLoss float64 `json:"pretrained_val_loss"`
