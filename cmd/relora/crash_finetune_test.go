@@ -45,8 +45,8 @@ func TestCrashResumeFinetune(t *testing.T) {
 	}
 	spec.Pretrained.Config = preCfg
 	spec.Steps, spec.Batch, spec.Warmup, spec.CheckpointEvery, spec.ResetEvery = finetuneCrashSteps, 8, 4, 10, 30
-	spec.TrainExamples, spec.DevExamples = 256, 64
-	cfg, err := spec.Config("books", train.FinetuneReLoRA, 3e-3, 1)
+	spec.TrainExamples, spec.HeldOutExamples = 256, 64
+	cfg, err := spec.Config("books", "relora", 3e-3, 1) // the row: ReLoRA at rank 1 on the attention projections
 	if err != nil {
 		t.Fatal(err)
 	}
