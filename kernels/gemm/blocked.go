@@ -13,6 +13,10 @@ package gemm
 //	        for each 6-row A panel of the block (streamed from L2):
 //	            micro-kernel → 6×16 tile of C
 //
+// The full tiles of one B micro-panel are one kernel6x16Panels call, which
+// during the block's last micro-panels also prefetches the rows of op(A)
+// the next block's packing reads (prefetch.go).
+//
 // The in-place driver (sgemmTri) keeps one A panel in L1D and streams the
 // whole packed B block from L2 past it: 64 bytes of B per k step, against
 // 24 of A here, and it reads a row-major A in place through 6 row pointers
@@ -24,7 +28,11 @@ package gemm
 // driver (TestPairedOldNew, CPU time, medians of 11 alternations, one
 // core), a full-rank step's linear GEMMs ran 1.08x as fast at d 512 and
 // 1.19x at d 1024 (dW 1.1-1.5x), 1.03x at d 256; 87-89% of the measured
-// FMA peak (bench/fmapeak) against 72-82% before.
+// FMA peak (bench/fmapeak) against 72-82% before. A profile of that
+// driver at d 512 (GEMM time) then put 91% in the micro-kernel, 6% in
+// packing and 2.5% in the Go loop around the kernel; one call per run of
+// tiles and the late prefetch made the GEMMs 1-4% faster again (paired,
+// on a shared machine).
 //
 // Only the order of the tiles changes, never what a tile computes: the k
 // slices are the same (k cut into ceil(k/kcMax) equal slices, the first
@@ -94,7 +102,8 @@ func sgemmBlocked(tri Tri, transA, transB bool, m, n, k, kcStep int, alpha float
 			packB(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ic := 0; ic < m; ic += mcMax {
 				panels := packAPanels(tri, transA, m, ic, jc, nc, pc, kc, alpha, betaEff, a, lda, c, ldc, buf)
-				runPanels(panels, m, ic, jc, nc, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+				pf := nextBlockPlan(tri, transA, a, lda, m, ic, pc, kc, nc, min(mcMax, m-ic)/mr)
+				runPanels(panels, m, ic, jc, nc, pc, kc, alpha, betaEff, bp, c, ldc, buf, &pf)
 			}
 		}
 	}
@@ -128,36 +137,81 @@ func packAPanels(tri Tri, transA bool, m, ic, jc, nc, pc, kc int, alpha, betaEff
 }
 
 // runPanels multiplies the packed A panels by each 16-column micro-panel
-// of the packed B slice bp, B's panel held in L1 while A's stream by.
-func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf) {
+// of the packed B slice bp, B's panel held in L1 while A's stream by. A
+// run of consecutive full tiles (6 rows, 16 columns, the whole k slice) is
+// one kernel6x16Panels call, which also issues the prefetch pf plans;
+// every other tile goes through runTile.
+func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf, pf *prefetchPlan) {
 	for jr := 0; jr < nc; jr += nr {
-		for q, p := range panels {
-			if p.kl == 0 || jr >= p.ncEff {
+		for q := 0; q < len(panels); {
+			run := 0
+			if useAVX2 {
+				run = fullRun(panels[q:], m-ic-q*mr, jr, kc)
+			}
+			if run == 0 {
+				runTile(panels[q], q, m, ic, jc, jr, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+				q++
 				continue
 			}
 			ir := ic + q*mr
-			rows := min(mr, m-ir)
-			cols := min(nr, p.ncEff-jr)
-			k0 := p.lo - pc
-			bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
-			// A last panel of at most 8 columns uses the 6×8
-			// kernel, as in the in-place driver.
-			width := nr
-			if cols <= nr/2 {
-				width = nr / 2
-			}
-			ap := &buf.ablk[q*mr*kc]
 			ct := c[ir*ldc+jc+jr:]
-			if rows == mr && cols == width {
-				// The bounds check on the tile's last element
-				// guards the kernel's unsafe writes.
-				_ = ct[(mr-1)*ldc+width-1]
-				microKernelPacked(width, p.kl, ap, &bPanel[0], &ct[0], ldc, alpha, betaEff)
-				continue
+			// The bounds checks on the last tile's last C element and
+			// on the panels' ends guard the kernel's unsafe accesses.
+			_ = ct[(run*mr-1)*ldc+nr-1]
+			ap := buf.ablk[q*mr*kc : (q+run)*mr*kc]
+			bPanel := bp[jr*kc : jr*kc+kc*nr]
+			src, rows := pf.take(jr, run)
+			if src == nil {
+				src = &ap[0] // any valid pointer: rows = 0 prefetches nothing
 			}
-			edgeTile(width, p.kl, ap, 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
+			kernel6x16Panels(kc, run, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, pf.perTile, rows)
+			q += run
 		}
 	}
+}
+
+// fullRun is how many panels from the first of ps are full tiles at column
+// offset jr: all 6 rows inside op(A) (rowsLeft of them remain from the
+// first), the whole k slice (kl == kc, so the k range starts at the
+// slice's), and the 16 columns from jr among those the panel computes.
+func fullRun(ps []aPanel, rowsLeft, jr, kc int) int {
+	n := 0
+	for _, p := range ps {
+		if rowsLeft < mr || p.kl != kc || jr+nr > p.ncEff {
+			break
+		}
+		n++
+		rowsLeft -= mr
+	}
+	return n
+}
+
+// runTile computes one tile of panel q at column offset jr the way the
+// in-place driver does: a last panel of at most 8 columns with the 6×8
+// kernel, a partial tile through the stack buffer and the Go merge.
+func runTile(p aPanel, q, m, ic, jc, jr, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf) {
+	if p.kl == 0 || jr >= p.ncEff {
+		return
+	}
+	ir := ic + q*mr
+	rows := min(mr, m-ir)
+	cols := min(nr, p.ncEff-jr)
+	k0 := p.lo - pc
+	bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
+	width := nr
+	if cols <= nr/2 {
+		width = nr / 2
+	}
+	ap := buf.ablk[q*mr*kc : q*mr*kc+mr*p.kl]
+	ct := c[ir*ldc+jc+jr:]
+	if rows == mr && cols == width {
+		// The bounds check on the tile's last element guards the
+		// kernel's unsafe writes.
+		_ = ct[(mr-1)*ldc+width-1]
+		microKernelPacked(width, p.kl, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff)
+		return
+	}
+	edgeTile(width, p.kl, &ap[0], 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
 }
 
 // panelRange is the columns (ncEff, of the nc from jc) and the k range
@@ -211,11 +265,12 @@ func packPanelN6Go(kl int, src []float32, lds int, dst []float32) {
 }
 
 // microKernelPacked is microKernel for a packed A panel: the 6×16 tile
-// goes to kernel6x16Packed, which drops the kernel's A strides (the same
-// arithmetic, tested bit for bit against kernel6x16AVX2).
+// goes to kernel6x16Panels (one tile, no prefetch), which drops the
+// kernel's A strides (the same arithmetic, tested bit for bit against
+// kernel6x16AVX2).
 func microKernelPacked(width, kc int, a, b, c *float32, ldc int, alpha, beta float32) {
 	if useAVX2 && width == nr {
-		kernel6x16Packed(kc, a, b, c, ldc, alpha, beta)
+		kernel6x16Panels(kc, 1, a, b, c, ldc, alpha, beta, a, 0, 0, 0, 0)
 		return
 	}
 	microKernel(width, kc, a, 1, mr, b, c, ldc, alpha, beta)

@@ -66,8 +66,12 @@ func packPanelN6(kl int, src []float32, lds int, dst []float32) {
 //go:noescape
 func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)
 
-// kernel6x16Packed is kernel6x16AVX2 for a packed A panel (rsa 1, csa 6),
-// bit for bit; see kernel_amd64.s.
+// kernel6x16Panels computes np 6×16 tiles that share one packed B
+// micro-panel, from np consecutive packed 6×kc A panels, tile t into C
+// rows 6t..6t+5; each tile bit for bit as kernel6x16AVX2 computes it
+// (rsa 1, csa 6). Before each tile it prefetches up to pfPerTile rows of
+// pfLines cache lines, pfStride floats apart from pf, pfRows rows in all;
+// see panels_amd64.s.
 //
 //go:noescape
-func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)

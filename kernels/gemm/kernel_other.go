@@ -32,6 +32,6 @@ func packPanelN6(kl int, src []float32, lds int, dst []float32) {
 	packPanelN6Go(kl, src, lds, dst)
 }
 
-func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX2 kernel not available")
 }

@@ -1,0 +1,106 @@
+//go:build !openblas
+
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestPanelsKernelMatches holds the blocked driver's micro-kernel
+// (kernel6x16Panels) to kernel6x16AVX2 tile by tile, bit for bit: every
+// depth from 1 to 300 (the unrolled loop and its tail), runs of 1 to 4
+// tiles, alpha and beta as the drivers pass them, NaN in C under beta 0,
+// with and without the prefetch (which must move no bit), and C rows
+// outside the run left alone.
+func TestPanelsKernelMatches(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2/FMA")
+	}
+	rng := rand.New(rand.NewPCG(77, 78))
+	const ldc = nr + 3
+	for kc := 1; kc <= 300; kc++ {
+		np := 1 + kc%4
+		a, b := bitValues(rng, np*mr*kc), bitValues(rng, nr*kc)
+		for i, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
+			// One row more than the run, which must keep its values.
+			c0 := bitValues(rng, (np*mr+1)*ldc)
+			if kc%3 == 0 && ab[1] == 0 {
+				for i := range c0 {
+					c0[i] = float32(math.NaN())
+				}
+			}
+			want, got := slices.Clone(c0), slices.Clone(c0)
+			for tile := range np {
+				kernel6x16AVX2(kc, &a[tile*mr*kc], 1, mr, &b[0], &want[tile*mr*ldc], ldc, ab[0], ab[1])
+			}
+			// Prefetch rows of a (any valid memory) on every other case.
+			pfRows := (i % 2) * (1 + kc%5)
+			kernel6x16Panels(kc, np, &a[0], &b[0], &got[0], ldc, ab[0], ab[1], &a[0], kc, 1+kc%3, 2, pfRows)
+			for j := range got {
+				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("kc %d, %d tiles, alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, np, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+				}
+			}
+		}
+	}
+}
+
+// TestNextBlockPlan checks the prefetch plan's arithmetic: it hands out
+// every row of the next block exactly once, only from fromJr on, within
+// the rows the tiles can take, and plans nothing for the last block, the
+// triangular modes or blocks without full panels.
+func TestNextBlockPlan(t *testing.T) {
+	for _, c := range []struct {
+		transA        bool
+		m, ic, kc, nc int
+	}{
+		{false, 2048, 0, 256, 512}, {true, 512, 120, 256, 512}, {false, 300, 120, 100, 48},
+		{true, 250, 120, 37, 16}, {false, 130, 0, 256, 1408}, {true, 2048, 1800, 256, 32},
+		{true, 512, 0, 37, 32},
+	} {
+		lda := c.m + 3
+		if !c.transA {
+			lda = c.kc + 5
+		}
+		// Exactly the view, as Sgemm's checks allow.
+		a := make([]float32, viewLen(c.m, c.kc, lda))
+		if c.transA {
+			a = make([]float32, viewLen(c.kc, c.m, lda))
+		}
+		tiles := min(mcMax, c.m-c.ic) / mr
+		p := nextBlockPlan(Full, c.transA, a, lda, c.m, c.ic, 0, c.kc, c.nc, tiles)
+		if c.ic+mcMax >= c.m {
+			if p.src != nil {
+				t.Errorf("%+v: a plan for the last block", c)
+			}
+			continue
+		}
+		want := min(mcMax, c.m-c.ic-mcMax)
+		if c.transA {
+			want = c.kc
+		}
+		got := 0
+		for jr := 0; jr+nr <= c.nc; jr += nr {
+			src, rows := p.take(jr, tiles)
+			if rows > 0 && jr < p.fromJr {
+				t.Errorf("%+v: prefetch at jr %d before fromJr %d", c, jr, p.fromJr)
+			}
+			if rows > tiles*p.perTile {
+				t.Errorf("%+v: %d rows for %d tiles of %d", c, rows, tiles, p.perTile)
+			}
+			if rows > 0 && !c.transA && src != &a[(c.ic+mcMax+got)*lda] {
+				t.Errorf("%+v: row %d at the wrong address", c, got)
+			}
+			got += rows
+		}
+		if got != want {
+			t.Errorf("%+v: %d rows prefetched, want %d", c, got, want)
+		}
+	}
+	if p := nextBlockPlan(LowerA, false, make([]float32, 300*300), 300, 300, 0, 0, 256, 300, 20); p.src != nil {
+		t.Error("a plan for a triangular product")
+	}
+}
