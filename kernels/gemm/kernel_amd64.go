@@ -75,3 +75,10 @@ func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)
 //
 //go:noescape
 func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+
+// packRows16Sweep packs np kc×16 micro-panels of a row-major matrix,
+// reading it row by row: dst[j*kc*16+p*16 : +16] = src[p*lds+j*16 : +16].
+// kc and np must be >= 1.
+//
+//go:noescape
+func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)

@@ -208,6 +208,46 @@ copy16:
 	VZEROUPPER
 	RET
 
+// func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
+//
+// Packs np kc×16 micro-panels of a row-major matrix at once:
+// dst[j*kc*16 + p*16 : +16] = src[p*lds + j*16 : +16] for p < kc, j < np.
+// It reads the source row by row, each row's np·16 floats in order, where
+// copyRows16AVX2 walks one 16-float column strip down kc rows lds apart:
+// a sequential read the hardware prefetcher follows, for the blocked
+// driver's B blocks (the weight gradients' B is a whole activation, read
+// once from memory). kc and np must be >= 1.
+TEXT ·packRows16Sweep(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ np+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8            // source row stride in bytes
+	MOVQ dst+32(FP), DI
+	MOVQ CX, R9
+	SHLQ $6, R9            // panel stride in bytes: kc*16 floats
+
+sweeprow:
+	MOVQ SI, R10
+	MOVQ DI, R11
+	MOVQ BX, DX
+
+sweeppanel:
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	ADDQ    $64, R10
+	ADDQ    R9, R11
+	DECQ    DX
+	JNZ     sweeppanel
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     sweeprow
+	VZEROUPPER
+	RET
+
 // func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //
 // Same contract as kernel6x16AVX2 but for a right-edge panel at most 8

@@ -35,3 +35,7 @@ func packPanelN6(kl int, src []float32, lds int, dst []float32) {
 func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX2 kernel not available")
 }
+
+func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32) {
+	panic("gemm: AVX2 packing not available")
+}

@@ -48,6 +48,31 @@ func TestPanelsKernelMatches(t *testing.T) {
 	}
 }
 
+// TestPackRows16Sweep holds the row-by-row B packing to packRows16Go, one
+// micro-panel at a time, over depths, panel counts and strides.
+func TestPackRows16Sweep(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, kc := range []int{1, 2, 3, 7, 64, 255, 256} {
+		for _, np := range []int{1, 2, 5, 32} {
+			lds := np*nr + rng.IntN(9)
+			src := bitValues(rng, (kc-1)*lds+np*nr)
+			want, got := make([]float32, np*kc*nr), make([]float32, np*kc*nr)
+			for j := range np {
+				packRows16Go(kc, src[j*nr:], lds, want[j*kc*nr:])
+			}
+			packRows16Sweep(kc, np, &src[0], lds, &got[0])
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("kc %d, %d panels, lds %d: dst[%d] = %#08x, want %#08x", kc, np, lds, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
 // TestNextBlockPlan checks the prefetch plan's arithmetic: it hands out
 // every row of the next block exactly once, only from fromJr on, within
 // the rows the tiles can take, and plans nothing for the last block, the
