@@ -129,3 +129,36 @@ func TestNextBlockPlan(t *testing.T) {
 		t.Error("a plan for a triangular product")
 	}
 }
+
+// TestBlockedRunsMatchOld holds the blocked driver to the old one bit for
+// bit where its runs of full tiles and its prefetch plan have edges: several
+// blocks of mcMax rows with a partial last block and a partial last 6-row
+// panel, column counts that end a run on a 6×8 tail (n mod 16 in 1..8) or a
+// partial 16-column tile, depths of 1, of one k slice and across slices,
+// every transpose pair, beta 0 (NaN in C) and 1 and a general one.
+func TestBlockedRunsMatchOld(t *testing.T) {
+	defer func(v int) { blockedMinB = v }(blockedMinB)
+	blockedMinB = 0
+	rng := rand.New(rand.NewPCG(2026, 14))
+	trs := [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
+	var cases []bitCase
+	for i, m := range []int{6, 119, 121, 245, 247, 360} {
+		for j, n := range []int{16, 24, 31, 40, 64} {
+			tr := trs[(i+j)%4]
+			k := []int{1, 37, 256, 300, 513}[(i*5+j)%5]
+			ab := [][2]float32{{1, 0}, {1, 1}, {0.5, 0.25}}[(i+2*j)%3]
+			cases = append(cases, bitCase{Full, tr[0], tr[1], m, n, k, (i + j) % 2 * 3, ab[0], ab[1], ab[1] == 0})
+		}
+	}
+	// Wider than one column block (ncMax) with a 6×8 tail, and triangular
+	// modes whose runs break where a panel's columns or k range end.
+	cases = append(cases,
+		bitCase{Full, false, true, 250, ncMax + 40, 100, 0, 1, 0, true},
+		bitCase{Full, true, false, 130, ncMax + 24, 260, 1, 1, 1, false},
+		bitCase{LowerC, false, true, 250, 250, 64, 2, 0.125, 0, true},
+		bitCase{LowerA, false, false, 250, 64, 250, 0, 1, 0, false},
+		bitCase{UpperA, true, false, 250, 64, 250, 0, 1, 1, false})
+	for _, c := range cases {
+		c.check(t, rng)
+	}
+}
