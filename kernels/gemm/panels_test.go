@@ -155,6 +155,10 @@ func TestBlockedRunsMatchOld(t *testing.T) {
 	cases = append(cases,
 		bitCase{Full, false, true, 250, ncMax + 40, 100, 0, 1, 0, true},
 		bitCase{Full, true, false, 130, ncMax + 24, 260, 1, 1, 1, false},
+		// B blocks that packBBlock sweeps (kc×nc ≥ sweepMinB), with an
+		// 8-column tail, a padded stride, and a 12-column one.
+		bitCase{Full, true, false, 130, 600, 512, 3, 1, 1, false},
+		bitCase{Full, false, false, 7, 524, 256, 0, 1, 0, true},
 		bitCase{LowerC, false, true, 250, 250, 64, 2, 0.125, 0, true},
 		bitCase{LowerA, false, false, 250, 64, 250, 0, 1, 0, false},
 		bitCase{UpperA, true, false, 250, 64, 250, 0, 1, 1, false})
