@@ -3,8 +3,9 @@
 package gemm
 
 // The blocked driver: the BLIS loop order, for products whose k slice of
-// op(B) is larger than blockedMinB (the step GEMMs from d 512 on, and the
-// ones of width ffn at d 256). For each column block of op(B) and each k slice:
+// op(B) is larger than blockedMinB (the step GEMMs from d 256 on, and at
+// d 128 the ones of width ffn; at d 64 the weight gradient of width ffn).
+// For each column block of op(B) and each k slice:
 //
 //	pack the kc×nc block of op(B) into kc×16 micro-panels
 //	for each block of mcMax rows of op(A):
@@ -44,16 +45,23 @@ package gemm
 // modes skip the same tiles and the same k ranges per 6-row panel.
 // TestKernelMatchesOld holds it to the old driver bit for bit.
 
-// blockedMinB is the smallest k slice of op(B) (kc×n floats) the blocked
-// driver takes: up to 64K floats (256 KiB, the in-place driver's B block)
-// the in-place driver streams the whole slice from L2 past each A panel
-// at close to the kernel's speed, and packing A, an extra pass over m×k
-// floats, does not pay for itself (paired timings, d 64 and 128, with
-// every product sent through the blocked driver: 3-10% slower on most
-// step GEMMs, 7% on the step's total at d 64).
+// blockedMinB is the largest k slice of op(B) (kc×n floats) the in-place
+// driver keeps: up to 32K floats (128 KiB) it streams the whole slice from
+// L2 past each A panel at close to the kernel's speed, and packing A, an
+// extra pass over m×k floats, does not pay for itself. It was 64K (the
+// in-place driver's B block) when the blocked driver called the kernel
+// once per tile; with one call per run of tiles, paired timings of the
+// products between 16K and 64K floats (three runs, medians of 31
+// alternations, a shared machine) put the blocked driver ahead on the
+// full-rank step's GEMMs at d 256 (1.03-1.07x over the moved shapes,
+// 1.00-1.12x each) and at d 128 on those over 32K (fwd and dX of width
+// ffn: 1.02-1.09x), level or mixed at 16-32K (d 128's dW 0.97-1.07x; the
+// LoRA path's k-32 products at d 256 0.91-1.14x). At d 64 every product
+// stays below but the weight gradient of width ffn (0.97-1.06x) and
+// LoRA's dA beside it (8 rows: 0.96-0.97x), a sliver of the step.
 // A variable so that tests can send every product through the blocked
 // driver.
-var blockedMinB = bBlockMax
+var blockedMinB = 32 << 10
 
 // mcMax is the rows of op(A) packed at a time: 120×256 floats = 120 KiB, a
 // quarter of a Zen 3 core's L2 (512 KiB), so the A block stays in L2
