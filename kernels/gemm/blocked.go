@@ -31,9 +31,11 @@ package gemm
 // 1.19x at d 1024 (dW 1.1-1.5x), 1.03x at d 256; 87-89% of the measured
 // FMA peak (bench/fmapeak) against 72-82% before. A profile of that
 // driver at d 512 (GEMM time) then put 91% in the micro-kernel, 6% in
-// packing and 2.5% in the Go loop around the kernel; one call per run of
-// tiles and the late prefetch made the GEMMs 1-4% faster again (paired,
-// on a shared machine).
+// packing and 2.5% in the Go loop around the kernel. One call per run of
+// tiles, the late prefetch and sweeping large B blocks (packBBlock) made
+// the step's GEMMs 1.02x as fast again at d 512 and 1024 (dW 1.02-1.11x;
+// paired against a copy of that driver, medians of 21 rounds on a shared
+// machine).
 //
 // Only the order of the tiles changes, never what a tile computes: the k
 // slices are the same (k cut into ceil(k/kcMax) equal slices, the first
