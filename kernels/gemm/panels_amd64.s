@@ -65,11 +65,11 @@
 // general path, as BLAS would propagate it. kc and np must be >= 1.
 //
 // Before each tile it prefetches up to pfPerTile rows of pfLines cache
-// lines each, the first at pf and each pfStride floats after the last, at
-// most pfRows rows over the whole call (pfRows = 0: none): the driver points
-// them at the rows of op(A) it packs next, which the prefetch brings
-// close late enough that the B panels streaming past do not evict them
-// first. A prefetch never faults and moves no bits.
+// lines each, the first row at pf and each next one pfStride floats
+// further, at most pfRows rows over the whole call (pfRows = 0: none;
+// otherwise pfLines must be >= 1). The driver points them at the rows of
+// op(A) it packs next, late enough that the B panels streaming past do
+// not evict them first. A prefetch never faults and moves no bits.
 TEXT ·kernel6x16Panels(SB), NOSPLIT, $0-96
 	MOVQ np+8(FP), R13
 	MOVQ a+16(FP), SI
