@@ -42,6 +42,31 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
 
+// packCols16AVX2 packs 8·n8 k steps of a transposed micro-panel,
+// dst[p*16+j] = src[j*lds+p], as two 8×8 transposes per 8 k steps; see
+// packcols_amd64.s. n8 must be >= 1.
+//
+//go:noescape
+func packCols16AVX2(n8 int, src *float32, lds int, dst *float32)
+
+// packCols16 packs a kc×16 micro-panel from 16 stored rows of src (stride
+// lds), transposing: dst[p*16+j] = src[j*lds+p]; with AVX2 8 k steps at a
+// time, the last kc mod 8 in Go.
+func packCols16(kc int, src []float32, lds int, dst []float32) {
+	n8 := kc / 8
+	if !useAVX2 || n8 == 0 {
+		packCols16Go(kc, src, lds, dst)
+		return
+	}
+	// These checks make the assembly's unchecked accesses safe.
+	_ = src[(nr-1)*lds+kc-1]
+	_ = dst[kc*nr-1]
+	packCols16AVX2(n8, &src[0], lds, &dst[0])
+	if done := n8 * 8; done < kc {
+		packCols16Go(kc-done, src[done:], lds, dst[done*nr:])
+	}
+}
+
 // packPanelT6 packs a 6×kc panel of a transposed A: dst[p*6:p*6+6] =
 // src[p*lds:p*lds+6]. kc must be >= 1.
 //

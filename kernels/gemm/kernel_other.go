@@ -21,6 +21,12 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
 
+// packCols16 packs a transposed kc×16 micro-panel: dst[p*16+j] =
+// src[j*lds+p].
+func packCols16(kc int, src []float32, lds int, dst []float32) {
+	packCols16Go(kc, src, lds, dst)
+}
+
 // packPanelT6 is never called when useAVX2 is false.
 func packPanelT6(kc int, src *float32, lds int, dst *float32) {
 	panic("gemm: AVX2 packing not available")
