@@ -464,34 +464,3 @@ func TestOldKernelGolden(t *testing.T) {
 		}
 	}
 }
-
-// TestPackedKernelMatches holds the blocked driver's packed-A micro-kernel
-// to kernel6x16AVX2 on the same packed panel, bit for bit: every depth
-// from 1 to 300 (the unrolled loop and its tail), alpha and beta as the
-// drivers pass them, NaN in C under beta 0.
-func TestPackedKernelMatches(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2/FMA")
-	}
-	rng := rand.New(rand.NewPCG(77, 78))
-	const ldc = nr + 3
-	for kc := 1; kc <= 300; kc++ {
-		a, b := bitValues(rng, mr*kc), bitValues(rng, nr*kc)
-		for _, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
-			c0 := bitValues(rng, mr*ldc)
-			if kc%3 == 0 && ab[1] == 0 {
-				for i := range c0 {
-					c0[i] = float32(math.NaN())
-				}
-			}
-			want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
-			kernel6x16AVX2(kc, &a[0], 1, mr, &b[0], &want[0], ldc, ab[0], ab[1])
-			kernel6x16Packed(kc, &a[0], &b[0], &got[0], ldc, ab[0], ab[1])
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("kc %d, alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, ab[0], ab[1], i, math.Float32bits(got[i]), math.Float32bits(want[i]))
-				}
-			}
-		}
-	}
-}

@@ -3,8 +3,9 @@
 package gemm
 
 // The blocked driver: the BLIS loop order, for products whose k slice of
-// op(B) is larger than blockedMinB (the step GEMMs from d 512 on, and the
-// ones of width ffn at d 256). For each column block of op(B) and each k slice:
+// op(B) is larger than blockedMinB (the step GEMMs from d 256 on, and at
+// d 128 the ones of width ffn; at d 64 the weight gradient of width ffn).
+// For each column block of op(B) and each k slice:
 //
 //	pack the kc×nc block of op(B) into kc×16 micro-panels
 //	for each block of mcMax rows of op(A):
@@ -12,6 +13,10 @@ package gemm
 //	    for each 16-column B micro-panel (kept in L1D: 16 KiB at kc 256):
 //	        for each 6-row A panel of the block (streamed from L2):
 //	            micro-kernel → 6×16 tile of C
+//
+// The full tiles of one B micro-panel are one kernel6x16Panels call, which
+// during the block's last micro-panels also prefetches the rows of op(A)
+// the next block's packing reads (prefetch.go).
 //
 // The in-place driver (sgemmTri) keeps one A panel in L1D and streams the
 // whole packed B block from L2 past it: 64 bytes of B per k step, against
@@ -24,7 +29,13 @@ package gemm
 // driver (TestPairedOldNew, CPU time, medians of 11 alternations, one
 // core), a full-rank step's linear GEMMs ran 1.08x as fast at d 512 and
 // 1.19x at d 1024 (dW 1.1-1.5x), 1.03x at d 256; 87-89% of the measured
-// FMA peak (bench/fmapeak) against 72-82% before.
+// FMA peak (bench/fmapeak) against 72-82% before. A profile of that
+// driver at d 512 (GEMM time) then put 91% in the micro-kernel, 6% in
+// packing and 2.5% in the Go loop around the kernel. One call per run of
+// tiles, the late prefetch and sweeping large B blocks (packBBlock) made
+// the step's GEMMs 1.02x as fast again at d 512 and 1024 (dW 1.02-1.11x;
+// paired against a copy of that driver, medians of 21 rounds on a shared
+// machine).
 //
 // Only the order of the tiles changes, never what a tile computes: the k
 // slices are the same (k cut into ceil(k/kcMax) equal slices, the first
@@ -36,16 +47,23 @@ package gemm
 // modes skip the same tiles and the same k ranges per 6-row panel.
 // TestKernelMatchesOld holds it to the old driver bit for bit.
 
-// blockedMinB is the smallest k slice of op(B) (kc×n floats) the blocked
-// driver takes: up to 64K floats (256 KiB, the in-place driver's B block)
-// the in-place driver streams the whole slice from L2 past each A panel
-// at close to the kernel's speed, and packing A, an extra pass over m×k
-// floats, does not pay for itself (paired timings, d 64 and 128, with
-// every product sent through the blocked driver: 3-10% slower on most
-// step GEMMs, 7% on the step's total at d 64).
+// blockedMinB is the largest k slice of op(B) (kc×n floats) the in-place
+// driver keeps: up to 32K floats (128 KiB) it streams the whole slice from
+// L2 past each A panel at close to the kernel's speed, and packing A, an
+// extra pass over m×k floats, does not pay for itself. It was 64K (the
+// in-place driver's B block) when the blocked driver called the kernel
+// once per tile; with one call per run of tiles, paired timings of the
+// products between 16K and 64K floats (three runs, medians of 31
+// alternations, a shared machine) put the blocked driver ahead on the
+// full-rank step's GEMMs at d 256 (1.03-1.07x over the moved shapes,
+// 1.00-1.12x each) and at d 128 on those over 32K (fwd and dX of width
+// ffn: 1.02-1.09x), level or mixed at 16-32K (d 128's dW 0.97-1.07x; the
+// LoRA path's k-32 products at d 256 0.91-1.14x). At d 64 every product
+// stays below but the weight gradient of width ffn (0.97-1.06x) and
+// LoRA's dA beside it (8 rows: 0.96-0.97x), a sliver of the step.
 // A variable so that tests can send every product through the blocked
 // driver.
-var blockedMinB = bBlockMax
+var blockedMinB = 32 << 10
 
 // mcMax is the rows of op(A) packed at a time: 120×256 floats = 120 KiB, a
 // quarter of a Zen 3 core's L2 (512 KiB), so the A block stays in L2
@@ -91,10 +109,11 @@ func sgemmBlocked(tri Tri, transA, transB bool, m, n, k, kcStep int, alpha float
 				betaEff = 1
 			}
 			bp := buf.b[:kc*ncPad]
-			packB(transB, bp, b, ldb, pc, jc, kc, nc)
+			packBBlock(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ic := 0; ic < m; ic += mcMax {
 				panels := packAPanels(tri, transA, m, ic, jc, nc, pc, kc, alpha, betaEff, a, lda, c, ldc, buf)
-				runPanels(panels, m, ic, jc, nc, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+				pf := nextBlockPlan(tri, transA, a, lda, m, ic, pc, kc, nc, min(mcMax, m-ic)/mr)
+				runPanels(panels, m, ic, jc, nc, pc, kc, alpha, betaEff, bp, c, ldc, buf, &pf)
 			}
 		}
 	}
@@ -128,36 +147,81 @@ func packAPanels(tri Tri, transA bool, m, ic, jc, nc, pc, kc int, alpha, betaEff
 }
 
 // runPanels multiplies the packed A panels by each 16-column micro-panel
-// of the packed B slice bp, B's panel held in L1 while A's stream by.
-func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf) {
+// of the packed B slice bp, B's panel held in L1 while A's stream by. A
+// run of consecutive full tiles (6 rows, 16 columns, the whole k slice) is
+// one kernel6x16Panels call, which also issues the prefetch pf plans;
+// every other tile goes through runTile.
+func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf, pf *prefetchPlan) {
 	for jr := 0; jr < nc; jr += nr {
-		for q, p := range panels {
-			if p.kl == 0 || jr >= p.ncEff {
+		for q := 0; q < len(panels); {
+			run := 0
+			if useAVX2 {
+				run = fullRun(panels[q:], m-ic-q*mr, jr, kc)
+			}
+			if run == 0 {
+				runTile(panels[q], q, m, ic, jc, jr, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+				q++
 				continue
 			}
 			ir := ic + q*mr
-			rows := min(mr, m-ir)
-			cols := min(nr, p.ncEff-jr)
-			k0 := p.lo - pc
-			bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
-			// A last panel of at most 8 columns uses the 6×8
-			// kernel, as in the in-place driver.
-			width := nr
-			if cols <= nr/2 {
-				width = nr / 2
-			}
-			ap := &buf.ablk[q*mr*kc]
 			ct := c[ir*ldc+jc+jr:]
-			if rows == mr && cols == width {
-				// The bounds check on the tile's last element
-				// guards the kernel's unsafe writes.
-				_ = ct[(mr-1)*ldc+width-1]
-				microKernelPacked(width, p.kl, ap, &bPanel[0], &ct[0], ldc, alpha, betaEff)
-				continue
+			// The bounds checks on the last tile's last C element and
+			// on the panels' ends guard the kernel's unsafe accesses.
+			_ = ct[(run*mr-1)*ldc+nr-1]
+			ap := buf.ablk[q*mr*kc : (q+run)*mr*kc]
+			bPanel := bp[jr*kc : jr*kc+kc*nr]
+			src, rows := pf.take(jr, run)
+			if src == nil {
+				src = &ap[0] // any valid pointer: rows = 0 prefetches nothing
 			}
-			edgeTile(width, p.kl, ap, 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
+			kernel6x16Panels(kc, run, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, pf.perTile, rows)
+			q += run
 		}
 	}
+}
+
+// fullRun is how many panels from the first of ps are full tiles at column
+// offset jr: all 6 rows inside op(A) (rowsLeft of them remain from the
+// first), the whole k slice (kl == kc, so the k range starts at the
+// slice's), and the 16 columns from jr among those the panel computes.
+func fullRun(ps []aPanel, rowsLeft, jr, kc int) int {
+	n := 0
+	for _, p := range ps {
+		if rowsLeft < mr || p.kl != kc || jr+nr > p.ncEff {
+			break
+		}
+		n++
+		rowsLeft -= mr
+	}
+	return n
+}
+
+// runTile computes one tile of panel q at column offset jr the way the
+// in-place driver does: a last panel of at most 8 columns with the 6×8
+// kernel, a partial tile through the stack buffer and the Go merge.
+func runTile(p aPanel, q, m, ic, jc, jr, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf) {
+	if p.kl == 0 || jr >= p.ncEff {
+		return
+	}
+	ir := ic + q*mr
+	rows := min(mr, m-ir)
+	cols := min(nr, p.ncEff-jr)
+	k0 := p.lo - pc
+	bPanel := bp[jr*kc+k0*nr : jr*kc+(k0+p.kl)*nr]
+	width := nr
+	if cols <= nr/2 {
+		width = nr / 2
+	}
+	ap := buf.ablk[q*mr*kc : q*mr*kc+mr*p.kl]
+	ct := c[ir*ldc+jc+jr:]
+	if rows == mr && cols == width {
+		// The bounds check on the tile's last element guards the
+		// kernel's unsafe writes.
+		_ = ct[(mr-1)*ldc+width-1]
+		microKernelPacked(width, p.kl, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff)
+		return
+	}
+	edgeTile(width, p.kl, &ap[0], 1, mr, bPanel, ct, ldc, rows, cols, alpha, betaEff)
 }
 
 // panelRange is the columns (ncEff, of the nc from jc) and the k range
@@ -211,12 +275,43 @@ func packPanelN6Go(kl int, src []float32, lds int, dst []float32) {
 }
 
 // microKernelPacked is microKernel for a packed A panel: the 6×16 tile
-// goes to kernel6x16Packed, which drops the kernel's A strides (the same
-// arithmetic, tested bit for bit against kernel6x16AVX2).
+// goes to kernel6x16Panels (one tile, no prefetch), which drops the
+// kernel's A strides (the same arithmetic, tested bit for bit against
+// kernel6x16AVX2).
 func microKernelPacked(width, kc int, a, b, c *float32, ldc int, alpha, beta float32) {
 	if useAVX2 && width == nr {
-		kernel6x16Packed(kc, a, b, c, ldc, alpha, beta)
+		kernel6x16Panels(kc, 1, a, b, c, ldc, alpha, beta, a, 0, 0, 0, 0)
 		return
 	}
 	microKernel(width, kc, a, 1, mr, b, c, ldc, alpha, beta)
 }
+
+// packBBlock packs the kc×nc block of op(B) at (pc, jc) as packB does. A
+// row-major op(B) whose block fills L2 (sweepMinB), such as the weight
+// gradients' activation from d 512 on, read once from memory, is read row
+// by row across all full micro-panels at once (packRows16Sweep) rather
+// than one 16-column strip at a time down rows ldb apart, which the
+// hardware prefetcher follows poorly. The bits are moved, not converted,
+// so the panels hold what packB stores.
+func packBBlock(trans bool, dst, b []float32, ldb, pc, jc, kc, nc int) {
+	full := nc / nr
+	if trans || !useAVX2 || full == 0 || kc*nc < sweepMinB {
+		packB(trans, dst, b, ldb, pc, jc, kc, nc)
+		return
+	}
+	// These checks make the assembly's unchecked accesses safe.
+	_ = b[(pc+kc-1)*ldb+jc+full*nr-1]
+	_ = dst[full*nr*kc-1]
+	packRows16Sweep(kc, full, &b[pc*ldb+jc], ldb, &dst[0])
+	if nc > full*nr {
+		packB(trans, dst[full*nr*kc:], b, ldb, pc, jc+full*nr, kc, nc-full*nr)
+	}
+}
+
+// sweepMinB is the smallest B block (kc×nc floats, 512 KiB: L2) that
+// packBBlock sweeps. Paired, sweep against strips on the step's row-major-B
+// GEMMs (medians of 31): 1.01-1.04x on blocks of 128K floats or more (the
+// d 512 weight gradients, d 256's of width ffn; LoRA's dA at d 512 with n
+// 1408 1.18x); on smaller blocks, whose source can sit in L2, 0.96-1.03x,
+// and 0.83x on LoRA's dA at d 64 (8×176, k 2048), which is all packing.
+const sweepMinB = 128 << 10

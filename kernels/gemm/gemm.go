@@ -7,7 +7,7 @@
 //     op(B) is packed into contiguous 16-column panels and a 6×16 (or 6×8
 //     for narrow edges) register micro-kernel written in Go assembly
 //     (AVX2+FMA, amd64) does the arithmetic. Small products read op(A) in
-//     place (gemm_go.go); large ones (a k slice of op(B) over 256 KiB) pack
+//     place (gemm_go.go); large ones (a k slice of op(B) over 128 KiB) pack
 //     op(A) into 6-row panels in L2-sized blocks and keep each B
 //     micro-panel in L1 (blocked.go). Both give the same bits. It runs at
 //     about the speed of single-threaded OpenBLAS on this project's

@@ -386,13 +386,14 @@ func packRows16Go(kc int, src []float32, lds int, dst []float32) {
 	}
 }
 
-// packCols16 packs a kc×16 micro-panel from 16 stored rows of src (stride
-// lds), transposing: dst[p*16+j] = src[j*lds+p]. It walks k in the outer
-// loop so each store is one contiguous 64-byte row of the panel, and uses
-// unchecked loads: with a bounds check on each of the 16 strided reads it
-// ran at ~4 cycles a float, and this transposed packing is what the
-// attention GEMMs (Q·Kᵀ, dO·Vᵀ, k = 32) spend a good part of their time on.
-func packCols16(kc int, src []float32, lds int, dst []float32) {
+// packCols16Go is the portable packCols16: it packs a kc×16 micro-panel
+// from 16 stored rows of src (stride lds), transposing: dst[p*16+j] =
+// src[j*lds+p]. It walks k in the outer loop so each store is one
+// contiguous 64-byte row of the panel, and uses unchecked loads: with a
+// bounds check on each of the 16 strided reads it ran at ~4 cycles a
+// float, and this transposed packing is what the attention GEMMs (Q·Kᵀ,
+// dO·Vᵀ, k = 32) spend a good part of their time on.
+func packCols16Go(kc int, src []float32, lds int, dst []float32) {
 	// These checks make the unchecked accesses below safe.
 	_ = src[(nr-1)*lds+kc-1]
 	_ = dst[kc*nr-1]

@@ -42,6 +42,31 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
 
+// packCols16AVX2 packs 8·n8 k steps of a transposed micro-panel,
+// dst[p*16+j] = src[j*lds+p], as two 8×8 transposes per 8 k steps; see
+// packcols_amd64.s. n8 must be >= 1.
+//
+//go:noescape
+func packCols16AVX2(n8 int, src *float32, lds int, dst *float32)
+
+// packCols16 packs a kc×16 micro-panel from 16 stored rows of src (stride
+// lds), transposing: dst[p*16+j] = src[j*lds+p]; with AVX2 8 k steps at a
+// time, the last kc mod 8 in Go.
+func packCols16(kc int, src []float32, lds int, dst []float32) {
+	n8 := kc / 8
+	if !useAVX2 || n8 == 0 {
+		packCols16Go(kc, src, lds, dst)
+		return
+	}
+	// These checks make the assembly's unchecked accesses safe.
+	_ = src[(nr-1)*lds+kc-1]
+	_ = dst[kc*nr-1]
+	packCols16AVX2(n8, &src[0], lds, &dst[0])
+	if done := n8 * 8; done < kc {
+		packCols16Go(kc-done, src[done:], lds, dst[done*nr:])
+	}
+}
+
 // packPanelT6 packs a 6×kc panel of a transposed A: dst[p*6:p*6+6] =
 // src[p*lds:p*lds+6]. kc must be >= 1.
 //
@@ -66,8 +91,19 @@ func packPanelN6(kl int, src []float32, lds int, dst []float32) {
 //go:noescape
 func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)
 
-// kernel6x16Packed is kernel6x16AVX2 for a packed A panel (rsa 1, csa 6),
-// bit for bit; see kernel_amd64.s.
+// kernel6x16Panels computes np 6×16 tiles that share one packed B
+// micro-panel, from np consecutive packed 6×kc A panels, tile t into C
+// rows 6t..6t+5; each tile bit for bit as kernel6x16AVX2 computes it
+// (rsa 1, csa 6). Before each tile it prefetches up to pfPerTile rows of
+// pfLines cache lines, pfStride floats apart from pf, pfRows rows in all;
+// see panels_amd64.s.
 //
 //go:noescape
-func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+
+// packRows16Sweep packs np kc×16 micro-panels of a row-major matrix,
+// reading it row by row: dst[j*kc*16+p*16 : +16] = src[p*lds+j*16 : +16].
+// kc and np must be >= 1.
+//
+//go:noescape
+func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)

@@ -208,6 +208,46 @@ copy16:
 	VZEROUPPER
 	RET
 
+// func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
+//
+// Packs np kc×16 micro-panels of a row-major matrix at once:
+// dst[j*kc*16 + p*16 : +16] = src[p*lds + j*16 : +16] for p < kc, j < np.
+// It reads the source row by row, each row's np·16 floats in order, where
+// copyRows16AVX2 walks one 16-float column strip down kc rows lds apart:
+// a sequential read the hardware prefetcher follows, for the blocked
+// driver's B blocks (the weight gradients' B is a whole activation, read
+// once from memory). kc and np must be >= 1.
+TEXT ·packRows16Sweep(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ np+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8            // source row stride in bytes
+	MOVQ dst+32(FP), DI
+	MOVQ CX, R9
+	SHLQ $6, R9            // panel stride in bytes: kc*16 floats
+
+sweeprow:
+	MOVQ SI, R10
+	MOVQ DI, R11
+	MOVQ BX, DX
+
+sweeppanel:
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	ADDQ    $64, R10
+	ADDQ    R9, R11
+	DECQ    DX
+	JNZ     sweeppanel
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     sweeprow
+	VZEROUPPER
+	RET
+
 // func kernel6x8AVX2(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //
 // Same contract as kernel6x16AVX2 but for a right-edge panel at most 8
@@ -383,150 +423,6 @@ pack6:
 	ADDQ   $24, DI
 	DECQ   CX
 	JNZ    pack6
-	RET
-
-// PSTEP is KSTEP for a packed A panel (6 consecutive floats per k step):
-// the A values sit at fixed offsets ao..ao+20 from SI, B at bo from DI, so
-// no index registers or per-step pointer bumps are needed. Same
-// instructions on the same registers in the same order per accumulator.
-#define PSTEP(ao, bo) \
-	VMOVUPS      bo(DI), Y12;      \
-	VMOVUPS      bo+32(DI), Y13;   \
-	VBROADCASTSS ao(SI), Y14;      \
-	VFMADD231PS  Y12, Y14, Y0;     \
-	VFMADD231PS  Y13, Y14, Y1;     \
-	VBROADCASTSS ao+4(SI), Y15;    \
-	VFMADD231PS  Y12, Y15, Y2;     \
-	VFMADD231PS  Y13, Y15, Y3;     \
-	VBROADCASTSS ao+8(SI), Y14;    \
-	VFMADD231PS  Y12, Y14, Y4;     \
-	VFMADD231PS  Y13, Y14, Y5;     \
-	VBROADCASTSS ao+12(SI), Y15;   \
-	VFMADD231PS  Y12, Y15, Y6;     \
-	VFMADD231PS  Y13, Y15, Y7;     \
-	VBROADCASTSS ao+16(SI), Y14;   \
-	VFMADD231PS  Y12, Y14, Y8;     \
-	VFMADD231PS  Y13, Y14, Y9;     \
-	VBROADCASTSS ao+20(SI), Y15;   \
-	VFMADD231PS  Y12, Y15, Y10;    \
-	VFMADD231PS  Y13, Y15, Y11
-
-// func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-//
-// kernel6x16AVX2 with rsa = 1, csa = 6: C[0:6, 0:16] = alpha * A·Bpanel +
-// beta*C for a packed A panel (A(r, p) at a[6p + r]) and a packed kc×16 B
-// panel. Each accumulator gets the same FMAs in the same k order, then the
-// same alpha multiply and beta FMA (or plain store when beta == 0), so the
-// results are kernel6x16AVX2's bit for bit. The blocked driver streams A
-// panels from L2 past a B micro-panel kept in L1, so the loop prefetches
-// the A panel a few k steps ahead. kc must be >= 1.
-TEXT ·kernel6x16Packed(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	SHLQ $2, R8            // ldc in bytes
-
-	// Touch the 6 C rows early so their cache misses overlap the k loop.
-	MOVQ       DX, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	MOVQ CX, BX
-	SHRQ $2, BX
-	JZ   ptail
-
-ploop4:
-	PREFETCHT0 384(SI)
-	PSTEP(0, 0)
-	PSTEP(24, 64)
-	PSTEP(48, 128)
-	PSTEP(72, 192)
-	ADDQ $96, SI
-	ADDQ $256, DI
-	DECQ BX
-	JNZ  ploop4
-
-ptail:
-	ANDQ $3, CX
-	JZ   pepilogue
-
-ploop1:
-	PSTEP(0, 0)
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  ploop1
-
-pepilogue:
-	VBROADCASTSS alpha+40(FP), Y14
-	VMULPS       Y14, Y0, Y0
-	VMULPS       Y14, Y1, Y1
-	VMULPS       Y14, Y2, Y2
-	VMULPS       Y14, Y3, Y3
-	VMULPS       Y14, Y4, Y4
-	VMULPS       Y14, Y5, Y5
-	VMULPS       Y14, Y6, Y6
-	VMULPS       Y14, Y7, Y7
-	VMULPS       Y14, Y8, Y8
-	VMULPS       Y14, Y9, Y9
-	VMULPS       Y14, Y10, Y10
-	VMULPS       Y14, Y11, Y11
-
-	// beta == 0 (or -0): overwrite without reading C; NaN beta takes the
-	// general path, as in kernel6x16AVX2.
-	VBROADCASTSS beta+44(FP), Y15
-	VXORPS       X13, X13, X13
-	VUCOMISS     X13, X15
-	JNE          pgeneral
-	JPS          pgeneral
-
-	STORE_ONLY(Y0, Y1)
-	STORE_ONLY(Y2, Y3)
-	STORE_ONLY(Y4, Y5)
-	STORE_ONLY(Y6, Y7)
-	STORE_ONLY(Y8, Y9)
-	STORE_ONLY(Y10, Y11)
-	VZEROUPPER
-	RET
-
-pgeneral:
-	STORE_BETA(Y0, Y1)
-	STORE_BETA(Y2, Y3)
-	STORE_BETA(Y4, Y5)
-	STORE_BETA(Y6, Y7)
-	STORE_BETA(Y8, Y9)
-	STORE_BETA(Y10, Y11)
-	VZEROUPPER
 	RET
 
 // func packPanelN6AVX(kl int, src *float32, lds int, dst *float32)

@@ -35,7 +35,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 		b.Run(name+"/packed", func(b *testing.B) {
 			for b.Loop() {
-				kernel6x16Packed(kc, &a[0], &bp[0], &c[0], nr, 1, beta)
+				kernel6x16Panels(kc, 1, &a[0], &bp[0], &c[0], nr, 1, beta, &a[0], 0, 0, 0, 0)
 			}
 			b.ReportMetric(2*mr*nr*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -21,6 +21,12 @@ func packRows16(kc int, src []float32, lds int, dst []float32) {
 	packRows16Go(kc, src, lds, dst)
 }
 
+// packCols16 packs a transposed kc×16 micro-panel: dst[p*16+j] =
+// src[j*lds+p].
+func packCols16(kc int, src []float32, lds int, dst []float32) {
+	packCols16Go(kc, src, lds, dst)
+}
+
 // packPanelT6 is never called when useAVX2 is false.
 func packPanelT6(kc int, src *float32, lds int, dst *float32) {
 	panic("gemm: AVX2 packing not available")
@@ -32,6 +38,10 @@ func packPanelN6(kl int, src []float32, lds int, dst []float32) {
 	packPanelN6Go(kl, src, lds, dst)
 }
 
-func kernel6x16Packed(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX2 kernel not available")
+}
+
+func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32) {
+	panic("gemm: AVX2 packing not available")
 }

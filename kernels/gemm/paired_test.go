@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/relorago/harness/bench/peak"
 )
 
 // TestPairedOldNew times the current driver against the old one
@@ -21,9 +23,13 @@ import (
 // speed ratio, then the whole full-rank step's linear GEMMs (each shape
 // weighted by its calls per step, as bench/gemmcmp counts them): the
 // median over rounds of the step's GFLOP/s with each driver and of the
-// per-round ratio. It measures, asserts nothing, and runs only when asked:
+// per-round ratio. With GEMM_PEAK=1 each round also runs bench/peak's FMA
+// loop for as many flops, in turn with the two drivers, and the shapes and
+// the step get each driver's median per-round fraction of that peak: on a
+// shared machine a peak measured apart from the GEMMs is not the ceiling
+// they ran under. It measures, asserts nothing, and runs only when asked:
 //
-//	GEMM_PAIRED=1 GEMM_D=64,512 GOMAXPROCS=1 taskset -c 1 go test -v -run PairedOldNew ./kernels/gemm
+//	GEMM_PAIRED=1 GEMM_D=64,512 GEMM_PEAK=1 GOMAXPROCS=1 taskset -c 1 go test -v -run PairedOldNew ./kernels/gemm
 //
 // Times are the process's CPU time, which other work on the core does not
 // advance, so the ratios hold on a loaded machine.
@@ -46,12 +52,13 @@ func TestPairedOldNew(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("GEMM_ROUNDS")); err == nil && v > 0 {
 		rounds = v
 	}
+	withPeak := os.Getenv("GEMM_PEAK") != ""
 	for _, d := range widths {
-		pairedWidth(t, d, rounds)
+		pairedWidth(t, d, rounds, withPeak)
 	}
 }
 
-func pairedWidth(t *testing.T, d, rounds int) {
+func pairedWidth(t *testing.T, d, rounds int, withPeak bool) {
 	ffn, r := int(2.75*float64(d)/2+0.5)*2, max(1, d/16)
 	// The full-rank step's shapes (count > 0) and the LoRA path's (count 0:
 	// printed, not in the step's total).
@@ -76,7 +83,7 @@ func pairedWidth(t *testing.T, d, rounds int) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	fmt.Printf("d %d, ffn %d, r %d: new driver vs old, medians of %d alternations (CPU time)\n", d, ffn, r, rounds)
-	stepOld, stepNew := make([]float64, rounds), make([]float64, rounds)
+	stepOld, stepNew, stepPeak := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
 	var stepFlops float64
 	for _, s := range shapes {
 		ar, ac := s.m, s.k
@@ -104,28 +111,56 @@ func pairedWidth(t *testing.T, d, rounds int) {
 		}
 		run[0]()
 		run[1]()
-		var ratio, gOld, gNew []float64
+		var ratio, gOld, gNew, fOld, fNew []float64
 		for i := range rounds {
-			var tOld, tNew float64
+			var tOld, tNew, tPeak float64
 			if i%2 == 0 {
 				tOld, tNew = timeIt(run[0]), timeIt(run[1])
 			} else {
 				tNew, tOld = timeIt(run[1]), timeIt(run[0])
 			}
+			if withPeak {
+				tPeak = peakSeconds(t, flops*float64(reps)) / float64(reps)
+				fOld, fNew = append(fOld, tPeak/tOld), append(fNew, tPeak/tNew)
+			}
 			ratio, gOld, gNew = append(ratio, tOld/tNew), append(gOld, flops/tOld/1e9), append(gNew, flops/tNew/1e9)
 			stepOld[i] += tOld * float64(s.count)
 			stepNew[i] += tNew * float64(s.count)
+			stepPeak[i] += tPeak * float64(s.count)
 		}
-		fmt.Printf("%-18s m %5d n %5d k %5d  old %5.1f  new %5.1f GFLOP/s  new/old %.2fx\n",
-			s.name, s.m, s.n, s.k, median(gOld), median(gNew), median(ratio))
+		fmt.Printf("%-18s m %5d n %5d k %5d  old %5.1f  new %5.1f GFLOP/s  new/old %.2fx%s\n",
+			s.name, s.m, s.n, s.k, median(gOld), median(gNew), median(ratio), ofPeak(fOld, fNew))
 	}
-	var ratio, gOld, gNew []float64
+	var ratio, gOld, gNew, fOld, fNew []float64
 	for i := range rounds {
 		ratio = append(ratio, stepOld[i]/stepNew[i])
 		gOld, gNew = append(gOld, stepFlops/stepOld[i]/1e9), append(gNew, stepFlops/stepNew[i]/1e9)
+		if withPeak {
+			fOld, fNew = append(fOld, stepPeak[i]/stepOld[i]), append(fNew, stepPeak[i]/stepNew[i])
+		}
 	}
-	fmt.Printf("d %d full-rank step's linear GEMMs: old %.1f  new %.1f GFLOP/s  new/old %.2fx (min %.2fx, max %.2fx over %d rounds)\n",
-		d, median(gOld), median(gNew), median(ratio), slices.Min(ratio), slices.Max(ratio), rounds)
+	fmt.Printf("d %d full-rank step's linear GEMMs: old %.1f  new %.1f GFLOP/s  new/old %.2fx (min %.2fx, max %.2fx over %d rounds)%s\n",
+		d, median(gOld), median(gNew), median(ratio), slices.Min(ratio), slices.Max(ratio), rounds, ofPeak(fOld, fNew))
+}
+
+// peakSeconds is the CPU time bench/peak's FMA loop takes for about
+// `flops` flops (one round, after its own short warm-up).
+func peakSeconds(t *testing.T, flops float64) float64 {
+	const flopsPerIter = 12 * 8 * 2 // bench/peak's loop: 12 8-lane FMAs
+	g, err := peak.Measure(1, max(1, int(flops/flopsPerIter)))
+	if err != nil {
+		t.Skip(err)
+	}
+	return flops / (g[0] * 1e9)
+}
+
+// ofPeak formats the drivers' median fractions of the FMA peak, or
+// nothing when the peak was not measured.
+func ofPeak(fOld, fNew []float64) string {
+	if len(fNew) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  of peak: old %.0f%% new %.0f%%", 100*median(fOld), 100*median(fNew))
 }
 
 // median is the middle value of x (the mean of the two middle ones for an
