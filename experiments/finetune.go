@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 
 	"github.com/relorago/harness/relora"
@@ -225,21 +224,8 @@ func roundRate(lr float64) float64 {
 // points (LRLoss with Loss the negated dev score: lower is better), or false
 // when its best is interior or it has had FinetuneSearchMaxRates rates.
 func FinetuneNextRate(points []LRLoss) (float64, bool) {
-	if len(points) == 0 || len(points) >= FinetuneSearchMaxRates {
-		return 0, false
-	}
-	best, interior := Best(points)
-	if interior {
-		return 0, false
-	}
-	lo, hi := math.Inf(1), 0.0
-	for _, p := range points {
-		lo, hi = min(lo, p.LR), max(hi, p.LR)
-	}
-	if best.LR == lo {
-		return roundRate(lo / FinetuneSearchStep), true
-	}
-	return roundRate(hi * FinetuneSearchStep), true
+	lr, ok := widen(points, FinetuneSearchStep, FinetuneSearchMaxRates)
+	return roundRate(lr), ok
 }
 
 // SeedRuns are every seed at the chosen learning rates (chosen maps

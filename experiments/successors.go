@@ -191,7 +191,14 @@ func Best(points []LRLoss) (best LRLoss, interior bool) {
 // searched points: a factor of 2 past the best end, or false when the best
 // is interior or the method has had SearchMaxRates rates.
 func NextRate(points []LRLoss) (float64, bool) {
-	if len(points) == 0 || len(points) >= SearchMaxRates {
+	return widen(points, SearchStep, SearchMaxRates)
+}
+
+// widen is a staged search's next rate: a factor of step past whichever
+// end of points is best, or false when the best is interior or the search
+// has had maxRates rates.
+func widen(points []LRLoss, step float64, maxRates int) (float64, bool) {
+	if len(points) == 0 || len(points) >= maxRates {
 		return 0, false
 	}
 	best, interior := Best(points)
@@ -203,9 +210,9 @@ func NextRate(points []LRLoss) (float64, bool) {
 		lo, hi = min(lo, p.LR), max(hi, p.LR)
 	}
 	if best.LR == lo {
-		return lo / SearchStep, true
+		return lo / step, true
 	}
-	return hi * SearchStep, true
+	return hi * step, true
 }
 
 func cmpFloat(a, b float64) int {

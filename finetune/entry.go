@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,10 +70,7 @@ func (Entry) Needs(env tables.Env) ([]experiments.Run, error) {
 	ckpt := checkpoint(env, s)
 	read := func(runs []experiments.Run) ([]runner.Outcome, error) {
 		startFrom(runs, ckpt)
-		if env.Missing(runs) > 0 {
-			return nil, nil
-		}
-		return runner.Execute(experiments.Configs(runs), runner.Options{RunsDir: env.RunsDir(), RecordsDir: env.RecordsDir(), Quiet: true, Log: io.Discard})
+		return tables.Known(env, runs)
 	}
 	search, outs, err := searchRates(s, read)
 	if err != nil || outs == nil {

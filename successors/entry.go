@@ -3,7 +3,6 @@ package successors
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
@@ -48,10 +47,7 @@ func known(env tables.Env, p experiments.Preset) ([]experiments.Run, error) {
 		return nil, err
 	}
 	read := func(runs []experiments.Run) ([]runner.Outcome, error) {
-		if env.Missing(runs) > 0 {
-			return nil, nil
-		}
-		return runner.Execute(experiments.Configs(runs), runner.Options{RunsDir: env.RunsDir(), RecordsDir: env.RecordsDir(), Quiet: true, Log: io.Discard})
+		return tables.Known(env, runs)
 	}
 	search, outs, err := searchRates(s, read)
 	if err != nil || outs == nil {

@@ -7,6 +7,7 @@ package tables
 
 import (
 	"errors"
+	"io"
 
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/runner"
@@ -84,6 +85,16 @@ type Recorder interface {
 
 // ErrNotTrained stands for a run a rendering command did not train.
 var ErrNotTrained = errors.New("not trained yet")
+
+// Known reads a stage's outcomes from the run cache and the records
+// without training: nil outcomes (and no error) when one of the runs is in
+// neither, so a staged table's Needs can stop at the first unfinished stage.
+func Known(env Env, runs []experiments.Run) ([]runner.Outcome, error) {
+	if env.Missing(runs) > 0 {
+		return nil, nil
+	}
+	return runner.Execute(experiments.Configs(runs), runner.Options{RunsDir: env.RunsDir(), RecordsDir: env.RecordsDir(), Quiet: true, Log: io.Discard})
+}
 
 // Recorded is Env.All followed by Env.Record: the runs and every other
 // seed of them, trained or reused, recorded, their outcomes pointing at
