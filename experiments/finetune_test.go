@@ -34,7 +34,48 @@ func TestFinetuneFieldLeavesPretrainingHashesAlone(t *testing.T) {
 	}
 }
 
-// Table 5's runs start from Table 1's full-rank seed-1 run, name it in
+// Table 5's pre-trained model is Table 1's full-rank seed-1 configuration
+// trained FinetunePretrainLonger times as long, every other setting (the
+// schedule's warmup and floor, the rate, the data) its own, and a run of its
+// own in the cache; the quick preset's smoke test starts from Table 1's run.
+func TestFinetunePretrainedIsTable1Longer(t *testing.T) {
+	for _, name := range []string{"default", "quick"} {
+		p, err := Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := Finetune(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var t1 train.Config
+		for _, r := range Ablation(p) {
+			if r.Row == RowFull && r.Seed == 1 {
+				t1 = r.Config
+			}
+		}
+		got := spec.Pretrained.Config
+		if name == "quick" {
+			if runner.Hash(got) != runner.Hash(t1) {
+				t.Fatalf("quick: pre-trained %s, Table 1's run %s", runner.Hash(got), runner.Hash(t1))
+			}
+			continue
+		}
+		if got.Steps != FinetunePretrainLonger*t1.Steps || got.SaveAt != nil {
+			t.Fatalf("%s: pre-trained for %d steps (save at %v), Table 1's run %d", name, got.Steps, got.SaveAt, t1.Steps)
+		}
+		back := got
+		back.Steps, back.EvalEvery, back.CheckpointEvery, back.SaveAt = t1.Steps, t1.EvalEvery, t1.CheckpointEvery, t1.SaveAt
+		if runner.Hash(back) != runner.Hash(t1) {
+			t.Fatalf("%s: the pre-trained config differs from Table 1's in more than its length", name)
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// Table 5's runs start from the pre-trained seed-1 run, name it in
 // their config, and differ from each other (one cache entry per run); each
 // row's settings say what the row is, and the primary low-rank rows train
 // at most 2% of the model.

@@ -39,7 +39,7 @@ func spec(env tables.Env) (experiments.FinetuneSpec, error) {
 }
 
 // checkpoint is where every fine-tuning run reads the pre-trained weights:
-// the final checkpoint of Table 1's full-rank run in the run cache.
+// the final checkpoint of the pre-trained run in the run cache.
 func checkpoint(env tables.Env, s experiments.FinetuneSpec) string {
 	return filepath.Join(runner.Dir(env.RunsDir(), s.Pretrained.Config), train.CheckpointFile)
 }
@@ -158,8 +158,9 @@ func startFrom(runs []experiments.Run, ckpt string) {
 // Build trains (or reuses) the learning-rate searches round by round,
 // then every seed at each chosen rate, and writes Table 5's files. The
 // pre-trained model is made sure of first when a fine-tuning run has to be
-// trained: Table 1's full-rank run, trained through the runner if the run
-// cache lacks its weights (a committed record has none).
+// trained: Table 1's full-rank configuration pre-trained longer
+// (experiments.FinetunePretrainLonger), trained through the runner if the
+// run cache lacks its weights (a committed record has none).
 func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	s, err := spec(env)
 	if err != nil {
@@ -188,8 +189,26 @@ func (Entry) Build(env tables.Env) (*tables.Built, error) {
 	if err := Write(env.Results(), t); err != nil {
 		return nil, err
 	}
-	// The run index lists each run once: the searches, then the other seeds.
-	runs, outs := append([]experiments.Run(nil), grid...), append([]runner.Outcome(nil), gridOuts...)
+	// The pre-trained run is recorded with the table (Table 1 trains a
+	// shorter one), read from the run cache or the records; a render whose
+	// records predate it goes on without it.
+	pre, err := tables.Known(env, []experiments.Run{s.Pretrained})
+	if err != nil {
+		return nil, err
+	}
+	if pre != nil {
+		if err := env.Record(pre); err != nil {
+			return nil, err
+		}
+	}
+	// The run index lists each run once: the pre-trained run, the
+	// searches, then the other seeds.
+	var runs []experiments.Run
+	var outs []runner.Outcome
+	if pre != nil {
+		runs, outs = append(runs, s.Pretrained), append(outs, pre...)
+	}
+	runs, outs = append(runs, grid...), append(outs, gridOuts...)
 	for i, r := range seeds {
 		if r.Seed != s.Seeds[0] {
 			runs, outs = append(runs, r), append(outs, seedOuts[i])
@@ -238,7 +257,7 @@ func ensurePretrained(env tables.Env, pre train.Config, ckpt string) error {
 			return nil
 		}
 	}
-	fmt.Fprintf(os.Stderr, "pre-trained model: the run cache lacks Table 1's full-rank run (seed 1, %s): training it first\n", filepath.Dir(ckpt))
+	fmt.Fprintf(os.Stderr, "pre-trained model: the run cache lacks the pre-trained run (%s): training it first\n", filepath.Dir(ckpt))
 	outs, err := runner.Execute([]train.Config{pre}, runner.Options{RunsDir: env.RunsDir(), Jobs: 1})
 	if err != nil {
 		return fmt.Errorf("pre-trained run: %w", err)

@@ -128,6 +128,7 @@ type Table struct {
 	Preset     string       `json:"preset"`
 	About      string       `json:"about"`
 	Pretrained string       `json:"pretrained"` // the pre-trained run's hash
+	PreAbout   string       `json:"pretrained_about"`
 	PreLoss    train.Number `json:"pretrained_val_loss"`
 	// ModelParams is the pre-trained model's parameter count (LM head
 	// included): the base of each row's trainable share.
@@ -174,7 +175,7 @@ func Build(p experiments.Preset, spec experiments.FinetuneSpec, grid []experimen
 	if len(grid) != len(gridOuts) || len(seeds) != len(seedOuts) {
 		return nil, fmt.Errorf("finetune: %d grid runs with %d outcomes, %d seed runs with %d outcomes", len(grid), len(gridOuts), len(seeds), len(seedOuts))
 	}
-	t := &Table{Preset: p.Name, About: spec.About, Pretrained: runner.Hash(spec.Pretrained.Config), Methods: spec.Methods, PreLoss: train.Number(math.NaN())}
+	t := &Table{Preset: p.Name, About: spec.About, Pretrained: runner.Hash(spec.Pretrained.Config), PreAbout: spec.PretrainedAbout, Methods: spec.Methods, PreLoss: train.Number(math.NaN())}
 	pre, err := model.New(spec.Pretrained.Config.Model, 1)
 	if err != nil {
 		return nil, err

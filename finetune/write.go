@@ -76,19 +76,20 @@ var markdownDoc = template.Must(template.New(MarkdownFile).Parse(markdownTemplat
 // markdownData is what finetune.md.tmpl fills in, every value already
 // formatted, so the template holds no number formatting of its own.
 type markdownData struct {
-	Pretrained, PreLoss, About string
-	Scores, Differences        string // rendered Markdown tables
-	Coverage                   string // which tasks the averages cover
-	Figure                     string
-	Heuristics                 string // rendered Markdown table
-	Tasks, Sources, Separator  string
-	LearningRates              string // rendered Markdown table
+	Pretrained, PreAbout, PreLoss, About string
+	Scores, Differences                  string // rendered Markdown tables
+	Coverage                             string // which tasks the averages cover
+	Figure                               string
+	Heuristics                           string // rendered Markdown table
+	Tasks, Sources, Separator            string
+	LearningRates                        string // rendered Markdown table
 }
 
 // Markdown is finetune.md (also a section of REPORT.md).
 func (t *Table) Markdown() string {
 	data := markdownData{
 		Pretrained:    t.Pretrained,
+		PreAbout:      t.PreAbout,
 		PreLoss:       num(t.PreLoss, 4),
 		About:         t.About,
 		Scores:        t.scoreTable().Markdown(),
