@@ -61,8 +61,7 @@ func (c *Ctx) Reset() {
 // newOut returns a step-scoped rows×cols Mat with unspecified contents, for
 // an op's forward output.
 func (c *Ctx) newOut(rows, cols int) *Mat {
-	m := NewMat(rows, cols, c.arena.Get(rows*cols))
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, c.arena.Get(rows*cols))
 	m.seq = c.seq.Add(1)
 	return m
 }
@@ -70,8 +69,7 @@ func (c *Ctx) newOut(rows, cols int) *Mat {
 // gradFrom returns a step-scoped rows×cols Mat with unspecified contents, for
 // a gradient that the op whose forward output is y sends to an operand.
 func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
-	m := NewMat(rows, cols, c.arena.Get(rows*cols))
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, c.arena.Get(rows*cols))
 	m.seq = y.seq
 	return m
 }
@@ -80,8 +78,7 @@ func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
 // its output gradient, as a gradient it sends on unchanged (to one operand
 // or several). It is marked shared: receivers may read it, never write it.
 func (c *Ctx) sharedGrad(y *Mat, rows, cols int, data []float32) *Mat {
-	m := NewMat(rows, cols, data)
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, data)
 	m.seq = y.seq
 	m.shared = true
 	return m

@@ -13,9 +13,13 @@ import (
 )
 
 // Mat is a row-major float32 matrix that spago's autograd uses both as a leaf
-// (a parameter) and as the value of an operator. It embeds a spago Dense so it
-// satisfies mat.Matrix, and overrides the gradient methods because spago's
-// defaults do not fit a training loop that must be fast and reproducible:
+// (a parameter) and as the value of an operator. It implements mat.Tensor
+// itself (mat_tensor.go) rather than wrapping a spago Dense, for reasons
+// spago's Dense does not fit a training loop that must be fast and
+// reproducible:
+//   - A Dense header costs about seven heap objects to build, and a step
+//     builds hundreds of Mats; step-scoped Mats instead come from the
+//     Arena, which reuses their headers every step (mat_slab.go).
 //   - Dense.AccGrad clones the first gradient (a fresh 1 MB allocation per
 //     activation per step); Mat adopts buffers from the step's Arena instead.
 //   - Gradients arriving from several consumers are summed in the order the
@@ -25,8 +29,13 @@ import (
 //   - Dense.AddInPlace uses AVX assembly without VZEROUPPER, which slows the
 //     scalar code that follows it; Mat sums in plain Go.
 type Mat struct {
-	*mat.Dense[float32]
+	// Matrix is left nil: it only gives Mat the rest of mat.Matrix's method
+	// set, which spago checks with a type assertion. spago's autograd calls
+	// none of those methods beyond the ones Mat defines (mat_tensor.go), and
+	// neither does this module; calling one panics.
+	mat.Matrix
 	rows, cols int
+	shape      [2]int // {rows, cols}, for Shape without an allocation
 	data       []float32
 
 	mu           sync.Mutex
@@ -62,10 +71,7 @@ func NewMat(rows, cols int, data []float32) *Mat {
 	if len(data) != rows*cols {
 		panic(fmt.Sprintf("kernels: NewMat %dx%d with %d values", rows, cols, len(data)))
 	}
-	return &Mat{
-		Dense: mat.NewDense[float32](mat.WithShape(rows, cols), mat.WithBacking(data)),
-		rows:  rows, cols: cols, data: data,
-	}
+	return &Mat{rows: rows, cols: cols, shape: [2]int{rows, cols}, data: data}
 }
 
 // NewParam returns a zero rows×cols trainable matrix with its own persistent
@@ -224,8 +230,7 @@ func (m *Mat) materialize() {
 		})
 	}
 	m.parts = m.parts[:0]
-	m.grad = NewMat(m.rows, m.cols, sum)
-	m.grad.arena = m.arena
+	m.grad = m.arena.newMat(m.rows, m.cols, sum)
 	m.grad.shared = shared // a lone shared part is adopted read-only
 }
 
@@ -243,6 +248,9 @@ func Data(t mat.Tensor) []float32 {
 		return v.data
 	case *mat.Dense[float32]:
 		return mat.Data[float32](v)
+	}
+	if v, ok := t.Value().(*Mat); ok {
+		return v.data
 	}
 	return mat.Data[float32](t.Value())
 }

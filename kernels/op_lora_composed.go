@@ -105,8 +105,8 @@ func (f *loraComposedFn) Backward(gy mat.Tensor) error {
 	if f.x.RequiresGrad() {
 		// x's contribution through W, under Linear(x, W)'s seq, with the
 		// low-rank one chained: one AccGrad for this operand edge.
-		dx := NewMat(n, in, f.c.arena.Get(n*in))
-		dx.arena, dx.seq, dx.also = f.c.arena, f.seqW, dxH
+		dx := f.c.arena.newMat(n, in, f.c.arena.Get(n*in))
+		dx.seq, dx.also = f.seqW, dxH
 		f.c.gemm(false, false, n, in, out, 1, g, out, w.data, in, 0, dx.data, in)
 		f.x.AccGrad(dx)
 	}
