@@ -23,13 +23,13 @@ type Arena struct {
 	// split runs body over [0, n) on the cores of the Ctx that owns the
 	// arena (elementwise work: the cut does not change the result). Nil
 	// for an arena without one: the work then runs on the caller.
-	split func(n int, body func(lo, hi int))
+	split func(n int, body chunker)
 }
 
 // each runs body over [0, n), on the owning Ctx's cores when there is one.
-func (a *Arena) each(n int, body func(lo, hi int)) {
+func (a *Arena) each(n int, body chunker) {
 	if a.split == nil {
-		body(0, n)
+		body.chunk(0, 0, n)
 		return
 	}
 	a.split(n, body)

@@ -56,6 +56,30 @@ type Mat struct {
 	// also is a second gradient contribution delivered together with this
 	// one, as a separate part with its own seq (see LoRAComposed).
 	also *Mat
+	// summing is materialize's parallel work, kept here so that summing
+	// allocates nothing.
+	summing partsSum
+}
+
+// partsSum is the sum of gradient contributions that Mat.materialize hands
+// the step's cores, element range by element range: dst = parts[0] +
+// parts[1] + … in that order when fresh, else dst (which is parts[0]'s
+// buffer) += parts[1] + ….
+type partsSum struct {
+	dst   []float32
+	parts []gradPart
+	fresh bool
+}
+
+func (s *partsSum) chunk(_, lo, hi int) {
+	rest := s.parts[1:]
+	if s.fresh {
+		addTo(s.dst[lo:hi], s.parts[0].data[lo:hi], rest[0].data[lo:hi])
+		rest = rest[1:]
+	}
+	for _, p := range rest {
+		addInto(s.dst[lo:hi], p.data[lo:hi])
+	}
 }
 
 // gradPart is one gradient contribution and the forward position of the op
@@ -211,23 +235,19 @@ func (m *Mat) materialize() {
 	}
 	slices.SortFunc(m.parts, func(a, b gradPart) int { return cmp.Compare(a.seq, b.seq) })
 	first := m.parts[0]
-	sum, rest, shared := first.data, m.parts[1:], first.shared
-	if shared && len(rest) > 0 {
-		// Sum the first two into a fresh buffer: the same additions, in the
-		// same order, as adding the second into the first.
-		sum = m.arena.Get(len(first.data))
-		a, b := first.data, rest[0].data
-		m.arena.each(len(sum), func(lo, hi int) { addTo(sum[lo:hi], a[lo:hi], b[lo:hi]) })
-		rest, shared = rest[1:], false
-	}
-	if len(rest) > 0 {
+	sum, shared := first.data, first.shared
+	if len(m.parts) > 1 {
 		// Element by element, the same additions in the same order, each
-		// chunk on whichever core is free.
-		m.arena.each(len(sum), func(lo, hi int) {
-			for _, p := range rest {
-				addInto(sum[lo:hi], p.data[lo:hi])
-			}
-		})
+		// chunk on whichever core is free. A shared first part is read, not
+		// written: the first two are summed into a fresh buffer, the same
+		// additions, in the same order, as adding the second into the first.
+		fresh := shared
+		if fresh {
+			sum, shared = m.arena.Get(len(first.data)), false
+		}
+		m.summing = partsSum{dst: sum, parts: m.parts, fresh: fresh}
+		m.arena.each(len(sum), &m.summing)
+		m.summing = partsSum{}
 	}
 	m.parts = m.parts[:0]
 	m.grad = m.arena.newMat(m.rows, m.cols, sum)

@@ -19,6 +19,14 @@ type addFn struct {
 	s    float32
 }
 
+// addForward is the forward's work on a range of elements.
+type addForward addFn
+
+func (f *addForward) chunk(_, lo, hi int) {
+	a, b := ValueOf(f.a), ValueOf(f.b)
+	vecmath.AddScaled(f.y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], f.s)
+}
+
 func (f *addFn) Operands() []mat.Tensor { return []mat.Tensor{f.a, f.b} }
 
 func (f *addFn) Forward() (mat.Tensor, error) {
@@ -27,11 +35,8 @@ func (f *addFn) Forward() (mat.Tensor, error) {
 		panic("kernels: Add of different shapes")
 	}
 	y := f.c.newOut(a.rows, a.cols)
-	s := f.s
-	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
-		vecmath.AddScaled(y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], s)
-	})
 	f.y = y
+	f.c.parallel(len(y.data), 1<<14, (*addForward)(f))
 	return y, nil
 }
 

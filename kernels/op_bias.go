@@ -21,6 +21,17 @@ type addBiasFn struct {
 	x, b mat.Tensor
 }
 
+// addBiasRows is the forward's work on a range of rows.
+type addBiasRows addBiasFn
+
+func (f *addBiasRows) chunk(_, lo, hi int) {
+	x, b, y := ValueOf(f.x), ValueOf(f.b), f.y
+	cols := x.cols
+	for i := lo; i < hi; i++ {
+		vecmath.AddScaled(y.data[i*cols:(i+1)*cols], x.data[i*cols:(i+1)*cols], b.data, 1)
+	}
+}
+
 func (f *addBiasFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.b} }
 
 func (f *addBiasFn) Forward() (mat.Tensor, error) {
@@ -29,13 +40,8 @@ func (f *addBiasFn) Forward() (mat.Tensor, error) {
 		panic(fmt.Sprintf("kernels: AddBias of a %dx%d bias to %dx%d", b.rows, b.cols, x.rows, x.cols))
 	}
 	y := f.c.newOut(x.rows, x.cols)
-	cols := x.cols
-	f.c.parallel(x.rows, max(1, (1<<14)/cols), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			vecmath.AddScaled(y.data[i*cols:(i+1)*cols], x.data[i*cols:(i+1)*cols], b.data, 1)
-		}
-	})
 	f.y = y
+	f.c.parallel(x.rows, max(1, (1<<14)/x.cols), (*addBiasRows)(f))
 	return y, nil
 }
 

@@ -21,6 +21,55 @@ type crossEntropyFn struct {
 	logits  mat.Tensor
 	targets []int32
 	lse     []float32 // log-sum-exp per row, kept for backward
+	// the forward's per-chunk state, for crossEntropyForward
+	partial [maxChunks]float64 // per chunk, summed in order: reproducible
+	scratch []float32          // one row of exponentials per chunk
+	// the backward's operands, for crossEntropyBackward
+	scale float32
+	dx    *Mat
+}
+
+// crossEntropyForward is the forward's work on chunk p, a range of rows:
+// their log-sum-exps, and the sum of their losses in f.partial[p].
+type crossEntropyForward crossEntropyFn
+
+func (f *crossEntropyForward) chunk(p, lo, hi int) {
+	x := ValueOf(f.logits)
+	V := x.cols
+	exps := f.scratch[p*V : (p+1)*V]
+	var sum float64
+	for r := lo; r < hi; r++ {
+		row := x.data[r*V : (r+1)*V]
+		t := f.targets[r]
+		if t < 0 || int(t) >= V {
+			panic(fmt.Sprintf("kernels: CrossEntropy: target %d outside %d classes", t, V))
+		}
+		m := row[0]
+		for _, v := range row[1:] {
+			m = max(m, v)
+		}
+		s := vecmath.ExpShift(exps, row, m)
+		lse := m + float32(math.Log(float64(s)))
+		f.lse[r] = lse
+		sum += float64(lse - row[t])
+	}
+	f.partial[p] = sum
+}
+
+// crossEntropyBackward is the backward's work on a range of rows.
+type crossEntropyBackward crossEntropyFn
+
+func (f *crossEntropyBackward) chunk(_, lo, hi int) {
+	x := ValueOf(f.logits)
+	V, scale := x.cols, f.scale
+	for r := lo; r < hi; r++ {
+		row, out := x.data[r*V:(r+1)*V], f.dx.data[r*V:(r+1)*V]
+		vecmath.ExpShift(out, row, f.lse[r])
+		for j := range out {
+			out[j] *= scale
+		}
+		out[f.targets[r]] -= scale
+	}
 }
 
 func (f *crossEntropyFn) Operands() []mat.Tensor { return []mat.Tensor{f.logits} }
@@ -33,30 +82,10 @@ func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 	}
 	f.lse = f.c.arena.Get(n)
 	parts := f.c.chunks(n, 64)
-	partial := make([]float64, parts) // per chunk, summed in order: reproducible
-	scratch := f.c.arena.Get(parts * V)
-	f.c.parallelChunks(n, 64, func(p, lo, hi int) {
-		exps := scratch[p*V : (p+1)*V]
-		var sum float64
-		for r := lo; r < hi; r++ {
-			row := x.data[r*V : (r+1)*V]
-			t := f.targets[r]
-			if t < 0 || int(t) >= V {
-				panic(fmt.Sprintf("kernels: CrossEntropy: target %d outside %d classes", t, V))
-			}
-			m := row[0]
-			for _, v := range row[1:] {
-				m = max(m, v)
-			}
-			s := vecmath.ExpShift(exps, row, m)
-			lse := m + float32(math.Log(float64(s)))
-			f.lse[r] = lse
-			sum += float64(lse - row[t])
-		}
-		partial[p] = sum
-	})
+	f.scratch = f.c.arena.Get(parts * V)
+	f.c.parallel(n, 64, (*crossEntropyForward)(f))
 	var total float64
-	for _, s := range partial {
+	for _, s := range f.partial[:parts] {
 		total += s
 	}
 	y := f.c.newOut(1, 1)
@@ -72,18 +101,10 @@ func (f *crossEntropyFn) Backward(gy mat.Tensor) error {
 	}
 	x := ValueOf(f.logits)
 	n, V := x.rows, x.cols
-	scale := Data(gy)[0] / float32(n)
+	f.scale = Data(gy)[0] / float32(n)
 	dx := f.c.gradFrom(f.y, n, V)
-	f.c.parallel(n, 64, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row, out := x.data[r*V:(r+1)*V], dx.data[r*V:(r+1)*V]
-			vecmath.ExpShift(out, row, f.lse[r])
-			for j := range out {
-				out[j] *= scale
-			}
-			out[f.targets[r]] -= scale
-		}
-	})
+	f.dx = dx
+	f.c.parallel(n, 64, (*crossEntropyBackward)(f))
 	f.logits.AccGrad(dx)
 	return nil
 }

@@ -57,9 +57,10 @@ func (f *loraComposedFn) Forward() (mat.Tensor, error) {
 		// add it as Add does.
 		y2 := f.c.arena.Get(n * out)
 		f.c.gemm(false, true, n, out, r, 1, f.h.data, r, b.data, r, 0, y2, out)
-		f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
+		// (OpenBLAS only: this closure's allocation is the least of it.)
+		f.c.parallel(len(y.data), 1<<14, chunkFunc(func(_, lo, hi int) {
 			vecmath.AddScaled(y.data[lo:hi], y.data[lo:hi], y2[lo:hi], f.s)
-		})
+		}))
 	}
 	f.y = y
 	return y, nil

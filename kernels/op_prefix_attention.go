@@ -76,7 +76,8 @@ func (f *prefixAttentionFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(n, d)
 	f.probs = f.c.arena.Get(f.heads * n * W)
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	f.c.parallel(f.heads*f.seqs, 1, func(lo, hi int) {
+	// Prefix tuning is fine-tuning only: its sections keep their closures.
+	f.c.parallel(f.heads*f.seqs, 1, chunkFunc(func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h, off, P := f.pair(i, f.probs)
 			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P[p:], W)
@@ -89,7 +90,7 @@ func (f *prefixAttentionFn) Forward() (mat.Tensor, error) {
 				gemm.Sgemm(false, false, T, hd, p, 1, P, W, pv.data[h*hd:], d, 1, y.data[off:], d)
 			}
 		}
-	})
+	}))
 	f.y = y
 	return y, nil
 }
@@ -129,7 +130,7 @@ func (f *prefixAttentionFn) Backward(gy mat.Tensor) error {
 	items := f.heads * f.seqs
 	parts := f.c.chunks(items, 1)
 	scratch := f.c.arena.Get(parts * T * W)
-	f.c.parallelChunks(items, 1, func(ch, lo, hi int) {
+	f.c.parallel(items, 1, chunkFunc(func(ch, lo, hi int) {
 		dP := scratch[ch*T*W : (ch+1)*T*W]
 		for i := lo; i < hi; i++ {
 			h, off, P := f.pair(i, f.probs)
@@ -157,15 +158,15 @@ func (f *prefixAttentionFn) Backward(gy mat.Tensor) error {
 			}
 			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, scale, dP[p:], W, q.data[off:], d, 0, dk.data[off:], d)
 		}
-	})
+	}))
 	if p > 0 && (f.pk.RequiresGrad() || f.pv.RequiresGrad()) {
 		// Each head writes its own hd columns of dPk and dPv.
-		f.c.parallel(f.heads, 1, func(lo, hi int) {
+		f.c.parallel(f.heads, 1, chunkFunc(func(_, lo, hi int) {
 			for h := lo; h < hi; h++ {
 				gemm.Sgemm(true, false, p, hd, n, scale, dSp[h*n*p:], p, q.data[h*hd:], d, 0, dpk.data[h*hd:], d)
 				gemm.Sgemm(true, false, p, hd, n, 1, f.probs[h*n*W:], W, dy[h*hd:], d, 0, dpv.data[h*hd:], d)
 			}
-		})
+		}))
 	}
 	for _, g := range []struct {
 		t mat.Tensor
