@@ -27,6 +27,7 @@ type Ctx struct {
 	// on a method would build (allocate) a new one each time.
 	startHelper func()
 	gemmTasks   freeList[gemmTask]
+	ops         opSlabs // the structs of the step's operators
 
 	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
 
@@ -57,9 +58,11 @@ func (c *Ctx) Threads() int { return c.threads }
 // Arena returns the step-scoped buffer arena.
 func (c *Ctx) Arena() *Arena { return c.arena }
 
-// Reset releases every activation and gradient of the previous step.
+// Reset releases every activation, gradient and operator of the previous
+// step.
 func (c *Ctx) Reset() {
 	c.arena.Reset()
+	c.ops.reset()
 	c.seq.Store(0)
 }
 

@@ -9,14 +9,17 @@ import (
 // Add returns a + s·b (same shape). With s = 1 it is the residual connection;
 // a LoRA linear uses it to add its scaled low-rank path.
 func (c *Ctx) Add(a, b mat.Tensor, s float32) mat.Tensor {
-	return run(&addFn{c: c, a: a, b: b, s: s})
+	f := c.ops.add.get()
+	*f = addFn{c: c, a: a, b: b, s: s}
+	return run(f)
 }
 
 type addFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	a, b mat.Tensor
-	s    float32
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	a, b     mat.Tensor
+	s        float32
 }
 
 // addForward is the forward's work on a range of elements.
@@ -27,7 +30,10 @@ func (f *addForward) chunk(_, lo, hi int) {
 	vecmath.AddScaled(f.y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], f.s)
 }
 
-func (f *addFn) Operands() []mat.Tensor { return []mat.Tensor{f.a, f.b} }
+func (f *addFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.a, f.b}
+	return f.operands[:]
+}
 
 func (f *addFn) Forward() (mat.Tensor, error) {
 	a, b := ValueOf(f.a), ValueOf(f.b)

@@ -19,12 +19,15 @@ import (
 // diagonal are never computed, and products with the softmax's exact zeros
 // are left out, which leaves every computed value bit-identical.
 func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor {
-	return run(&attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen})
+	f := c.ops.attention.get()
+	*f = attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen}
+	return run(f)
 }
 
 type attentionFn struct {
 	c             *Ctx
-	y             *Mat // forward output, whose seq orders the gradients this op sends
+	operands      [3]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y             *Mat          // forward output, whose seq orders the gradients this op sends
 	q, k, v       mat.Tensor
 	heads, seqLen int
 	probs         []float32 // [pairs × seqLen × seqLen] softmax, kept for backward
@@ -80,7 +83,10 @@ func (f *attentionBackward) chunk(c, lo, hi int) {
 	}
 }
 
-func (f *attentionFn) Operands() []mat.Tensor { return []mat.Tensor{f.q, f.k, f.v} }
+func (f *attentionFn) Operands() []mat.Tensor {
+	f.operands = [3]mat.Tensor{f.q, f.k, f.v}
+	return f.operands[:]
+}
 
 func (f *attentionFn) dims() (n, d, hd, pairs, T int) {
 	q := ValueOf(f.q)

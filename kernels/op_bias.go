@@ -12,13 +12,16 @@ import (
 // x [rows×cols]: the biases of a bottleneck adapter (the decoder's own
 // linears have none).
 func (c *Ctx) AddBias(x, b mat.Tensor) mat.Tensor {
-	return run(&addBiasFn{c: c, x: x, b: b})
+	f := c.ops.addBias.get()
+	*f = addBiasFn{c: c, x: x, b: b}
+	return run(f)
 }
 
 type addBiasFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	x, b mat.Tensor
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	x, b     mat.Tensor
 }
 
 // addBiasRows is the forward's work on a range of rows.
@@ -32,7 +35,10 @@ func (f *addBiasRows) chunk(_, lo, hi int) {
 	}
 }
 
-func (f *addBiasFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.b} }
+func (f *addBiasFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.x, f.b}
+	return f.operands[:]
+}
 
 func (f *addBiasFn) Forward() (mat.Tensor, error) {
 	x, b := ValueOf(f.x), ValueOf(f.b)

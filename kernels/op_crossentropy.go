@@ -12,15 +12,18 @@ import (
 // CrossEntropy returns the mean over rows of −log softmax(logits)[target]
 // (nats per token) as a 1×1 matrix, for logits [n×V] and n integer targets.
 func (c *Ctx) CrossEntropy(logits mat.Tensor, targets []int32) mat.Tensor {
-	return run(&crossEntropyFn{c: c, logits: logits, targets: targets})
+	f := c.ops.crossEntropy.get()
+	*f = crossEntropyFn{c: c, logits: logits, targets: targets}
+	return run(f)
 }
 
 type crossEntropyFn struct {
-	c       *Ctx
-	y       *Mat // forward output, whose seq orders the gradients this op sends
-	logits  mat.Tensor
-	targets []int32
-	lse     []float32 // log-sum-exp per row, kept for backward
+	c        *Ctx
+	operands [1]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	logits   mat.Tensor
+	targets  []int32
+	lse      []float32 // log-sum-exp per row, kept for backward
 	// the forward's per-chunk state, for crossEntropyForward
 	partial [maxChunks]float64 // per chunk, summed in order: reproducible
 	scratch []float32          // one row of exponentials per chunk
@@ -72,7 +75,10 @@ func (f *crossEntropyBackward) chunk(_, lo, hi int) {
 	}
 }
 
-func (f *crossEntropyFn) Operands() []mat.Tensor { return []mat.Tensor{f.logits} }
+func (f *crossEntropyFn) Operands() []mat.Tensor {
+	f.operands = [1]mat.Tensor{f.logits}
+	return f.operands[:]
+}
 
 func (f *crossEntropyFn) Forward() (mat.Tensor, error) {
 	x := ValueOf(f.logits)

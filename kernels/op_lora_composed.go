@@ -21,12 +21,15 @@ import (
 // composed ops' order, so x's gradient sums them in the same order as
 // before. The fused LoRALinear op saves more but rounds differently.
 func (c *Ctx) LoRAComposed(x, w, a, b mat.Tensor, scale float32) mat.Tensor {
-	return run(&loraComposedFn{c: c, x: x, w: w, a: a, b: b, s: scale})
+	f := c.ops.loraComposed.get()
+	*f = loraComposedFn{c: c, x: x, w: w, a: a, b: b, s: scale}
+	return run(f)
 }
 
 type loraComposedFn struct {
 	c          *Ctx
-	y          *Mat // forward output
+	operands   [4]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y          *Mat          // forward output
 	x, w, a, b mat.Tensor
 	s          float32
 	h          *Mat // x·Aᵀ [n×r], kept for backward
@@ -36,7 +39,10 @@ type loraComposedFn struct {
 	seqW, seqH int64
 }
 
-func (f *loraComposedFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.w, f.a, f.b} }
+func (f *loraComposedFn) Operands() []mat.Tensor {
+	f.operands = [4]mat.Tensor{f.x, f.w, f.a, f.b}
+	return f.operands[:]
+}
 
 func (f *loraComposedFn) Forward() (mat.Tensor, error) {
 	x, w, a, b := ValueOf(f.x), ValueOf(f.w), ValueOf(f.a), ValueOf(f.b)

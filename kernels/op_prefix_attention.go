@@ -29,12 +29,15 @@ import (
 // softmax runs over the same values in the same order, and the prefix's
 // contributions are separate GEMMs added after it (tested).
 func (c *Ctx) PrefixAttention(q, k, v, pk, pv mat.Tensor, heads, seqLen int) mat.Tensor {
-	return run(&prefixAttentionFn{c: c, q: q, k: k, v: v, pk: pk, pv: pv, heads: heads, seqLen: seqLen})
+	f := c.ops.prefixAttention.get()
+	*f = prefixAttentionFn{c: c, q: q, k: k, v: v, pk: pk, pv: pv, heads: heads, seqLen: seqLen}
+	return run(f)
 }
 
 type prefixAttentionFn struct {
 	c                 *Ctx
-	y                 *Mat // forward output, whose seq orders the gradients this op sends
+	operands          [5]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y                 *Mat          // forward output, whose seq orders the gradients this op sends
 	q, k, v, pk, pv   mat.Tensor
 	heads, seqLen     int
 	probs             []float32 // softmax, kept for backward (layout: see dims)
@@ -42,7 +45,10 @@ type prefixAttentionFn struct {
 	p, W              int
 }
 
-func (f *prefixAttentionFn) Operands() []mat.Tensor { return []mat.Tensor{f.q, f.k, f.v, f.pk, f.pv} }
+func (f *prefixAttentionFn) Operands() []mat.Tensor {
+	f.operands = [5]mat.Tensor{f.q, f.k, f.v, f.pk, f.pv}
+	return f.operands[:]
+}
 
 // dims reads the shapes. The softmax is kept as W = p+T columns per query
 // row (the p prefix slots, then the T causal positions), head-major: head

@@ -6,13 +6,16 @@ import "github.com/nlpodyssey/spago/mat"
 // adapter (Pfeiffer et al. 2021 use ReLU). A NaN stays NaN, so a diverging
 // run is still seen as one.
 func (c *Ctx) ReLU(x mat.Tensor) mat.Tensor {
-	return run(&reluFn{c: c, x: x})
+	f := c.ops.relu.get()
+	*f = reluFn{c: c, x: x}
+	return run(f)
 }
 
 type reluFn struct {
-	c *Ctx
-	y *Mat // forward output, whose seq orders the gradients this op sends
-	x mat.Tensor
+	c        *Ctx
+	operands [1]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	x        mat.Tensor
 	// the backward's operands, for reluBackward
 	dy []float32
 	dx *Mat
@@ -45,7 +48,10 @@ func (f *reluBackward) chunk(_, lo, hi int) {
 	}
 }
 
-func (f *reluFn) Operands() []mat.Tensor { return []mat.Tensor{f.x} }
+func (f *reluFn) Operands() []mat.Tensor {
+	f.operands = [1]mat.Tensor{f.x}
+	return f.operands[:]
+}
 
 func (f *reluFn) Forward() (mat.Tensor, error) {
 	x := ValueOf(f.x)

@@ -11,15 +11,18 @@ import (
 // RMSNorm returns y = x / rms(x) ⊙ g per row, rms(x) = sqrt(mean(x²) + eps)
 // (Zhang & Sennrich 2019, as in LLaMA), for x [n×d] and a gain g [1×d].
 func (c *Ctx) RMSNorm(x, g mat.Tensor, eps float32) mat.Tensor {
-	return run(&rmsNormFn{c: c, x: x, g: g, eps: eps})
+	f := c.ops.rmsNorm.get()
+	*f = rmsNormFn{c: c, x: x, g: g, eps: eps}
+	return run(f)
 }
 
 type rmsNormFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	x, g mat.Tensor
-	eps  float32
-	inv  []float32 // 1/rms per row, kept for backward
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	x, g     mat.Tensor
+	eps      float32
+	inv      []float32 // 1/rms per row, kept for backward
 	// the backward's operands, for rmsNormBackward
 	dy      []float32
 	dx      *Mat // nil when x takes no gradient
@@ -71,7 +74,10 @@ func (f *rmsNormBackward) chunk(p, lo, hi int) {
 	}
 }
 
-func (f *rmsNormFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.g} }
+func (f *rmsNormFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.x, f.g}
+	return f.operands[:]
+}
 
 func (f *rmsNormFn) Forward() (mat.Tensor, error) {
 	x, g := ValueOf(f.x), ValueOf(f.g)

@@ -14,12 +14,15 @@ import (
 // layout of the Hugging Face LLaMA the official ReLoRA code trains) and is
 // rotated by angle pos·base^(−2i/hd).
 func (c *Ctx) Rotary(x mat.Tensor, heads, seqLen int, base float64) mat.Tensor {
-	return run(&rotaryFn{c: c, x: x, heads: heads, seqLen: seqLen, base: base})
+	f := c.ops.rotary.get()
+	*f = rotaryFn{c: c, x: x, heads: heads, seqLen: seqLen, base: base}
+	return run(f)
 }
 
 type rotaryFn struct {
 	c             *Ctx
-	y             *Mat // forward output, whose seq orders the gradients this op sends
+	operands      [1]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y             *Mat          // forward output, whose seq orders the gradients this op sends
 	x             mat.Tensor
 	heads, seqLen int
 	base          float64
@@ -77,7 +80,10 @@ func (c *Ctx) ropeTable(seqLen, hd int, base float64) *ropeTable {
 	return t
 }
 
-func (f *rotaryFn) Operands() []mat.Tensor { return []mat.Tensor{f.x} }
+func (f *rotaryFn) Operands() []mat.Tensor {
+	f.operands = [1]mat.Tensor{f.x}
+	return f.operands[:]
+}
 
 func (f *rotaryFn) Forward() (mat.Tensor, error) {
 	x := ValueOf(f.x)

@@ -8,13 +8,16 @@ import (
 
 // SwiGLU returns silu(gate) ⊙ up (Shazeer 2020), silu(g) = g·σ(g).
 func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
-	return run(&swigluFn{c: c, gate: gate, up: up})
+	f := c.ops.swiglu.get()
+	*f = swigluFn{c: c, gate: gate, up: up}
+	return run(f)
 }
 
 type swigluFn struct {
 	c        *Ctx
-	sig      []float32 // σ(gate), kept from forward for backward
-	y        *Mat      // forward output, whose seq orders the gradients this op sends
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	sig      []float32     // σ(gate), kept from forward for backward
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
 	gate, up mat.Tensor
 	// the backward's operands, for swigluBackward
 	dy     []float32
@@ -38,7 +41,10 @@ func (f *swigluBackward) chunk(_, lo, hi int) {
 	vecmath.SwiGLUBackward(f.dg.data[lo:hi], f.du.data[lo:hi], f.dy[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
 }
 
-func (f *swigluFn) Operands() []mat.Tensor { return []mat.Tensor{f.gate, f.up} }
+func (f *swigluFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.gate, f.up}
+	return f.operands[:]
+}
 
 func (f *swigluFn) Forward() (mat.Tensor, error) {
 	g := ValueOf(f.gate)
