@@ -27,7 +27,9 @@ type Ctx struct {
 	// on a method would build (allocate) a new one each time.
 	startHelper func()
 	gemmTasks   freeList[gemmTask]
-	ops         opSlabs // the structs of the step's operators
+	// taskChunkers wrap ForTasks' callers' tasks (tasks.go).
+	taskChunkers freeList[tasksChunker]
+	ops          opSlabs // the structs of the step's operators
 
 	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
 
