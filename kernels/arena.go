@@ -1,18 +1,21 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"sync"
 )
 
 // Arena hands out float32 buffers for one training step's activations and
-// gradients and takes them all back at Reset. Shapes repeat every step, so
-// after the first step a step allocates nothing: spago allocates every op's
-// output, which at the tiny preset cost ~300 MB per step and much GC time.
+// gradients, and the Mat headers that wrap them, and takes them all back at
+// Reset. Shapes repeat every step, so after the first steps a step
+// allocates no buffer: spago allocates every op's output, which at the tiny
+// preset cost ~300 MB per step and much GC time.
 type Arena struct {
 	mu   sync.Mutex
 	free map[int][][]float32 // by length
 	used [][]float32
+	mats matSlab
 	// poison fills every buffer Get hands out with NaN. Tests set it so an op
 	// that reads a buffer before writing it cannot pass by luck of fresh
 	// (zeroed) memory.
@@ -20,13 +23,13 @@ type Arena struct {
 	// split runs body over [0, n) on the cores of the Ctx that owns the
 	// arena (elementwise work: the cut does not change the result). Nil
 	// for an arena without one: the work then runs on the caller.
-	split func(n int, body func(lo, hi int))
+	split func(n int, body chunker)
 }
 
 // each runs body over [0, n), on the owning Ctx's cores when there is one.
-func (a *Arena) each(n int, body func(lo, hi int)) {
+func (a *Arena) each(n int, body chunker) {
 	if a.split == nil {
-		body(0, n)
+		body.chunk(0, 0, n)
 		return
 	}
 	a.split(n, body)
@@ -58,6 +61,16 @@ func (a *Arena) Get(n int) []float32 {
 	return buf
 }
 
+// newMat returns a step-scoped rows×cols Mat over data (len rows*cols).
+func (a *Arena) newMat(rows, cols int, data []float32) *Mat {
+	if len(data) != rows*cols {
+		panic(fmt.Sprintf("kernels: newMat %dx%d with %d values", rows, cols, len(data)))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.mats.get(a, rows, cols, data)
+}
+
 // GetZero returns a zeroed buffer of n values.
 func (a *Arena) GetZero(n int) []float32 {
 	buf := a.Get(n)
@@ -75,6 +88,7 @@ func (a *Arena) Reset() {
 	}
 	clear(a.used)
 	a.used = a.used[:0]
+	a.mats.reset()
 }
 
 // Bytes returns the memory the arena holds, in use or free.

@@ -23,6 +23,13 @@ type Ctx struct {
 	// cgo calls would put more threads on the cores than there are cores.
 	slots chan struct{}
 	team  team // helpers that keep the other cores busy (see team.go)
+	// startHelper is c.helper as a func value, made once: a go statement
+	// on a method would build (allocate) a new one each time.
+	startHelper func()
+	gemmTasks   freeList[gemmTask]
+	// taskChunkers wrap ForTasks' callers' tasks (tasks.go).
+	taskChunkers freeList[tasksChunker]
+	ops          opSlabs // the structs of the step's operators
 
 	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
 
@@ -41,8 +48,9 @@ func NewCtx(threads int) *Ctx {
 		slots:   make(chan struct{}, threads),
 		rope:    map[ropeKey]*ropeTable{},
 	}
+	c.startHelper = c.helper
 	// Gradient contributions are summed on the step's cores (Mat.materialize).
-	c.arena.split = func(n int, body func(lo, hi int)) { c.parallel(n, 1<<14, body) }
+	c.arena.split = func(n int, body chunker) { c.parallel(n, 1<<14, body) }
 	return c
 }
 
@@ -52,17 +60,18 @@ func (c *Ctx) Threads() int { return c.threads }
 // Arena returns the step-scoped buffer arena.
 func (c *Ctx) Arena() *Arena { return c.arena }
 
-// Reset releases every activation and gradient of the previous step.
+// Reset releases every activation, gradient and operator of the previous
+// step.
 func (c *Ctx) Reset() {
 	c.arena.Reset()
+	c.ops.reset()
 	c.seq.Store(0)
 }
 
 // newOut returns a step-scoped rows×cols Mat with unspecified contents, for
 // an op's forward output.
 func (c *Ctx) newOut(rows, cols int) *Mat {
-	m := NewMat(rows, cols, c.arena.Get(rows*cols))
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, c.arena.Get(rows*cols))
 	m.seq = c.seq.Add(1)
 	return m
 }
@@ -70,8 +79,7 @@ func (c *Ctx) newOut(rows, cols int) *Mat {
 // gradFrom returns a step-scoped rows×cols Mat with unspecified contents, for
 // a gradient that the op whose forward output is y sends to an operand.
 func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
-	m := NewMat(rows, cols, c.arena.Get(rows*cols))
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, c.arena.Get(rows*cols))
 	m.seq = y.seq
 	return m
 }
@@ -80,8 +88,7 @@ func (c *Ctx) gradFrom(y *Mat, rows, cols int) *Mat {
 // its output gradient, as a gradient it sends on unchanged (to one operand
 // or several). It is marked shared: receivers may read it, never write it.
 func (c *Ctx) sharedGrad(y *Mat, rows, cols int, data []float32) *Mat {
-	m := NewMat(rows, cols, data)
-	m.arena = c.arena
+	m := c.arena.newMat(rows, cols, data)
 	m.seq = y.seq
 	m.shared = true
 	return m
@@ -102,19 +109,13 @@ const maxChunks = 8
 // when all are done. Tasks must be independent of each other.
 func (c *Ctx) ForEach(tasks int, task func(i int)) { c.forEach(tasks, task) }
 
-// parallel runs body over [0, n) cut into chunks of at least minChunk items.
-func (c *Ctx) parallel(n, minChunk int, body func(lo, hi int)) {
-	c.parallelChunks(n, minChunk, func(_, lo, hi int) { body(lo, hi) })
+// parallel runs body over [0, n) cut into c.chunks(n, minChunk)
+// contiguous chunks, on up to c.threads cores (see forChunks).
+func (c *Ctx) parallel(n, minChunk int, body chunker) {
+	c.forChunks(c.chunks(n, minChunk), n, body)
 }
 
-// parallelChunks cuts [0, n) into c.chunks(n, minChunk) contiguous chunks
-// and runs body(p, lo, hi) for each on up to c.threads cores (see forEach).
-func (c *Ctx) parallelChunks(n, minChunk int, body func(p, lo, hi int)) {
-	parts := c.chunks(n, minChunk)
-	c.forEach(parts, func(p int) { body(p, p*n/parts, (p+1)*n/parts) })
-}
-
-// chunks returns how many chunks parallelChunks cuts n items into.
+// chunks returns how many chunks parallel cuts n items into.
 func (c *Ctx) chunks(n, minChunk int) int {
 	return max(1, min(maxChunks, n/max(1, minChunk)))
 }
@@ -133,32 +134,16 @@ const gemmTasksPerThread = 2
 func (c *Ctx) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
 	byCols, tasks := c.gemmSplit(m, n, k)
 	if tasks == 1 {
-		c.forEach(1, func(int) { gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc) })
+		c.slots <- struct{}{}
+		gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+		<-c.slots
 		return
 	}
-	if byCols {
-		panels := n / gemmPanel // the last task takes the remainder too
-		c.forEach(tasks, func(i int) {
-			lo, hi := i*panels/tasks*gemmPanel, (i+1)*panels/tasks*gemmPanel
-			if i == tasks-1 {
-				hi = n
-			}
-			bOff := lo
-			if transB {
-				bOff = lo * ldb
-			}
-			gemm.Sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, cm[lo:], ldc)
-		})
-		return
-	}
-	c.forEach(tasks, func(i int) {
-		lo, hi := i*m/tasks, (i+1)*m/tasks
-		aOff := lo * lda
-		if transA {
-			aOff = lo
-		}
-		gemm.Sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, cm[lo*ldc:], ldc)
-	})
+	t := c.gemmTasks.get()
+	*t = gemmTask{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc, byCols, tasks}
+	c.forChunks(tasks, tasks, t)
+	*t = gemmTask{} // drop the operands
+	c.gemmTasks.put(t)
 }
 
 // gemmPanel is the column granularity of a split by columns: the Go

@@ -13,9 +13,13 @@ import (
 )
 
 // Mat is a row-major float32 matrix that spago's autograd uses both as a leaf
-// (a parameter) and as the value of an operator. It embeds a spago Dense so it
-// satisfies mat.Matrix, and overrides the gradient methods because spago's
-// defaults do not fit a training loop that must be fast and reproducible:
+// (a parameter) and as the value of an operator. It implements mat.Tensor
+// itself (mat_tensor.go) rather than wrapping a spago Dense, for reasons
+// spago's Dense does not fit a training loop that must be fast and
+// reproducible:
+//   - A Dense header costs about seven heap objects to build, and a step
+//     builds hundreds of Mats; step-scoped Mats instead come from the
+//     Arena, which reuses their headers every step (mat_slab.go).
 //   - Dense.AccGrad clones the first gradient (a fresh 1 MB allocation per
 //     activation per step); Mat adopts buffers from the step's Arena instead.
 //   - Gradients arriving from several consumers are summed in the order the
@@ -25,8 +29,13 @@ import (
 //   - Dense.AddInPlace uses AVX assembly without VZEROUPPER, which slows the
 //     scalar code that follows it; Mat sums in plain Go.
 type Mat struct {
-	*mat.Dense[float32]
+	// Matrix is left nil: it only gives Mat the rest of mat.Matrix's method
+	// set, which spago checks with a type assertion. spago's autograd calls
+	// none of those methods beyond the ones Mat defines (mat_tensor.go), and
+	// neither does this module; calling one panics.
+	mat.Matrix
 	rows, cols int
+	shape      [2]int // {rows, cols}, for Shape without an allocation
 	data       []float32
 
 	mu           sync.Mutex
@@ -47,6 +56,30 @@ type Mat struct {
 	// also is a second gradient contribution delivered together with this
 	// one, as a separate part with its own seq (see LoRAComposed).
 	also *Mat
+	// summing is materialize's parallel work, kept here so that summing
+	// allocates nothing.
+	summing partsSum
+}
+
+// partsSum is the sum of gradient contributions that Mat.materialize hands
+// the step's cores, element range by element range: dst = parts[0] +
+// parts[1] + … in that order when fresh, else dst (which is parts[0]'s
+// buffer) += parts[1] + ….
+type partsSum struct {
+	dst   []float32
+	parts []gradPart
+	fresh bool
+}
+
+func (s *partsSum) chunk(_, lo, hi int) {
+	rest := s.parts[1:]
+	if s.fresh {
+		addTo(s.dst[lo:hi], s.parts[0].data[lo:hi], rest[0].data[lo:hi])
+		rest = rest[1:]
+	}
+	for _, p := range rest {
+		addInto(s.dst[lo:hi], p.data[lo:hi])
+	}
 }
 
 // gradPart is one gradient contribution and the forward position of the op
@@ -62,10 +95,7 @@ func NewMat(rows, cols int, data []float32) *Mat {
 	if len(data) != rows*cols {
 		panic(fmt.Sprintf("kernels: NewMat %dx%d with %d values", rows, cols, len(data)))
 	}
-	return &Mat{
-		Dense: mat.NewDense[float32](mat.WithShape(rows, cols), mat.WithBacking(data)),
-		rows:  rows, cols: cols, data: data,
-	}
+	return &Mat{rows: rows, cols: cols, shape: [2]int{rows, cols}, data: data}
 }
 
 // NewParam returns a zero rows×cols trainable matrix with its own persistent
@@ -205,27 +235,22 @@ func (m *Mat) materialize() {
 	}
 	slices.SortFunc(m.parts, func(a, b gradPart) int { return cmp.Compare(a.seq, b.seq) })
 	first := m.parts[0]
-	sum, rest, shared := first.data, m.parts[1:], first.shared
-	if shared && len(rest) > 0 {
-		// Sum the first two into a fresh buffer: the same additions, in the
-		// same order, as adding the second into the first.
-		sum = m.arena.Get(len(first.data))
-		a, b := first.data, rest[0].data
-		m.arena.each(len(sum), func(lo, hi int) { addTo(sum[lo:hi], a[lo:hi], b[lo:hi]) })
-		rest, shared = rest[1:], false
-	}
-	if len(rest) > 0 {
+	sum, shared := first.data, first.shared
+	if len(m.parts) > 1 {
 		// Element by element, the same additions in the same order, each
-		// chunk on whichever core is free.
-		m.arena.each(len(sum), func(lo, hi int) {
-			for _, p := range rest {
-				addInto(sum[lo:hi], p.data[lo:hi])
-			}
-		})
+		// chunk on whichever core is free. A shared first part is read, not
+		// written: the first two are summed into a fresh buffer, the same
+		// additions, in the same order, as adding the second into the first.
+		fresh := shared
+		if fresh {
+			sum, shared = m.arena.Get(len(first.data)), false
+		}
+		m.summing = partsSum{dst: sum, parts: m.parts, fresh: fresh}
+		m.arena.each(len(sum), &m.summing)
+		m.summing = partsSum{}
 	}
 	m.parts = m.parts[:0]
-	m.grad = NewMat(m.rows, m.cols, sum)
-	m.grad.arena = m.arena
+	m.grad = m.arena.newMat(m.rows, m.cols, sum)
 	m.grad.shared = shared // a lone shared part is adopted read-only
 }
 
@@ -243,6 +268,9 @@ func Data(t mat.Tensor) []float32 {
 		return v.data
 	case *mat.Dense[float32]:
 		return mat.Data[float32](v)
+	}
+	if v, ok := t.Value().(*Mat); ok {
+		return v.data
 	}
 	return mat.Data[float32](t.Value())
 }

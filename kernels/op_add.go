@@ -9,17 +9,31 @@ import (
 // Add returns a + s·b (same shape). With s = 1 it is the residual connection;
 // a LoRA linear uses it to add its scaled low-rank path.
 func (c *Ctx) Add(a, b mat.Tensor, s float32) mat.Tensor {
-	return run(&addFn{c: c, a: a, b: b, s: s})
+	f := c.ops.add.get()
+	*f = addFn{c: c, a: a, b: b, s: s}
+	return run(f)
 }
 
 type addFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	a, b mat.Tensor
-	s    float32
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	a, b     mat.Tensor
+	s        float32
 }
 
-func (f *addFn) Operands() []mat.Tensor { return []mat.Tensor{f.a, f.b} }
+// addForward is the forward's work on a range of elements.
+type addForward addFn
+
+func (f *addForward) chunk(_, lo, hi int) {
+	a, b := ValueOf(f.a), ValueOf(f.b)
+	vecmath.AddScaled(f.y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], f.s)
+}
+
+func (f *addFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.a, f.b}
+	return f.operands[:]
+}
 
 func (f *addFn) Forward() (mat.Tensor, error) {
 	a, b := ValueOf(f.a), ValueOf(f.b)
@@ -27,11 +41,8 @@ func (f *addFn) Forward() (mat.Tensor, error) {
 		panic("kernels: Add of different shapes")
 	}
 	y := f.c.newOut(a.rows, a.cols)
-	s := f.s
-	f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
-		vecmath.AddScaled(y.data[lo:hi], a.data[lo:hi], b.data[lo:hi], s)
-	})
 	f.y = y
+	f.c.parallel(len(y.data), 1<<14, (*addForward)(f))
 	return y, nil
 }
 

@@ -19,18 +19,74 @@ import (
 // diagonal are never computed, and products with the softmax's exact zeros
 // are left out, which leaves every computed value bit-identical.
 func (c *Ctx) CausalAttention(q, k, v mat.Tensor, heads, seqLen int) mat.Tensor {
-	return run(&attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen})
+	f := c.ops.attention.get()
+	*f = attentionFn{c: c, q: q, k: k, v: v, heads: heads, seqLen: seqLen}
+	return run(f)
 }
 
 type attentionFn struct {
 	c             *Ctx
-	y             *Mat // forward output, whose seq orders the gradients this op sends
+	operands      [3]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y             *Mat          // forward output, whose seq orders the gradients this op sends
 	q, k, v       mat.Tensor
 	heads, seqLen int
 	probs         []float32 // [pairs × seqLen × seqLen] softmax, kept for backward
+	scale         float32   // 1/√hd
+	// the backward's operands, for attentionBackward
+	dy         []float32
+	dq, dk, dv *Mat
+	scratch    []float32 // one T×T dP per chunk
 }
 
-func (f *attentionFn) Operands() []mat.Tensor { return []mat.Tensor{f.q, f.k, f.v} }
+// attentionForward is the forward's work on a range of (sequence, head) pairs.
+type attentionForward attentionFn
+
+func (f *attentionForward) chunk(_, lo, hi int) {
+	q, k, v, y := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v), f.y
+	_, d, hd, _, T := (*attentionFn)(f).dims()
+	for p := lo; p < hi; p++ {
+		off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
+		P := f.probs[p*T*T : (p+1)*T*T]
+		gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, f.scale, q.data[off:], d, k.data[off:], d, 0, P, T)
+		causalSoftmax(P, T)
+		gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
+	}
+}
+
+// attentionBackward is the backward's work on chunk c, a range of
+// (sequence, head) pairs.
+type attentionBackward attentionFn
+
+func (f *attentionBackward) chunk(c, lo, hi int) {
+	q, k, v, dy := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v), f.dy
+	dq, dk, dv := f.dq, f.dk, f.dv
+	_, d, hd, _, T := (*attentionFn)(f).dims()
+	dP := f.scratch[c*T*T : (c+1)*T*T]
+	for p := lo; p < hi; p++ {
+		off := (p/f.heads)*T*d + (p%f.heads)*hd
+		P := f.probs[p*T*T : (p+1)*T*T]
+		gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
+		gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
+		for i := 0; i < T; i++ {
+			pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
+			// The dot product stays one serial sum: its order is the
+			// result's rounding.
+			var dot float32
+			for j, pv := range pr {
+				dot += pv * gr[j]
+			}
+			vecmath.SoftmaxGrad(gr, pr, dot)
+			clear(dP[i*T+i+1 : (i+1)*T])
+		}
+		gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, f.scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
+		gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, f.scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
+	}
+}
+
+func (f *attentionFn) Operands() []mat.Tensor {
+	f.operands = [3]mat.Tensor{f.q, f.k, f.v}
+	return f.operands[:]
+}
 
 func (f *attentionFn) dims() (n, d, hd, pairs, T int) {
 	q := ValueOf(f.q)
@@ -42,21 +98,12 @@ func (f *attentionFn) dims() (n, d, hd, pairs, T int) {
 }
 
 func (f *attentionFn) Forward() (mat.Tensor, error) {
-	q, k, v := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v)
 	n, d, hd, pairs, T := f.dims()
 	y := f.c.newOut(n, d)
 	f.probs = f.c.arena.Get(pairs * T * T)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	f.c.parallel(pairs, 1, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
-			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P, T)
-			causalSoftmax(P, T)
-			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
-		}
-	})
+	f.scale = float32(1 / math.Sqrt(float64(hd)))
 	f.y = y
+	f.c.parallel(pairs, 1, (*attentionForward)(f))
 	return y, nil
 }
 
@@ -79,34 +126,11 @@ func causalSoftmax(s []float32, T int) {
 //	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //	dQ = dS·K/√hd,  dK = dSᵀ·Q/√hd.
 func (f *attentionFn) Backward(gy mat.Tensor) error {
-	q, k, v, dy := ValueOf(f.q), ValueOf(f.k), ValueOf(f.v), Data(gy)
-	n, d, hd, pairs, T := f.dims()
+	n, d, _, pairs, T := f.dims()
 	dq, dk, dv := f.c.gradFrom(f.y, n, d), f.c.gradFrom(f.y, n, d), f.c.gradFrom(f.y, n, d)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	parts := f.c.chunks(pairs, 1)
-	scratch := f.c.arena.Get(parts * T * T)
-	f.c.parallelChunks(pairs, 1, func(c, lo, hi int) {
-		dP := scratch[c*T*T : (c+1)*T*T]
-		for p := lo; p < hi; p++ {
-			off := (p/f.heads)*T*d + (p%f.heads)*hd
-			P := f.probs[p*T*T : (p+1)*T*T]
-			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
-			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
-			for i := 0; i < T; i++ {
-				pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
-				// The dot product stays one serial sum: its order is the
-				// result's rounding.
-				var dot float32
-				for j, pv := range pr {
-					dot += pv * gr[j]
-				}
-				vecmath.SoftmaxGrad(gr, pr, dot)
-				clear(dP[i*T+i+1 : (i+1)*T])
-			}
-			gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
-			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
-		}
-	})
+	f.dy, f.dq, f.dk, f.dv = Data(gy), dq, dk, dv
+	f.scratch = f.c.arena.Get(f.c.chunks(pairs, 1) * T * T)
+	f.c.parallel(pairs, 1, (*attentionBackward)(f))
 	for _, g := range []struct {
 		t mat.Tensor
 		m *Mat

@@ -12,16 +12,33 @@ import (
 // x [rows×cols]: the biases of a bottleneck adapter (the decoder's own
 // linears have none).
 func (c *Ctx) AddBias(x, b mat.Tensor) mat.Tensor {
-	return run(&addBiasFn{c: c, x: x, b: b})
+	f := c.ops.addBias.get()
+	*f = addBiasFn{c: c, x: x, b: b}
+	return run(f)
 }
 
 type addBiasFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	x, b mat.Tensor
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	x, b     mat.Tensor
 }
 
-func (f *addBiasFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.b} }
+// addBiasRows is the forward's work on a range of rows.
+type addBiasRows addBiasFn
+
+func (f *addBiasRows) chunk(_, lo, hi int) {
+	x, b, y := ValueOf(f.x), ValueOf(f.b), f.y
+	cols := x.cols
+	for i := lo; i < hi; i++ {
+		vecmath.AddScaled(y.data[i*cols:(i+1)*cols], x.data[i*cols:(i+1)*cols], b.data, 1)
+	}
+}
+
+func (f *addBiasFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.x, f.b}
+	return f.operands[:]
+}
 
 func (f *addBiasFn) Forward() (mat.Tensor, error) {
 	x, b := ValueOf(f.x), ValueOf(f.b)
@@ -29,13 +46,8 @@ func (f *addBiasFn) Forward() (mat.Tensor, error) {
 		panic(fmt.Sprintf("kernels: AddBias of a %dx%d bias to %dx%d", b.rows, b.cols, x.rows, x.cols))
 	}
 	y := f.c.newOut(x.rows, x.cols)
-	cols := x.cols
-	f.c.parallel(x.rows, max(1, (1<<14)/cols), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			vecmath.AddScaled(y.data[i*cols:(i+1)*cols], x.data[i*cols:(i+1)*cols], b.data, 1)
-		}
-	})
 	f.y = y
+	f.c.parallel(x.rows, max(1, (1<<14)/x.cols), (*addBiasRows)(f))
 	return y, nil
 }
 

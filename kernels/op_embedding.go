@@ -8,17 +8,23 @@ import (
 
 // Embedding returns the rows of table [vocab×dim] selected by ids: [len(ids)×dim].
 func (c *Ctx) Embedding(table mat.Tensor, ids []int32) mat.Tensor {
-	return run(&embeddingFn{c: c, table: table, ids: ids})
+	f := c.ops.embedding.get()
+	*f = embeddingFn{c: c, table: table, ids: ids}
+	return run(f)
 }
 
 type embeddingFn struct {
-	c     *Ctx
-	y     *Mat // forward output, whose seq orders the gradients this op sends
-	table mat.Tensor
-	ids   []int32
+	c        *Ctx
+	operands [1]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	table    mat.Tensor
+	ids      []int32
 }
 
-func (f *embeddingFn) Operands() []mat.Tensor { return []mat.Tensor{f.table} }
+func (f *embeddingFn) Operands() []mat.Tensor {
+	f.operands = [1]mat.Tensor{f.table}
+	return f.operands[:]
+}
 
 func (f *embeddingFn) Forward() (mat.Tensor, error) {
 	t := ValueOf(f.table)

@@ -8,16 +8,22 @@ import "github.com/nlpodyssey/spago/mat"
 // a LoRA linear) gets no weight gradient at all: that skipped GEMM is a third
 // of the layer's FLOPs and the source of ReLoRA's speed-up in the paper's Table 4.
 func (c *Ctx) Linear(x, w mat.Tensor) mat.Tensor {
-	return run(&linearFn{c: c, x: x, w: w})
+	f := c.ops.linear.get()
+	*f = linearFn{c: c, x: x, w: w}
+	return run(f)
 }
 
 type linearFn struct {
-	c    *Ctx
-	y    *Mat // forward output, whose seq orders the gradients this op sends
-	x, w mat.Tensor
+	c        *Ctx
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
+	x, w     mat.Tensor
 }
 
-func (f *linearFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.w} }
+func (f *linearFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.x, f.w}
+	return f.operands[:]
+}
 
 func (f *linearFn) Forward() (mat.Tensor, error) {
 	x, w := ValueOf(f.x), ValueOf(f.w)

@@ -12,18 +12,24 @@ import "github.com/nlpodyssey/spago/mat"
 //
 //	dB += s·gᵀ·h,  dh = s·g·B,  dA += dhᵀ·x,  dx = g·W + dh·A,  dW += gᵀ·x (if W trains).
 func (c *Ctx) LoRALinear(x, w, a, b mat.Tensor, scale float32) mat.Tensor {
-	return run(&loraFn{c: c, x: x, w: w, a: a, b: b, s: scale})
+	f := c.ops.lora.get()
+	*f = loraFn{c: c, x: x, w: w, a: a, b: b, s: scale}
+	return run(f)
 }
 
 type loraFn struct {
 	c          *Ctx
-	y          *Mat // forward output, whose seq orders the gradients this op sends
+	operands   [4]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y          *Mat          // forward output, whose seq orders the gradients this op sends
 	x, w, a, b mat.Tensor
 	s          float32
 	h          []float32 // x·Aᵀ [n×r], kept for backward
 }
 
-func (f *loraFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.w, f.a, f.b} }
+func (f *loraFn) Operands() []mat.Tensor {
+	f.operands = [4]mat.Tensor{f.x, f.w, f.a, f.b}
+	return f.operands[:]
+}
 
 func (f *loraFn) Forward() (mat.Tensor, error) {
 	x, w, a, b := ValueOf(f.x), ValueOf(f.w), ValueOf(f.a), ValueOf(f.b)

@@ -21,12 +21,15 @@ import (
 // composed ops' order, so x's gradient sums them in the same order as
 // before. The fused LoRALinear op saves more but rounds differently.
 func (c *Ctx) LoRAComposed(x, w, a, b mat.Tensor, scale float32) mat.Tensor {
-	return run(&loraComposedFn{c: c, x: x, w: w, a: a, b: b, s: scale})
+	f := c.ops.loraComposed.get()
+	*f = loraComposedFn{c: c, x: x, w: w, a: a, b: b, s: scale}
+	return run(f)
 }
 
 type loraComposedFn struct {
 	c          *Ctx
-	y          *Mat // forward output
+	operands   [4]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y          *Mat          // forward output
 	x, w, a, b mat.Tensor
 	s          float32
 	h          *Mat // x·Aᵀ [n×r], kept for backward
@@ -36,7 +39,10 @@ type loraComposedFn struct {
 	seqW, seqH int64
 }
 
-func (f *loraComposedFn) Operands() []mat.Tensor { return []mat.Tensor{f.x, f.w, f.a, f.b} }
+func (f *loraComposedFn) Operands() []mat.Tensor {
+	f.operands = [4]mat.Tensor{f.x, f.w, f.a, f.b}
+	return f.operands[:]
+}
 
 func (f *loraComposedFn) Forward() (mat.Tensor, error) {
 	x, w, a, b := ValueOf(f.x), ValueOf(f.w), ValueOf(f.a), ValueOf(f.b)
@@ -57,9 +63,10 @@ func (f *loraComposedFn) Forward() (mat.Tensor, error) {
 		// add it as Add does.
 		y2 := f.c.arena.Get(n * out)
 		f.c.gemm(false, true, n, out, r, 1, f.h.data, r, b.data, r, 0, y2, out)
-		f.c.parallel(len(y.data), 1<<14, func(lo, hi int) {
+		// (OpenBLAS only: this closure's allocation is the least of it.)
+		f.c.parallel(len(y.data), 1<<14, chunkFunc(func(_, lo, hi int) {
 			vecmath.AddScaled(y.data[lo:hi], y.data[lo:hi], y2[lo:hi], f.s)
-		})
+		}))
 	}
 	f.y = y
 	return y, nil
@@ -105,8 +112,8 @@ func (f *loraComposedFn) Backward(gy mat.Tensor) error {
 	if f.x.RequiresGrad() {
 		// x's contribution through W, under Linear(x, W)'s seq, with the
 		// low-rank one chained: one AccGrad for this operand edge.
-		dx := NewMat(n, in, f.c.arena.Get(n*in))
-		dx.arena, dx.seq, dx.also = f.c.arena, f.seqW, dxH
+		dx := f.c.arena.newMat(n, in, f.c.arena.Get(n*in))
+		dx.seq, dx.also = f.seqW, dxH
 		f.c.gemm(false, false, n, in, out, 1, g, out, w.data, in, 0, dx.data, in)
 		f.x.AccGrad(dx)
 	}

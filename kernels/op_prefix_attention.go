@@ -29,12 +29,15 @@ import (
 // softmax runs over the same values in the same order, and the prefix's
 // contributions are separate GEMMs added after it (tested).
 func (c *Ctx) PrefixAttention(q, k, v, pk, pv mat.Tensor, heads, seqLen int) mat.Tensor {
-	return run(&prefixAttentionFn{c: c, q: q, k: k, v: v, pk: pk, pv: pv, heads: heads, seqLen: seqLen})
+	f := c.ops.prefixAttention.get()
+	*f = prefixAttentionFn{c: c, q: q, k: k, v: v, pk: pk, pv: pv, heads: heads, seqLen: seqLen}
+	return run(f)
 }
 
 type prefixAttentionFn struct {
 	c                 *Ctx
-	y                 *Mat // forward output, whose seq orders the gradients this op sends
+	operands          [5]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y                 *Mat          // forward output, whose seq orders the gradients this op sends
 	q, k, v, pk, pv   mat.Tensor
 	heads, seqLen     int
 	probs             []float32 // softmax, kept for backward (layout: see dims)
@@ -42,7 +45,10 @@ type prefixAttentionFn struct {
 	p, W              int
 }
 
-func (f *prefixAttentionFn) Operands() []mat.Tensor { return []mat.Tensor{f.q, f.k, f.v, f.pk, f.pv} }
+func (f *prefixAttentionFn) Operands() []mat.Tensor {
+	f.operands = [5]mat.Tensor{f.q, f.k, f.v, f.pk, f.pv}
+	return f.operands[:]
+}
 
 // dims reads the shapes. The softmax is kept as W = p+T columns per query
 // row (the p prefix slots, then the T causal positions), head-major: head
@@ -76,7 +82,8 @@ func (f *prefixAttentionFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(n, d)
 	f.probs = f.c.arena.Get(f.heads * n * W)
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	f.c.parallel(f.heads*f.seqs, 1, func(lo, hi int) {
+	// Prefix tuning is fine-tuning only: its sections keep their closures.
+	f.c.parallel(f.heads*f.seqs, 1, chunkFunc(func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h, off, P := f.pair(i, f.probs)
 			gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, scale, q.data[off:], d, k.data[off:], d, 0, P[p:], W)
@@ -89,7 +96,7 @@ func (f *prefixAttentionFn) Forward() (mat.Tensor, error) {
 				gemm.Sgemm(false, false, T, hd, p, 1, P, W, pv.data[h*hd:], d, 1, y.data[off:], d)
 			}
 		}
-	})
+	}))
 	f.y = y
 	return y, nil
 }
@@ -129,7 +136,7 @@ func (f *prefixAttentionFn) Backward(gy mat.Tensor) error {
 	items := f.heads * f.seqs
 	parts := f.c.chunks(items, 1)
 	scratch := f.c.arena.Get(parts * T * W)
-	f.c.parallelChunks(items, 1, func(ch, lo, hi int) {
+	f.c.parallel(items, 1, chunkFunc(func(ch, lo, hi int) {
 		dP := scratch[ch*T*W : (ch+1)*T*W]
 		for i := lo; i < hi; i++ {
 			h, off, P := f.pair(i, f.probs)
@@ -157,15 +164,15 @@ func (f *prefixAttentionFn) Backward(gy mat.Tensor) error {
 			}
 			gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, scale, dP[p:], W, q.data[off:], d, 0, dk.data[off:], d)
 		}
-	})
+	}))
 	if p > 0 && (f.pk.RequiresGrad() || f.pv.RequiresGrad()) {
 		// Each head writes its own hd columns of dPk and dPv.
-		f.c.parallel(f.heads, 1, func(lo, hi int) {
+		f.c.parallel(f.heads, 1, chunkFunc(func(_, lo, hi int) {
 			for h := lo; h < hi; h++ {
 				gemm.Sgemm(true, false, p, hd, n, scale, dSp[h*n*p:], p, q.data[h*hd:], d, 0, dpk.data[h*hd:], d)
 				gemm.Sgemm(true, false, p, hd, n, 1, f.probs[h*n*W:], W, dy[h*hd:], d, 0, dpv.data[h*hd:], d)
 			}
-		})
+		}))
 	}
 	for _, g := range []struct {
 		t mat.Tensor

@@ -14,15 +14,41 @@ import (
 // layout of the Hugging Face LLaMA the official ReLoRA code trains) and is
 // rotated by angle pos·base^(−2i/hd).
 func (c *Ctx) Rotary(x mat.Tensor, heads, seqLen int, base float64) mat.Tensor {
-	return run(&rotaryFn{c: c, x: x, heads: heads, seqLen: seqLen, base: base})
+	f := c.ops.rotary.get()
+	*f = rotaryFn{c: c, x: x, heads: heads, seqLen: seqLen, base: base}
+	return run(f)
 }
 
 type rotaryFn struct {
 	c             *Ctx
-	y             *Mat // forward output, whose seq orders the gradients this op sends
+	operands      [1]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	y             *Mat          // forward output, whose seq orders the gradients this op sends
 	x             mat.Tensor
 	heads, seqLen int
 	base          float64
+	// rotate's operands, for rotaryRows
+	src, dst []float32
+	sign     float32
+	tab      *ropeTable
+}
+
+// rotaryRows is rotate's work on a range of rows.
+type rotaryRows rotaryFn
+
+func (f *rotaryRows) chunk(_, lo, hi int) {
+	d := ValueOf(f.x).cols
+	hd := d / f.heads
+	half := hd / 2
+	src, dst, tab := f.src, f.dst, f.tab
+	for r := lo; r < hi; r++ {
+		pos := r % f.seqLen
+		cs, sn := tab.cos[pos*half:(pos+1)*half], tab.sin[pos*half:(pos+1)*half]
+		for h := 0; h < f.heads; h++ {
+			s := src[r*d+h*hd : r*d+(h+1)*hd]
+			o := dst[r*d+h*hd : r*d+(h+1)*hd]
+			vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, f.sign)
+		}
+	}
 }
 
 type ropeTable struct{ cos, sin []float32 } // [seqLen × hd/2]
@@ -54,13 +80,16 @@ func (c *Ctx) ropeTable(seqLen, hd int, base float64) *ropeTable {
 	return t
 }
 
-func (f *rotaryFn) Operands() []mat.Tensor { return []mat.Tensor{f.x} }
+func (f *rotaryFn) Operands() []mat.Tensor {
+	f.operands = [1]mat.Tensor{f.x}
+	return f.operands[:]
+}
 
 func (f *rotaryFn) Forward() (mat.Tensor, error) {
 	x := ValueOf(f.x)
 	y := f.c.newOut(x.rows, x.cols)
-	f.rotate(x.data, y.data, 1)
 	f.y = y
+	f.rotate(x.data, y.data, 1)
 	return y, nil
 }
 
@@ -79,19 +108,7 @@ func (f *rotaryFn) Backward(gy mat.Tensor) error {
 
 func (f *rotaryFn) rotate(src, dst []float32, sign float32) {
 	x := ValueOf(f.x)
-	d := x.cols
-	hd := d / f.heads
-	half := hd / 2
-	tab := f.c.ropeTable(f.seqLen, hd, f.base)
-	f.c.parallel(x.rows, 64, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			pos := r % f.seqLen
-			cs, sn := tab.cos[pos*half:(pos+1)*half], tab.sin[pos*half:(pos+1)*half]
-			for h := 0; h < f.heads; h++ {
-				s := src[r*d+h*hd : r*d+(h+1)*hd]
-				o := dst[r*d+h*hd : r*d+(h+1)*hd]
-				vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, sign)
-			}
-		}
-	})
+	f.src, f.dst, f.sign = src, dst, sign
+	f.tab = f.c.ropeTable(f.seqLen, x.cols/f.heads, f.base)
+	f.c.parallel(x.rows, 64, (*rotaryRows)(f))
 }

@@ -8,38 +8,60 @@ import (
 
 // SwiGLU returns silu(gate) ⊙ up (Shazeer 2020), silu(g) = g·σ(g).
 func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
-	return run(&swigluFn{c: c, gate: gate, up: up})
+	f := c.ops.swiglu.get()
+	*f = swigluFn{c: c, gate: gate, up: up}
+	return run(f)
 }
 
 type swigluFn struct {
 	c        *Ctx
-	sig      []float32 // σ(gate), kept from forward for backward
-	y        *Mat      // forward output, whose seq orders the gradients this op sends
+	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
+	sig      []float32     // σ(gate), kept from forward for backward
+	y        *Mat          // forward output, whose seq orders the gradients this op sends
 	gate, up mat.Tensor
+	// the backward's operands, for swigluBackward
+	dy     []float32
+	dg, du *Mat
 }
 
-func (f *swigluFn) Operands() []mat.Tensor { return []mat.Tensor{f.gate, f.up} }
+// swigluForward is the forward's work on a range of elements.
+type swigluForward swigluFn
+
+func (f *swigluForward) chunk(_, lo, hi int) {
+	g, u, y := ValueOf(f.gate), ValueOf(f.up), f.y
+	vecmath.Sigmoid(f.sig[lo:hi], g.data[lo:hi])
+	vecmath.SwiGLUForward(y.data[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
+}
+
+// swigluBackward is the backward's work on a range of elements.
+type swigluBackward swigluFn
+
+func (f *swigluBackward) chunk(_, lo, hi int) {
+	g, u := ValueOf(f.gate), ValueOf(f.up)
+	vecmath.SwiGLUBackward(f.dg.data[lo:hi], f.du.data[lo:hi], f.dy[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
+}
+
+func (f *swigluFn) Operands() []mat.Tensor {
+	f.operands = [2]mat.Tensor{f.gate, f.up}
+	return f.operands[:]
+}
 
 func (f *swigluFn) Forward() (mat.Tensor, error) {
-	g, u := ValueOf(f.gate), ValueOf(f.up)
+	g := ValueOf(f.gate)
 	y := f.c.newOut(g.rows, g.cols)
 	f.sig = f.c.arena.Get(len(y.data))
-	f.c.parallel(len(y.data), 1<<13, func(lo, hi int) {
-		vecmath.Sigmoid(f.sig[lo:hi], g.data[lo:hi])
-		vecmath.SwiGLUForward(y.data[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
-	})
 	f.y = y
+	f.c.parallel(len(y.data), 1<<13, (*swigluForward)(f))
 	return y, nil
 }
 
 // Backward: d gate = dy ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))), d up = dy ⊙ silu(g).
 func (f *swigluFn) Backward(gy mat.Tensor) error {
-	g, u, dy := ValueOf(f.gate), ValueOf(f.up), Data(gy)
+	g, dy := ValueOf(f.gate), Data(gy)
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
 	dg, du := f.c.gradFrom(f.y, g.rows, g.cols), f.c.gradFrom(f.y, g.rows, g.cols)
-	f.c.parallel(len(dy), 1<<13, func(lo, hi int) {
-		vecmath.SwiGLUBackward(dg.data[lo:hi], du.data[lo:hi], dy[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
-	})
+	f.dy, f.dg, f.du = dy, dg, du
+	f.c.parallel(len(dy), 1<<13, (*swigluBackward)(f))
 	if needG {
 		f.gate.AccGrad(dg)
 	}

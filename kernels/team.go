@@ -21,15 +21,40 @@ type team struct {
 	jobs  []*job       // jobs that may still have tasks to hand out
 	njobs atomic.Int32 // len(jobs), read by spinning helpers without the lock
 	alive atomic.Int32 // helper goroutines running
+	spare freeList[job]
 }
 
-// job is one forEach call: tasks handed out in order through next.
-type job struct {
-	tasks     int
-	task      func(i int)
-	next      atomic.Int64 // next task index to hand out
-	remaining atomic.Int64 // tasks not yet finished
+// chunker is the work of one parallel section: chunk(p, lo, hi) does chunk
+// p, items [lo, hi), of the section. Ops implement it on a struct they
+// already have (often their own operator, under another type name) rather
+// than passing a closure: a closure that goroutines share escapes to the
+// heap, one allocation per section, hundreds per step.
+type chunker interface {
+	chunk(p, lo, hi int)
 }
+
+// taskFunc runs task p of a section cut into as many chunks as items.
+type taskFunc func(p int)
+
+func (f taskFunc) chunk(p, _, _ int) { f(p) }
+
+// chunkFunc is a chunker as a closure, for sections off the training
+// step's path, where the closure's allocation does not matter.
+type chunkFunc func(p, lo, hi int)
+
+func (f chunkFunc) chunk(p, lo, hi int) { f(p, lo, hi) }
+
+// job is one forChunks call: chunks handed out in order through next.
+type job struct {
+	parts, n  int
+	body      chunker
+	next      atomic.Int64 // next chunk to hand out
+	remaining atomic.Int64 // chunks not yet finished
+	users     atomic.Int32 // helpers that picked the job and may still read it
+}
+
+// run does chunk p of j.
+func (j *job) run(p int) { j.body.chunk(p, p*j.n/j.parts, (p+1)*j.n/j.parts) }
 
 // helperIdle is how long a helper spins without finding a task before it
 // exits. A step's serial stretches (an operator's bookkeeping, the gradient
@@ -38,22 +63,28 @@ type job struct {
 // they leave and the next step starts new ones.
 const helperIdle = 2 * time.Millisecond
 
-// forEach runs task(0) … task(tasks-1) on up to c.threads cores: the caller
-// and the team's helpers take the next task as they become free, each
-// holding a compute slot while it runs one, and forEach returns when all
-// are done.
-func (c *Ctx) forEach(tasks int, task func(i int)) {
-	if c.threads == 1 || tasks == 1 {
+// forEach runs task(0) … task(tasks-1) on up to c.threads cores (see
+// forChunks).
+func (c *Ctx) forEach(tasks int, task func(i int)) { c.forChunks(tasks, tasks, taskFunc(task)) }
+
+// forChunks cuts items [0, n) into parts contiguous chunks and runs
+// body.chunk on each, on up to c.threads cores: the caller and the team's
+// helpers take the next chunk as they become free, each holding a compute
+// slot while it runs one, and forChunks returns when all are done.
+func (c *Ctx) forChunks(parts, n int, body chunker) {
+	if c.threads == 1 || parts == 1 {
 		c.slots <- struct{}{}
-		for i := range tasks {
-			task(i)
+		for p := range parts {
+			body.chunk(p, p*n/parts, (p+1)*n/parts)
 		}
 		<-c.slots
 		return
 	}
-	j := &job{tasks: tasks, task: task}
-	j.remaining.Store(int64(tasks))
 	t := &c.team
+	j := t.spare.get()
+	j.parts, j.n, j.body = parts, n, body
+	j.next.Store(0)
+	j.remaining.Store(int64(parts))
 	t.mu.Lock()
 	t.jobs = append(t.jobs, j)
 	t.njobs.Store(int32(len(t.jobs)))
@@ -64,33 +95,36 @@ func (c *Ctx) forEach(tasks int, task func(i int)) {
 	helpers := int32(min(c.threads, runtime.GOMAXPROCS(0)) - 1)
 	for n := t.alive.Load(); n < helpers; n = t.alive.Load() {
 		if t.alive.CompareAndSwap(n, n+1) {
-			go c.helper()
+			go c.startHelper() // a func value: starting it allocates nothing
 		}
 	}
 	c.slots <- struct{}{}
 	j.work()
 	<-c.slots
 	t.remove(j)
-	// Tasks a helper took may still be running: wait for them, yielding so
+	// Chunks a helper took may still be running: wait for them, and for
+	// helpers that picked j to let go of it before it is reused, yielding so
 	// that a goroutine readied meanwhile on this core gets to run.
-	for j.remaining.Load() > 0 {
+	for j.remaining.Load() > 0 || j.users.Load() > 0 {
 		runtime.Gosched()
 	}
+	j.body = nil
+	t.spare.put(j)
 }
 
-// work runs tasks of j until none is left to hand out.
+// work runs chunks of j until none is left to hand out.
 func (j *job) work() {
 	for {
-		i := int(j.next.Add(1)) - 1
-		if i >= j.tasks {
+		p := int(j.next.Add(1)) - 1
+		if p >= j.parts {
 			return
 		}
-		j.task(i)
+		j.run(p)
 		j.remaining.Add(-1)
 	}
 }
 
-// remove drops j from the jobs helpers look at (every task handed out).
+// remove drops j from the jobs helpers look at (every chunk handed out).
 func (t *team) remove(j *job) {
 	t.mu.Lock()
 	for i, x := range t.jobs {
@@ -103,7 +137,8 @@ func (t *team) remove(j *job) {
 	t.mu.Unlock()
 }
 
-// pick returns a job with tasks left to hand out, or nil.
+// pick returns a job with chunks left to hand out, or nil. The caller
+// must call j.users.Add(-1) when it no longer reads j.
 func (t *team) pick() *job {
 	if t.njobs.Load() == 0 {
 		return nil
@@ -111,7 +146,8 @@ func (t *team) pick() *job {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, j := range t.jobs {
-		if j.next.Load() < int64(j.tasks) {
+		if j.next.Load() < int64(j.parts) {
+			j.users.Add(1)
 			return j
 		}
 	}
@@ -135,6 +171,7 @@ func (c *Ctx) helper() {
 				idleSince = time.Now()
 			default:
 			}
+			j.users.Add(-1)
 		}
 		runtime.Gosched()
 		if spins%64 == 63 && time.Since(idleSince) > helperIdle {

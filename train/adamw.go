@@ -38,6 +38,13 @@ type AdamW struct {
 	// GaLore, when set, steps the weights it selects in a projected
 	// gradient subspace (galore_step.go); nil is plain AdamW.
 	GaLore *GaLoreConfig
+
+	// scratch is what Step builds, and clip what the gradient clip before
+	// it (trainStep) builds, kept for the next step so that a warm step
+	// allocates nothing (step_scratch.go). A run has one optimizer at a
+	// time, so it is where the clip's lists live too.
+	scratch adamScratch
+	clip    gradClip
 }
 
 // NewAdamW returns an optimizer with empty state.
@@ -58,21 +65,15 @@ func NewAdamW(cfg AdamWConfig) *AdamW {
 // that step can fail (an SVD that does not converge).
 func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) error {
 	cfg := o.Config
-	type update struct {
-		p, g []float32
-		st   *AdamState
-		step vecmath.AdamWStep
-	}
-	var updates []update
-	var lengths []int
-	var projected []model.Param
+	s := &o.scratch
+	s.reset()
 	for _, p := range params {
 		g := p.GradRaw()
 		if g == nil {
 			continue
 		}
 		if o.GaLore.projects(p) {
-			projected = append(projected, p)
+			s.projected = append(s.projected, p)
 			continue
 		}
 		st := o.States[p.Name]
@@ -83,20 +84,15 @@ func (o *AdamW) Step(c *kernels.Ctx, params []model.Param, lr float64) error {
 		st.Step++
 		bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
 		bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
-		updates = append(updates, update{p.Raw(), g, st, vecmath.AdamWStep{
+		s.spans.add(len(s.updates), len(g))
+		s.updates = append(s.updates, adamUpdate{p.Raw(), g, st, vecmath.AdamWStep{
 			B1: float32(cfg.Beta1), B2: float32(cfg.Beta2),
 			StepSize: float32(lr / bc1), InvBc2: float32(1 / math.Sqrt(bc2)),
 			Eps: float32(cfg.Eps), Decay: float32(1 - lr*cfg.WeightDecay),
 		}})
-		lengths = append(lengths, len(g))
 	}
-	eachSpan(c, lengths, func(i, lo, hi int) {
-		u := updates[i]
-		// In place over the flat slices, 8 lanes at a time (vecmath.AdamW
-		// rounds exactly as the scalar formula above).
-		vecmath.AdamW(u.p[lo:hi], u.g[lo:hi], u.st.M[lo:hi], u.st.V[lo:hi], u.step)
-	})
-	return o.stepProjected(c, projected, lr)
+	s.spans.run(c, s)
+	return o.stepProjected(c, s.projected, lr)
 }
 
 // Floats returns the number of floats of optimizer state held: both
@@ -118,25 +114,30 @@ func (o *AdamW) Floats() int {
 // of squares runs in one fixed order (float64, parameter by parameter); the
 // scaling, elementwise, on c's cores.
 func ClipGradNorm(c *kernels.Ctx, params []model.Param, maxNorm float64) float64 {
+	var s gradClip
+	return s.clip(c, params, maxNorm)
+}
+
+// clip is ClipGradNorm with s's lists, kept from the last call.
+func (s *gradClip) clip(c *kernels.Ctx, params []model.Param, maxNorm float64) float64 {
 	var ss float64
-	grads := make([][]float32, len(params))
-	lengths := make([]int, len(params))
-	for i, p := range params {
-		grads[i] = p.GradRaw()
-		lengths[i] = len(grads[i])
-		for _, g := range grads[i] {
-			ss += float64(g) * float64(g)
+	clear(s.grads)
+	s.grads = s.grads[:0]
+	for _, p := range params {
+		g := p.GradRaw()
+		s.grads = append(s.grads, g)
+		for _, x := range g {
+			ss += float64(x) * float64(x)
 		}
 	}
 	norm := math.Sqrt(ss)
 	if maxNorm > 0 && norm > maxNorm {
-		s := float32(maxNorm / (norm + 1e-6))
-		eachSpan(c, lengths, func(i, lo, hi int) {
-			g := grads[i][lo:hi]
-			for j := range g {
-				g[j] *= s
-			}
-		})
+		s.scale = float32(maxNorm / (norm + 1e-6))
+		s.spans.reset()
+		for i, g := range s.grads {
+			s.spans.add(i, len(g))
+		}
+		s.spans.run(c, s)
 	}
 	return norm
 }

@@ -40,7 +40,7 @@ func trainStep(c *kernels.Ctx, trainable []model.Param, opt *AdamW, lossOf func(
 	if err := ag.Backward(lossNode); err != nil {
 		return 0, 0, err
 	}
-	norm = ClipGradNorm(c, trainable, clip)
+	norm = opt.clip.clip(c, trainable, clip)
 	if bad(norm) {
 		return loss, norm, nil
 	}

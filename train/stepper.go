@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/nlpodyssey/spago/mat"
+
 	"github.com/relorago/harness/data"
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/model"
@@ -17,6 +19,11 @@ type Stepper struct {
 	sampler         *data.Sampler
 	inputs, targets []int32
 	rank            int
+	// trainable is the model's trainable parameters, listed at the first
+	// step: NewStepper and NewMethodStepper make every change to which
+	// parameters exist or train, before any step, and nothing changes them
+	// afterwards (SetLoRAFused picks an op, not parameters).
+	trainable []model.Param
 }
 
 // NewStepper prepares steps of cfg's model on cfg's data with `threads`
@@ -76,11 +83,20 @@ func NewMethodStepper(cfg Config, threads int) (*Stepper, error) {
 	return s, nil
 }
 
-// Step runs one training step at a small fixed learning rate.
+// Step runs one training step at a small fixed learning rate: the package's
+// Step, with the trainable parameters listed once.
 func (s *Stepper) Step() error {
 	s.sampler.Next(s.inputs, s.targets)
-	_, _, err := Step(s.c, s.m, s.opt, s.inputs, s.targets, 1e-4, 1)
+	if s.trainable == nil {
+		s.trainable = s.m.Trainable()
+	}
+	_, _, err := trainStep(s.c, s.trainable, s.opt, s.loss, 1e-4, 1)
 	return err
+}
+
+// loss records the current batch's loss graph on c.
+func (s *Stepper) loss(c *kernels.Ctx) (mat.Tensor, error) {
+	return s.m.Loss(c, s.inputs, s.targets)
 }
 
 // Tokens returns the tokens of one step.

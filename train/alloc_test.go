@@ -1,0 +1,63 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The heap objects one warm training step of the nano preset allocates,
+// at most: only spago's are left, three per operator (the Operator, its
+// backward's channel and goroutine) and one in ag.Backward
+// (docs/speed.md, "Allocations"). The fused LoRA op is one operator, as
+// the linear it replaces, so ReLoRA's count is full-rank's. The parameter
+// list and the optimizer's and gradient clip's lists are kept between
+// steps: a count above these means something builds one again.
+const (
+	maxFullStepAllocs   = 103
+	maxReLoRAStepAllocs = 103
+)
+
+// TestStepAllocations counts the heap allocations of warm training steps,
+// full-rank and ReLoRA with the fused LoRA op, on 1 and 2 threads. The
+// count does not depend on timing: the graph, the arena's buffers, the Mat
+// headers and the operator structs repeat every step.
+func TestStepAllocations(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rank int
+		max  float64
+	}{{"full", 0, maxFullStepAllocs}, {"relora", 4, maxReLoRAStepAllocs}} {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/threads=%d", tc.name, threads), func(t *testing.T) {
+				cfg, err := Default("nano")
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Batch = 2
+				s, err := NewStepper(cfg, threads, tc.rank)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.SetLoRAFused(true)
+				for range 3 { // fill the arena, the slabs and the optimizer state
+					if err := s.Step(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var stepErr error
+				allocs := testing.AllocsPerRun(5, func() {
+					if err := s.Step(); err != nil {
+						stepErr = err
+					}
+				})
+				if stepErr != nil {
+					t.Fatal(stepErr)
+				}
+				t.Logf("%.1f allocations per step", allocs)
+				if allocs > tc.max {
+					t.Errorf("a warm step allocates %.1f heap objects, want at most %g", allocs, tc.max)
+				}
+			})
+		}
+	}
+}
