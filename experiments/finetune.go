@@ -124,7 +124,7 @@ func Finetune(p Preset) (FinetuneSpec, error) {
 	if p.Name != "quick" {
 		pre.Config = pretrainLonger(pre.Config)
 		pre.Size = fmt.Sprintf("pre-trained %d× longer", FinetunePretrainLonger)
-		preAbout = fmt.Sprintf("Table 1's full-rank configuration (seed 1) pre-trained %d× as long (%d steps, %.1fM tokens)",
+		preAbout = fmt.Sprintf("Table 1's full-rank configuration (seed 1) pre-trained %d× as long, %d steps over %.1fM tokens",
 			FinetunePretrainLonger, pre.Config.Steps, float64(pre.Config.Steps*pre.Config.Batch*pre.Config.Model.SeqLen)/1e6)
 	}
 	s := FinetuneSpec{Pretrained: *pre, Tasks: tasks.Names, Methods: FinetuneRowIDs(),
