@@ -61,3 +61,42 @@ func TestStepAllocations(t *testing.T) {
 		}
 	}
 }
+
+// StepListed, Table 4's timed step, allocates what the loop's step does and
+// no more: the caller lists the parameters once.
+func TestStepListedAllocations(t *testing.T) {
+	cfg, err := Default("nano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Batch = 2
+	s, err := NewStepper(cfg, 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetLoRAFused(true)
+	trainable := s.m.Trainable()
+	step := func() error {
+		s.sampler.Next(s.inputs, s.targets)
+		_, _, err := StepListed(s.c, s.m, trainable, s.opt, s.inputs, s.targets, 1e-4, 1)
+		return err
+	}
+	for range 3 {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stepErr error
+	allocs := testing.AllocsPerRun(5, func() {
+		if err := step(); err != nil {
+			stepErr = err
+		}
+	})
+	if stepErr != nil {
+		t.Fatal(stepErr)
+	}
+	t.Logf("%.1f allocations per step", allocs)
+	if want := float64(maxReLoRAStepAllocs); allocs > want {
+		t.Errorf("a warm StepListed allocates %.1f heap objects, want at most %g", allocs, want)
+	}
+}
