@@ -1,8 +1,10 @@
 package elementwise
 
-// Case is one elementwise pass of a training step at one shape: the loop an
-// op of kernels (or train.AdamW) runs on one thread, calling the same
-// vecmath kernels, with the scalar row reductions it does beside them.
+import "github.com/relorago/harness/kernels"
+
+// Case is one elementwise pass of a training step at one shape: the
+// function an op of kernels (or train.AdamW) calls on each chunk of its
+// work, run over the whole step's arrays on one thread.
 //
 // Bytes is what a pass must read plus write, counted as STREAM counts: each
 // array the pass reads once and each it writes once (an array read and
@@ -25,8 +27,8 @@ func Cases(s Shape) []Case {
 	ff := n * int64(s.FFN)
 	T, pairs := int64(s.SeqLen), int64(s.pairs())
 	tri := T * (T + 1) / 2 // a causal softmax's live entries per pair
-	rnParts := int64(chunks(s.Rows(), rmsNormGrain))
-	smParts := int64(chunks(s.pairs(), 1))
+	rnParts := int64(kernels.Chunks(s.Rows(), kernels.RMSNormMinChunk))
+	smParts := int64(kernels.Chunks(s.pairs(), 1))
 	var params int64
 	for _, p := range s.paramSizes() {
 		params += int64(p)

@@ -80,8 +80,10 @@ func TestParamSizes(t *testing.T) {
 	}
 }
 
-// TestForwardPassesAreTheOps holds the mirrored forward loops to kernels'
-// ops, bit for bit: if an op's loop changes, the timed pass must follow.
+// TestForwardPassesAreTheOps holds the forward passes, driven as the
+// benchmark drives them, to kernels' ops, bit for bit: the passes call the
+// functions the ops call, and this fails if an op stops calling them or
+// calls them otherwise (a cut, a table) than the benchmark does.
 func TestForwardPassesAreTheOps(t *testing.T) {
 	s := NewShape(small, 2)
 	n, d, ff := s.Rows(), s.Dim, s.FFN
@@ -89,17 +91,17 @@ func TestForwardPassesAreTheOps(t *testing.T) {
 
 	x, g := filled(n*d, 1), filled(d, 2)
 	y, inv := make([]float32, n*d), make([]float32, n)
-	rmsNormRows(y, inv, x, g, d, float32(s.NormEps))
+	kernels.RMSNormRows(y, inv, x, g, d, float32(s.NormEps))
 	same(t, "rmsnorm", y, kernels.Data(c.RMSNorm(kernels.NewMat(n, d, x), kernels.NewMat(1, d, g), float32(s.NormEps))))
 
 	gate, up := filled(n*ff, 3), filled(n*ff, 4)
 	y, sig := make([]float32, n*ff), make([]float32, n*ff)
-	swigluChunks(y, sig, gate, up, chunks(n*ff, swigluGrain))
+	swigluForward(y, sig, gate, up)
 	same(t, "swiglu", y, kernels.Data(c.SwiGLU(kernels.NewMat(n, ff, gate), kernels.NewMat(n, ff, up))))
 
-	cos, sin := ropeTable(s.SeqLen, s.headDim(), s.RopeBase)
+	cos, sin := kernels.RopeTable(s.SeqLen, s.headDim(), s.RopeBase)
 	y = make([]float32, n*d)
-	rotateRows(y, x, cos, sin, d, s.Heads, s.SeqLen)
+	kernels.RotaryRows(y, x, cos, sin, d, s.Heads, s.SeqLen, 0, n, 1)
 	same(t, "rotary", y, kernels.Data(c.Rotary(kernels.NewMat(n, d, x), s.Heads, s.SeqLen, s.RopeBase)))
 }
 
@@ -111,29 +113,6 @@ func same(t *testing.T, name string, got, want []float32) {
 	for i := range got {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: value %d = %v, op gives %v", name, i, got[i], want[i])
-		}
-	}
-}
-
-// TestCausalSoftmax checks the pass's rows: the live part sums to 1, the
-// rest is exactly 0.
-func TestCausalSoftmax(t *testing.T) {
-	const T = 9
-	P := filled(T*T, 5)
-	causalSoftmax(P, T)
-	for i := range T {
-		var sum float64
-		for j, v := range P[i*T : (i+1)*T] {
-			switch {
-			case j <= i && (v <= 0 || v > 1):
-				t.Fatalf("row %d: P[%d] = %v, want in (0, 1]", i, j, v)
-			case j > i && v != 0:
-				t.Fatalf("row %d: P[%d] = %v above the diagonal, want 0", i, j, v)
-			}
-			sum += float64(v)
-		}
-		if math.Abs(sum-1) > 1e-6 {
-			t.Errorf("row %d sums to %v", i, sum)
 		}
 	}
 }

@@ -42,11 +42,3 @@ func (s Shape) paramSizes() []int {
 	}
 	return append(out, d)
 }
-
-// maxChunks and chunks mirror kernels.Ctx's cut of an elementwise op into
-// pieces (at most 8, never fewer than minChunk items each): the cut sets
-// how long a piece's intermediate (SwiGLU's σ) lives before it is re-read,
-// and how many partial sums RMSNorm's gain gradient keeps.
-const maxChunks = 8
-
-func chunks(n, minChunk int) int { return max(1, min(maxChunks, n/max(1, minChunk))) }
