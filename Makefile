@@ -145,13 +145,16 @@ endif
 # (WIDTHS=64,128 measures only those), full-rank and ReLoRA steps on one
 # core, the step's GEMM rate against this core's measured FMA peak
 # (bench/peak), the step's time in GEMMs and in the rest, and heap
-# allocations per step.
+# allocations per step; then (a few seconds more) the step's fused
+# elementwise passes (RMSNorm, SwiGLU, softmax, rotary, AdamW) per width in
+# GB/s against this machine's STREAM copy and triad bandwidth (bench/stream,
+# bench/elementwise; docs/speed.md).
 # Per-shape GEMM rates: `go test -bench . ./kernels/gemm` (the step's GEMMs
 # per width: -bench StepGEMMs; the pure-Go driver against the one the
 # records were computed with, paired: TestPairedOldNew). With OpenBLAS, last: the
 # pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
 # alternated in one process (bench/gemmcmp).
-bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt), roofline per width
+bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt), roofline and elementwise GB/s per width
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
 ifeq ($(HAVE_OPENBLAS),yes)

@@ -115,8 +115,15 @@ func (c *Ctx) parallel(n, minChunk int, body chunker) {
 	c.forChunks(c.chunks(n, minChunk), n, body)
 }
 
-// chunks returns how many chunks parallel cuts n items into.
-func (c *Ctx) chunks(n, minChunk int) int {
+// chunks returns how many chunks parallel cuts n items into (Chunks).
+func (c *Ctx) chunks(n, minChunk int) int { return Chunks(n, minChunk) }
+
+// Chunks returns how many contiguous chunks an elementwise or reduction op
+// cuts n items into: at most maxChunks, none smaller than minChunk items
+// (but at least one); chunk p is items p·n/parts up to (p+1)·n/parts. It
+// depends on n alone, never on the thread count. bench/elementwise cuts
+// its passes with it, as the ops are cut.
+func Chunks(n, minChunk int) int {
 	return max(1, min(maxChunks, n/max(1, minChunk)))
 }
 

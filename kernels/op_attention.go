@@ -48,7 +48,7 @@ func (f *attentionForward) chunk(_, lo, hi int) {
 		off := (p/f.heads)*T*d + (p%f.heads)*hd // first element of this head's view
 		P := f.probs[p*T*T : (p+1)*T*T]
 		gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, f.scale, q.data[off:], d, k.data[off:], d, 0, P, T)
-		causalSoftmax(P, T)
+		CausalSoftmax(P, T)
 		gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, 1, P, T, v.data[off:], d, 0, y.data[off:], d)
 	}
 }
@@ -67,17 +67,7 @@ func (f *attentionBackward) chunk(c, lo, hi int) {
 		P := f.probs[p*T*T : (p+1)*T*T]
 		gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, 1, P, T, dy[off:], d, 0, dv.data[off:], d)
 		gemm.SgemmTri(gemm.LowerC, false, true, T, T, hd, 1, dy[off:], d, v.data[off:], d, 0, dP, T)
-		for i := 0; i < T; i++ {
-			pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
-			// The dot product stays one serial sum: its order is the
-			// result's rounding.
-			var dot float32
-			for j, pv := range pr {
-				dot += pv * gr[j]
-			}
-			vecmath.SoftmaxGrad(gr, pr, dot)
-			clear(dP[i*T+i+1 : (i+1)*T])
-		}
+		CausalSoftmaxBackward(dP, P, T)
 		gemm.SgemmTri(gemm.LowerA, false, false, T, hd, T, f.scale, dP, T, k.data[off:], d, 0, dq.data[off:], d)
 		gemm.SgemmTri(gemm.UpperA, true, false, T, hd, T, f.scale, dP, T, q.data[off:], d, 0, dk.data[off:], d)
 	}
@@ -107,17 +97,38 @@ func (f *attentionFn) Forward() (mat.Tensor, error) {
 	return y, nil
 }
 
-// causalSoftmax turns each row i of the T×T scores into softmax over columns
+// CausalSoftmax turns each row i of the T×T scores into softmax over columns
 // 0..i and writes exact zeros above the diagonal (the causal mask): the
 // triangular GEMMs that read P rely on them, and SgemmTri(LowerC) leaves
-// some of those entries unwritten.
-func causalSoftmax(s []float32, T int) {
+// some of those entries unwritten. CausalAttention's forward calls it on
+// each (sequence, head) pair's scores; bench/elementwise times it.
+func CausalSoftmax(s []float32, T int) {
 	for i := 0; i < T; i++ {
 		row := s[i*T : (i+1)*T]
 		m := vecmath.Max(row[:i+1])
 		inv := 1 / vecmath.ExpShift(row[:i+1], row[:i+1], m)
 		vecmath.Scale(row[:i+1], row[:i+1], inv)
 		clear(row[i+1:])
+	}
+}
+
+// CausalSoftmaxBackward is the softmax's backward over one pair's T×T
+// rows, in place: with P the causal softmax and dP its gradient, it turns
+// each row i's columns 0..i into dS = P ⊙ (dP − rowsum(dP ⊙ P)) and writes
+// exact zeros above the diagonal, which the triangular GEMMs that read dS
+// rely on. CausalAttention's backward calls it on each pair's dP between
+// its GEMMs; bench/elementwise times it.
+func CausalSoftmaxBackward(dP, P []float32, T int) {
+	for i := 0; i < T; i++ {
+		pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
+		// The dot product stays one serial sum: its order is the
+		// result's rounding.
+		var dot float32
+		for j, pv := range pr {
+			dot += pv * gr[j]
+		}
+		vecmath.SoftmaxGrad(gr, pr, dot)
+		clear(dP[i*T+i+1 : (i+1)*T])
 	}
 }
 

@@ -101,10 +101,10 @@ func (f *prefixAttentionFn) Forward() (mat.Tensor, error) {
 	return y, nil
 }
 
-// prefixSoftmax is causalSoftmax over rows of W = p+T scores: row i's
+// prefixSoftmax is CausalSoftmax over rows of W = p+T scores: row i's
 // softmax runs over its p prefix slots and causal positions 0..i, and the
 // rest of the row is set to exact zeros (the triangular GEMMs rely on them).
-// With p = 0 it is causalSoftmax.
+// With p = 0 it is CausalSoftmax.
 func prefixSoftmax(s []float32, T, p int) {
 	W := p + T
 	for i := 0; i < T; i++ {

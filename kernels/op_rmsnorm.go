@@ -16,6 +16,10 @@ func (c *Ctx) RMSNorm(x, g mat.Tensor, eps float32) mat.Tensor {
 	return run(f)
 }
 
+// RMSNormMinChunk is the fewest rows RMSNorm's forward and backward cut a
+// chunk to (Chunks): it sets how many dg partials the backward keeps.
+const RMSNormMinChunk = 64
+
 type rmsNormFn struct {
 	c        *Ctx
 	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
@@ -34,17 +38,24 @@ type rmsNormFn struct {
 type rmsNormForward rmsNormFn
 
 func (f *rmsNormForward) chunk(_, lo, hi int) {
-	x, g, y := ValueOf(f.x), ValueOf(f.g), f.y
+	x, g := ValueOf(f.x), ValueOf(f.g)
 	d := x.cols
-	for r := lo; r < hi; r++ {
-		xr, yr := x.data[r*d:(r+1)*d], y.data[r*d:(r+1)*d]
+	RMSNormRows(f.y.data[lo*d:hi*d], f.inv[lo:hi], x.data[lo*d:hi*d], g.data, d, f.eps)
+}
+
+// RMSNormRows is RMSNorm's forward over the rows of x [len(inv) × d]: y
+// = x / rms(x) ⊙ g per row, and each row's 1/rms in inv. RMSNorm's op
+// calls it on each chunk of rows; bench/elementwise times it.
+func RMSNormRows(y, inv, x, g []float32, d int, eps float32) {
+	for r := range inv {
+		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 		var ss float32
 		for _, v := range xr {
 			ss += v * v
 		}
-		inv := float32(1 / math.Sqrt(float64(ss/float32(d)+f.eps)))
-		f.inv[r] = inv
-		vecmath.ScaleMul(yr, xr, inv, g.data)
+		iv := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
+		inv[r] = iv
+		vecmath.ScaleMul(yr, xr, iv, g)
 	}
 }
 
@@ -53,24 +64,38 @@ func (f *rmsNormForward) chunk(_, lo, hi int) {
 type rmsNormBackward rmsNormFn
 
 func (f *rmsNormBackward) chunk(p, lo, hi int) {
-	x, g, dy, dx := ValueOf(f.x), ValueOf(f.g), f.dy, f.dx
+	x, g := ValueOf(f.x), ValueOf(f.g)
 	d := x.cols
-	dg := f.partial[p*d : (p+1)*d]
-	for r := lo; r < hi; r++ {
-		xr, dyr := x.data[r*d:(r+1)*d], dy[r*d:(r+1)*d]
-		inv := f.inv[r]
-		if f.needG {
-			vecmath.AddMulScaled(dg, dyr, xr, inv)
+	var dx, dg []float32
+	if f.dx != nil {
+		dx = f.dx.data[lo*d : hi*d]
+	}
+	if f.needG {
+		dg = f.partial[p*d : (p+1)*d]
+	}
+	RMSNormBackwardRows(dx, dg, f.dy[lo*d:hi*d], x.data[lo*d:hi*d], g.data, f.inv[lo:hi], d)
+}
+
+// RMSNormBackwardRows is RMSNorm's backward over the rows of x [len(inv) ×
+// d], with inv the forward's 1/rms per row: it writes the rows' dx and adds
+// their dg contributions, in row order, to dg [d]. A nil dx or dg is a
+// gradient not wanted, and skipped. RMSNorm's op calls it on each chunk of
+// rows, with the chunk's own dg partial; bench/elementwise times it.
+func RMSNormBackwardRows(dx, dg, dy, x, g, inv []float32, d int) {
+	for r, iv := range inv {
+		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
+		if dg != nil {
+			vecmath.AddMulScaled(dg, dyr, xr, iv)
 		}
 		if dx == nil {
 			continue
 		}
 		var dot float32
 		for j := range xr {
-			dot += dyr[j] * g.data[j] * xr[j] * inv
+			dot += dyr[j] * g[j] * xr[j] * iv
 		}
 		mean := dot / float32(d)
-		vecmath.RMSNormDx(dx.data[r*d:(r+1)*d], dyr, g.data, xr, inv, mean)
+		vecmath.RMSNormDx(dx[r*d:(r+1)*d], dyr, g, xr, iv, mean)
 	}
 }
 
@@ -86,7 +111,7 @@ func (f *rmsNormFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(n, d)
 	f.inv = f.c.arena.Get(n)
 	f.y = y
-	f.c.parallel(n, 64, (*rmsNormForward)(f))
+	f.c.parallel(n, RMSNormMinChunk, (*rmsNormForward)(f))
 	return y, nil
 }
 
@@ -104,10 +129,10 @@ func (f *rmsNormFn) Backward(gy mat.Tensor) error {
 		dx = f.c.gradFrom(f.y, n, d)
 	}
 	needG := f.g.RequiresGrad()
-	parts := f.c.chunks(n, 64)
+	parts := Chunks(n, RMSNormMinChunk)
 	partial := f.c.arena.GetZero(parts * d) // one dg partial per chunk, summed in order
 	f.dy, f.dx, f.needG, f.partial = Data(gy), dx, needG, partial
-	f.c.parallel(n, 64, (*rmsNormBackward)(f))
+	f.c.parallel(n, RMSNormMinChunk, (*rmsNormBackward)(f))
 	if dx != nil {
 		f.x.AccGrad(dx)
 	}

@@ -36,17 +36,24 @@ type rotaryFn struct {
 type rotaryRows rotaryFn
 
 func (f *rotaryRows) chunk(_, lo, hi int) {
-	d := ValueOf(f.x).cols
-	hd := d / f.heads
+	RotaryRows(f.dst, f.src, f.tab.cos, f.tab.sin, ValueOf(f.x).cols, f.heads, f.seqLen, lo, hi, f.sign)
+}
+
+// RotaryRows rotates rows lo..hi-1 of src [n×d], `heads` heads side by side,
+// into dst: in each head of size hd, the pairs (i, i+hd/2) of row r by
+// sign times position r mod seqLen's angles, from RopeTable's cos and sin
+// (sign −1 is the backward, the rotation's inverse). Rotary's op calls it
+// on each chunk of rows; bench/elementwise times it.
+func RotaryRows(dst, src, cos, sin []float32, d, heads, seqLen, lo, hi int, sign float32) {
+	hd := d / heads
 	half := hd / 2
-	src, dst, tab := f.src, f.dst, f.tab
 	for r := lo; r < hi; r++ {
-		pos := r % f.seqLen
-		cs, sn := tab.cos[pos*half:(pos+1)*half], tab.sin[pos*half:(pos+1)*half]
-		for h := 0; h < f.heads; h++ {
+		pos := r % seqLen
+		cs, sn := cos[pos*half:(pos+1)*half], sin[pos*half:(pos+1)*half]
+		for h := 0; h < heads; h++ {
 			s := src[r*d+h*hd : r*d+(h+1)*hd]
 			o := dst[r*d+h*hd : r*d+(h+1)*hd]
-			vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, f.sign)
+			vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, sign)
 		}
 	}
 }
@@ -67,17 +74,26 @@ func (c *Ctx) ropeTable(seqLen, hd int, base float64) *ropeTable {
 	if t, ok := c.rope[key]; ok {
 		return t
 	}
+	t := &ropeTable{}
+	t.cos, t.sin = RopeTable(seqLen, hd, base)
+	c.rope[key] = t
+	return t
+}
+
+// RopeTable returns the cosines and sines of the angles pos·base^(−2i/hd),
+// [seqLen × hd/2] each, row pos holding i = 0..hd/2−1. Rotary's op makes its
+// table with it (once per Ctx and shape); bench/elementwise too.
+func RopeTable(seqLen, hd int, base float64) (cos, sin []float32) {
 	half := hd / 2
-	t := &ropeTable{cos: make([]float32, seqLen*half), sin: make([]float32, seqLen*half)}
+	cos, sin = make([]float32, seqLen*half), make([]float32, seqLen*half)
 	for p := 0; p < seqLen; p++ {
 		for i := 0; i < half; i++ {
 			theta := float64(p) * math.Pow(base, -2*float64(i)/float64(hd))
-			t.cos[p*half+i] = float32(math.Cos(theta))
-			t.sin[p*half+i] = float32(math.Sin(theta))
+			cos[p*half+i] = float32(math.Cos(theta))
+			sin[p*half+i] = float32(math.Sin(theta))
 		}
 	}
-	c.rope[key] = t
-	return t
+	return cos, sin
 }
 
 func (f *rotaryFn) Operands() []mat.Tensor {

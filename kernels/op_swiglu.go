@@ -13,6 +13,11 @@ func (c *Ctx) SwiGLU(gate, up mat.Tensor) mat.Tensor {
 	return run(f)
 }
 
+// SwiGLUMinChunk is the fewest elements SwiGLU's forward and backward cut
+// a chunk to (Chunks): it sets how long a chunk's σ lives before the
+// forward re-reads it.
+const SwiGLUMinChunk = 1 << 13
+
 type swigluFn struct {
 	c        *Ctx
 	operands [2]mat.Tensor // what Operands returns: a slice of a field allocates nothing
@@ -29,8 +34,17 @@ type swigluForward swigluFn
 
 func (f *swigluForward) chunk(_, lo, hi int) {
 	g, u, y := ValueOf(f.gate), ValueOf(f.up), f.y
-	vecmath.Sigmoid(f.sig[lo:hi], g.data[lo:hi])
-	vecmath.SwiGLUForward(y.data[lo:hi], g.data[lo:hi], f.sig[lo:hi], u.data[lo:hi])
+	SwiGLUChunk(y.data[lo:hi], f.sig[lo:hi], g.data[lo:hi], u.data[lo:hi])
+}
+
+// SwiGLUChunk is SwiGLU's forward over one chunk: σ(gate) into sig (kept
+// for the backward), then y = gate·σ(gate) ⊙ up, re-reading the chunk's σ
+// while it is still in cache. SwiGLU's op calls it on each chunk;
+// bench/elementwise times it. (The backward's chunk is one call of
+// vecmath.SwiGLUBackward, which the benchmark calls as the op does.)
+func SwiGLUChunk(y, sig, gate, up []float32) {
+	vecmath.Sigmoid(sig, gate)
+	vecmath.SwiGLUForward(y, gate, sig, up)
 }
 
 // swigluBackward is the backward's work on a range of elements.
@@ -51,7 +65,7 @@ func (f *swigluFn) Forward() (mat.Tensor, error) {
 	y := f.c.newOut(g.rows, g.cols)
 	f.sig = f.c.arena.Get(len(y.data))
 	f.y = y
-	f.c.parallel(len(y.data), 1<<13, (*swigluForward)(f))
+	f.c.parallel(len(y.data), SwiGLUMinChunk, (*swigluForward)(f))
 	return y, nil
 }
 
@@ -61,7 +75,7 @@ func (f *swigluFn) Backward(gy mat.Tensor) error {
 	needG, needU := f.gate.RequiresGrad(), f.up.RequiresGrad()
 	dg, du := f.c.gradFrom(f.y, g.rows, g.cols), f.c.gradFrom(f.y, g.rows, g.cols)
 	f.dy, f.dg, f.du = dy, dg, du
-	f.c.parallel(len(dy), 1<<13, (*swigluBackward)(f))
+	f.c.parallel(len(dy), SwiGLUMinChunk, (*swigluBackward)(f))
 	if needG {
 		f.gate.AccGrad(dg)
 	}

@@ -120,3 +120,29 @@ func TestReLUValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCausalSoftmax checks CausalSoftmax's rows: the live part sums to 1,
+// the rest is exactly 0.
+func TestCausalSoftmax(t *testing.T) {
+	const T = 9
+	P := make([]float32, T*T)
+	for i := range P {
+		P[i] = float32((i*7+5)%97)/97 - 0.5
+	}
+	CausalSoftmax(P, T)
+	for i := range T {
+		var sum float64
+		for j, v := range P[i*T : (i+1)*T] {
+			switch {
+			case j <= i && (v <= 0 || v > 1):
+				t.Fatalf("row %d: P[%d] = %v, want in (0, 1]", i, j, v)
+			case j > i && v != 0:
+				t.Fatalf("row %d: P[%d] = %v above the diagonal, want 0", i, j, v)
+			}
+			sum += float64(v)
+		}
+		if math.Abs(sum-1) > 1e-6 {
+			t.Errorf("row %d sums to %v", i, sum)
+		}
+	}
+}

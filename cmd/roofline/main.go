@@ -6,7 +6,12 @@
 // step each model 5 times, about 90 s on a quiet machine (by Table 4's step
 // times), two thirds of it at d 1024; -rounds 1 or -widths cut it.
 //
-//	go run ./cmd/roofline [-widths 64,128] [-rounds 3] [-peak-rounds 5]
+// A second section times the step's fused elementwise passes (RMSNorm,
+// SwiGLU, the causal softmax, rotary, AdamW) at the same widths in GB/s
+// against the machine's stream bandwidth (membw.go), a few seconds more;
+// -mem-rounds 0 leaves it out, -elementwise-only prints only it.
+//
+//	go run ./cmd/roofline [-widths 64,128] [-rounds 3] [-peak-rounds 5] [-mem-rounds 3] [-elementwise-only]
 package main
 
 import (
@@ -20,6 +25,7 @@ import (
 	"github.com/relorago/harness/bench/peak"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/throughput"
+	"github.com/relorago/harness/train"
 )
 
 // presetName is the preset whose model is widened: the tiny preset's
@@ -31,9 +37,11 @@ func main() {
 	widths := flag.String("widths", "", "comma-separated widths (default: Table 4's, 64,128,256,512,1024)")
 	rounds := flag.Int("rounds", 3, fmt.Sprintf("timed steps per width and step kind, after %d untimed steps", untimed))
 	peakRounds := flag.Int("peak-rounds", 5, "timed rounds of the FMA peak loop (~0.2 s each)")
+	memRounds := flag.Int("mem-rounds", 3, "timed rounds of each elementwise pass (0: no elementwise section)")
+	memOnly := flag.Bool("elementwise-only", false, "print only the elementwise section (no steps, no FMA peak)")
 	flag.Parse()
-	if *rounds < 1 || *peakRounds < 1 {
-		fail(fmt.Errorf("-rounds and -peak-rounds must be at least 1"))
+	if *rounds < 1 || *peakRounds < 1 || *memRounds < 0 || (*memOnly && *memRounds == 0) {
+		fail(fmt.Errorf("-rounds and -peak-rounds must be at least 1, -mem-rounds at least 0 (1 with -elementwise-only)"))
 	}
 	dims, err := parseWidths(*widths)
 	if err != nil {
@@ -50,20 +58,31 @@ func main() {
 	// One core: the peak is one core's, and a second P would let the
 	// garbage collector work beside the step instead of inside its time.
 	runtime.GOMAXPROCS(1)
+	cfgs := make([]train.Config, len(ws))
+	for i, w := range ws {
+		if cfgs[i], err = w.Config(p); err != nil {
+			fail(err)
+		}
+	}
+	if !*memOnly {
+		steps(p, ws, cfgs, *rounds, *peakRounds)
+	}
+	if *memRounds > 0 {
+		memSection(os.Stdout, p.Name, ws, cfgs, *memRounds)
+	}
+}
 
-	g, err := peak.Measure(*peakRounds, 100_000_000)
+// steps prints the FMA peak and the step table, GEMM against the rest.
+func steps(p experiments.Preset, ws []throughput.Width, cfgs []train.Config, rounds, peakRounds int) {
+	g, err := peak.Measure(peakRounds, 100_000_000)
 	peakGFLOPs := peak.Median(g)
-	printHeader(os.Stdout, p, *rounds)
+	printHeader(os.Stdout, p, rounds)
 	printPeak(os.Stdout, g, err)
 	printColumns(os.Stdout)
 	minCPUPerWall := 1.0
-	for _, w := range ws {
-		cfg, err := w.Config(p)
-		if err != nil {
-			fail(err)
-		}
+	for i, w := range ws {
 		for _, rank := range []int{0, w.MainRank()} {
-			k, err := measure(cfg, rank, *rounds)
+			k, err := measure(cfgs[i], rank, rounds)
 			if err != nil {
 				fail(fmt.Errorf("d %d, rank %d: %w", w.Dim, rank, err))
 			}
