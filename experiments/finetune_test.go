@@ -34,20 +34,27 @@ func TestFinetuneFieldLeavesPretrainingHashesAlone(t *testing.T) {
 	}
 }
 
+// finetuneSpec is a preset and its Table 5 spec.
+func finetuneSpec(t *testing.T, name string) (Preset, FinetuneSpec) {
+	t.Helper()
+	p, err := Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Finetune(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, spec
+}
+
 // Table 5's pre-trained model is Table 1's full-rank seed-1 configuration
 // trained FinetunePretrainLonger times as long, every other setting (the
 // schedule's warmup and floor, the rate, the data) its own, and a run of its
 // own in the cache; the quick preset's smoke test starts from Table 1's run.
 func TestFinetunePretrainedIsTable1Longer(t *testing.T) {
 	for _, name := range []string{"default", "quick"} {
-		p, err := Get(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, err := Finetune(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, spec := finetuneSpec(t, name)
 		var t1 train.Config
 		for _, r := range Ablation(p) {
 			if r.Row == RowFull && r.Seed == 1 {
@@ -81,14 +88,7 @@ func TestFinetunePretrainedIsTable1Longer(t *testing.T) {
 // at most 2% of the model.
 func TestFinetuneSpec(t *testing.T) {
 	for _, name := range []string{"default", "quick"} {
-		p, err := Get(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, err := Finetune(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, spec := finetuneSpec(t, name)
 		if spec.Pretrained.Row != RowFull || spec.Pretrained.Seed != 1 {
 			t.Fatalf("%s: starts from %s seed %d", name, spec.Pretrained.Row, spec.Pretrained.Seed)
 		}

@@ -82,9 +82,9 @@ func (b *bench) add(v Variant) (*stepper, error) {
 			l.Fused = v.Fused
 		}
 	}
-	_, trainable := m.Count()
+	_, trainableCount := m.Count()
 	return &stepper{Variant: v, m: m, opt: train.NewAdamW(b.cfg.Adam), trainable: m.Trainable(),
-		flops: flopsPerStep(b.cfg.Model, b.cfg.Batch, v.Rank, trainable)}, nil
+		flops: flopsPerStep(b.cfg.Model, b.cfg.Batch, v.Rank, trainableCount)}, nil
 }
 
 // step runs one training step of s on the next batch, at the small fixed

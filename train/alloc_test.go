@@ -39,21 +39,7 @@ func TestStepAllocations(t *testing.T) {
 					t.Fatal(err)
 				}
 				s.SetLoRAFused(true)
-				for range 3 { // fill the arena, the slabs and the optimizer state
-					if err := s.Step(); err != nil {
-						t.Fatal(err)
-					}
-				}
-				var stepErr error
-				allocs := testing.AllocsPerRun(5, func() {
-					if err := s.Step(); err != nil {
-						stepErr = err
-					}
-				})
-				if stepErr != nil {
-					t.Fatal(stepErr)
-				}
-				t.Logf("%.1f allocations per step", allocs)
+				allocs := warmStepAllocs(t, s.Step)
 				if allocs > tc.max {
 					t.Errorf("a warm step allocates %.1f heap objects, want at most %g", allocs, tc.max)
 				}
@@ -81,6 +67,16 @@ func TestStepListedAllocations(t *testing.T) {
 		_, _, err := StepListed(s.c, s.m, trainable, s.opt, s.inputs, s.targets, 1e-4, 1)
 		return err
 	}
+	allocs := warmStepAllocs(t, step)
+	if want := float64(maxReLoRAStepAllocs); allocs > want {
+		t.Errorf("a warm StepListed allocates %.1f heap objects, want at most %g", allocs, want)
+	}
+}
+
+// warmStepAllocs is the heap objects one call of step allocates once three
+// calls have filled the arena, the slabs and the optimizer state.
+func warmStepAllocs(t *testing.T, step func() error) float64 {
+	t.Helper()
 	for range 3 {
 		if err := step(); err != nil {
 			t.Fatal(err)
@@ -96,7 +92,5 @@ func TestStepListedAllocations(t *testing.T) {
 		t.Fatal(stepErr)
 	}
 	t.Logf("%.1f allocations per step", allocs)
-	if want := float64(maxReLoRAStepAllocs); allocs > want {
-		t.Errorf("a warm StepListed allocates %.1f heap objects, want at most %g", allocs, want)
-	}
+	return allocs
 }
