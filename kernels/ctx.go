@@ -128,10 +128,14 @@ func Chunks(n, minChunk int) int {
 }
 
 // gemmTasksPerThread is how many tasks a large GEMM is cut into per
-// thread: more than one, so that a worker delayed by another operator's
-// work leaves less of a tail for the other to finish alone, but few, since
-// each task of a cut by rows packs op(B) again. On the tiny step with 2
-// threads (paired runs, medians of 8) 2 beat both 1 and 4.
+// thread when there is more than one: more than one, so that a worker
+// delayed by another operator's work leaves less of a tail for the other
+// to finish alone, but few, since each task of a cut by rows packs op(B)
+// again. On the tiny step with 2 threads (paired runs, medians of 8) 2
+// beat both 1 and 4. With one thread there is no tail to shorten and a
+// GEMM is never cut: alternating cut and uncut steps of one model (one
+// core, medians of 20 pairs, a shared machine) the uncut step was 1.01x
+// as fast at d 64, 1.03x at d 128 and 1.07x at d 256.
 const gemmTasksPerThread = 2
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C (row-major), cut into tasks
@@ -171,7 +175,7 @@ const gemmPanel = 16
 // bit-identical under a column cut, so OpenBLAS is always cut by rows.
 func (c *Ctx) gemmSplit(m, n, k int) (byCols bool, tasks int) {
 	tasks = max(1, min(c.threads*gemmTasksPerThread, m*n*k/(1<<20)))
-	if tasks == 1 {
+	if tasks == 1 || c.threads == 1 {
 		return false, 1
 	}
 	if gemm.Backend == "go" && k > max(m, n) && n >= 2*gemmPanel {

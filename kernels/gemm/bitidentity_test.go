@@ -131,7 +131,7 @@ type split struct {
 // ctxSplit mirrors kernels.Ctx.gemmSplit for the pure-Go backend.
 func ctxSplit(threads, m, n, k int) split {
 	tasks := max(1, min(threads*2, m*n*k/(1<<20)))
-	if tasks == 1 {
+	if tasks == 1 || threads == 1 {
 		return split{false, 1}
 	}
 	if k > max(m, n) && n >= 32 {
