@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/relorago/harness/bench/peak"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/train"
@@ -90,7 +91,20 @@ type Measurement struct {
 	// Load is the 1-minute load average when the probe started and ended:
 	// a figure above the probe's threads means other work shared the cores.
 	Load []float64 `json:"load_avg"`
+	// Peak is, for a speed probe, one core's FMA peak in GFLOP/s (the
+	// median of peakRounds rounds of bench/peak's loop) when the probe
+	// started and when it ended: the ceiling of its GEMM rates, and a
+	// reading of the host that the load average misses, since a virtual
+	// machine's neighbours slow its cores without running in it.
+	Peak []float64 `json:"fma_peak_gflops,omitempty"`
 }
+
+// A speed probe's FMA peak readings: 3 rounds of 50M loop iterations
+// (about 0.1 s each) at its start and end, about 0.6 s a probe.
+const (
+	peakRounds = 3
+	peakIters  = 50_000_000
+)
 
 // Measure runs spec in this process. Run it in a fresh process (relora's
 // hidden "probe" command), so that a memory probe's peak RSS is its own.
@@ -111,10 +125,23 @@ func Measure(spec Spec) (Measurement, error) {
 	if spec.Memory != nil {
 		err = measureMemory(cfg, spec, &out)
 	} else {
+		readPeak(&out)
 		err = measureSpeed(cfg, spec, &out)
+		// The kernels' helper threads spin for 2 ms after a step's last
+		// section; the peak's clock is the process's CPU time.
+		time.Sleep(20 * time.Millisecond)
+		readPeak(&out)
 	}
 	out.Load = append(out.Load, loadAverage())
 	return out, err
+}
+
+// readPeak appends one FMA peak reading to out (none where the loop cannot
+// run: the table then says nothing of the peak).
+func readPeak(out *Measurement) {
+	if g, err := peak.Measure(peakRounds, peakIters); err == nil {
+		out.Peak = append(out.Peak, peak.Median(g))
+	}
 }
 
 // measureMemory runs one step of spec.Memory's kind on its own context and

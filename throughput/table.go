@@ -128,6 +128,11 @@ type Table struct {
 	Date         string    `json:"date"`     // when it was measured (UTC)
 	Load         []float64 `json:"load_avg"` // lowest and highest 1-minute load average the probes saw
 	Rounds       []int     `json:"rounds"`   // fewest and most timed rounds of a speed probe
+	// CPU names the processor, with its family and model numbers.
+	CPU string `json:"cpu,omitempty"`
+	// FMAPeak is the lowest and highest of the speed probes' one-core FMA
+	// peak readings (GFLOP/s; Measurement.Peak).
+	FMAPeak []float64 `json:"fma_peak_gflops,omitempty"`
 }
 
 // Build turns the measured plan into the table.
@@ -140,13 +145,14 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 	if s := p.Base.Steps; s > 0 {
 		t.WarmFraction = float64(p.Base.ReLoRA.WarmStartSteps) / float64(s)
 	}
-	load := []float64{}
+	load, peaks := []float64{}, []float64{}
 	rounds := []int{}
 	for i, m := range speed {
 		if len(m.Variants) != len(plan.Speed[i].Variants) || len(m.Full.StepMillis) == 0 {
 			return nil, fmt.Errorf("throughput: speed probe %d (d %d, %d threads) measured no paired rounds", i, m.Width.Dim, m.Threads)
 		}
 		load = append(load, m.Load...)
+		peaks = append(peaks, m.Peak...)
 		rounds = append(rounds, len(m.Full.StepMillis))
 		for _, v := range m.Variants {
 			if len(v.StepMillis) != len(m.Full.StepMillis) {
@@ -186,6 +192,9 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 	}
 	if len(rounds) > 0 {
 		t.Rounds = []int{slices.Min(rounds), slices.Max(rounds)}
+	}
+	if len(peaks) > 0 {
+		t.FMAPeak = []float64{slices.Min(peaks), slices.Max(peaks)}
 	}
 	return t, nil
 }

@@ -1,12 +1,15 @@
 package throughput
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/relorago/harness/bench/peak"
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/kernels/gemm"
 )
@@ -37,7 +40,7 @@ func TestWidthsFollowThePaper(t *testing.T) {
 // wobble per round so that intervals have a width.
 func fakeMeasure(plan Plan, speedup func(dim, rank int, fused bool) float64) (speed, memory []Measurement) {
 	for _, s := range plan.Speed {
-		m := Measurement{Spec: s, Load: []float64{2.5, 3}}
+		m := Measurement{Spec: s, Load: []float64{2.5, 3}, Peak: []float64{90 - float64(len(speed)), 91}}
 		m.Full = Kind{FLOPs: 100, GEMMMillis: [][]float64{{60, 60, 60}, {0, 0, 0}, {10, 10, 10}}, GEMMFLOPs: []float64{6e9, 0, 1e9}}
 		for r := 0; r < 3; r++ {
 			m.Full.StepMillis = append(m.Full.StepMillis, 100)
@@ -87,8 +90,11 @@ func TestBuildPairsRoundsIntoSpeedups(t *testing.T) {
 	if len(tab.Load) != 2 || tab.Load[0] != 1 || tab.Load[1] != 3 {
 		t.Errorf("load %v", tab.Load)
 	}
+	if want := []float64{90 - float64(len(plan.Speed)-1), 91}; !slices.Equal(tab.FMAPeak, want) {
+		t.Errorf("FMA peak range %v, want %v: the lowest and highest of the probes' readings", tab.FMAPeak, want)
+	}
 	dir := t.TempDir()
-	tab.Backend, tab.Date = gemm.Backend, "today"
+	tab.Backend, tab.Date, tab.CPU = gemm.Backend, "today", "Some CPU (family 1, model 2)"
 	if err := Write(dir, tab); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +108,8 @@ func TestBuildPairsRoundsIntoSpeedups(t *testing.T) {
 		t.Fatalf("read back: %v", err)
 	}
 	md := tab.Markdown()
-	for _, want := range []string{"1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused"} {
+	for _, want := range []string{"1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused",
+		"today on Some CPU (family 1, model 2)", fmt.Sprintf("read %.0f–91 GFLOP/s", tab.FMAPeak[0]), "100 GFLOP/s (110%)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}
@@ -138,6 +145,9 @@ func TestMeasureQuick(t *testing.T) {
 	}
 	if len(m.Full.StepMillis) != 2 || len(m.Variants) != 4 {
 		t.Fatalf("%d full-rank rounds, %d variants", len(m.Full.StepMillis), len(m.Variants))
+	}
+	if _, err := peak.Measure(1, 1); err == nil && (len(m.Peak) != 2 || m.Peak[0] <= 0 || m.Peak[1] <= 0) {
+		t.Errorf("FMA peak readings %v: want one at the probe's start and one at its end", m.Peak)
 	}
 	for _, v := range m.Variants {
 		if len(v.StepMillis) != 2 || v.FLOPs >= m.Full.FLOPs*2 || v.GEMMFLOPs[1] == 0 || v.Trainable >= v.Total {

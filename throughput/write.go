@@ -164,11 +164,19 @@ func (t *Table) speedupNotes() []string {
 	if len(t.Rounds) == 2 {
 		rounds = fmt.Sprintf("%d–%d", t.Rounds[0], t.Rounds[1])
 	}
-	return []string{
+	where := ""
+	if t.CPU != "" {
+		where = " on " + t.CPU
+	}
+	notes := []string{
 		fmt.Sprintf("Speed-up: the mean over rounds of each round's full-rank step time over its ReLoRA step time, with the 95%% interval (Student t). One process per width and thread count runs, in rounds, one full-rank step and one ReLoRA step of each rank and op (the order rotating from round to round), after a warm-up round; %s timed rounds per process (as many as fill `relora throughput -seconds`, within -min-rounds and -max-rounds). On one core a step's time is the process's CPU time, which other work sharing the core does not advance (on a quiet machine it equals the wall time); on 2 threads it is the wall time, waits included. Models: the preset's depth, batch and sequence length at width d, ffn 2.75·d, heads of 16–64 dims; GEMM backend %s.", rounds, t.Backend),
-		fmt.Sprintf("Measured %s; the 1-minute load average ranged from %.1f to %.1f during the probes (the machine has 2 cores): above the probe's threads, other work shared the cores. Pairing within rounds cancels most of it (both steps of a round share the conditions); what is left widens the intervals, most on 2 threads.", t.Date, lo, hi),
+		fmt.Sprintf("Measured %s%s; the 1-minute load average ranged from %.1f to %.1f during the probes (the machine has 2 cores): above the probe's threads, other work shared the cores. Pairing within rounds cancels most of it (both steps of a round share the conditions); what is left widens the intervals, most on 2 threads.", t.Date, where, lo, hi),
 		fmt.Sprintf("FLOP model: model.Config.FLOPsPerStep, 6 per weight per token for trainable linears, 4 for frozen ones, 6·r·(in+out) per token for the factors, attention's 12·T²·d per layer and sequence. WS-adjusted: a share f of the run is full-rank warm start, throughput 1 / (f/full + (1−f)/ReLoRA): the preset's own f = %.0f%% and the paper's 33%%.", 100*t.WarmFraction),
 	}
+	if len(t.FMAPeak) == 2 {
+		notes = append(notes, fmt.Sprintf("One core's FMA peak (bench/peak's register-only loop, the median of %d rounds at each speed probe's start and end) read %.0f–%.0f GFLOP/s: the ceiling of the GEMM rates below, in brackets as a share of the highest reading. A reading well under the highest means the host slowed the core, as a virtual machine's neighbours do without showing in its load average: the pairing cancels that in the speed-ups, but step times and rates are then low.", peakRounds, t.FMAPeak[0], t.FMAPeak[1]))
+	}
+	return notes
 }
 
 // timeSplitTable splits each width's main step into its GEMM classes and
@@ -184,22 +192,31 @@ func (t *Table) timeSplitTable() report.Table {
 		if len(c.FullGEMMMillis) != len(Classes) {
 			continue
 		}
-		split.Rows = append(split.Rows, timeSplitRow(c))
+		split.Rows = append(split.Rows, t.timeSplitRow(c))
 	}
 	return split
 }
 
 // timeSplitRow is one cell's row of the time split; a low-rank class
 // exists only in the ReLoRA step, so that column has no full-rank side.
-func timeSplitRow(c Cell) []string {
+func (t *Table) timeSplitRow(c Cell) []string {
 	return []string{fmt.Sprint(c.Dim),
 		fmt.Sprintf("%.1f → %.1f", c.FullMillis, c.ReLoRAMillis),
 		fmt.Sprintf("%.1f → %.1f", c.FullGEMMMillis[0], c.ReLoRAGEMMMillis[0]),
 		fmt.Sprintf("%.1f", c.ReLoRAGEMMMillis[1]),
 		fmt.Sprintf("%.1f → %.1f", c.FullGEMMMillis[2], c.ReLoRAGEMMMillis[2]),
 		fmt.Sprintf("%.1f → %.1f", restOfStep(c.FullMillis, c.FullGEMMMillis), restOfStep(c.ReLoRAMillis, c.ReLoRAGEMMMillis)),
-		fmt.Sprintf("%.0f GFLOP/s", gflops(c.FullGEMMFLOPs[0], c.FullGEMMMillis[0])),
-		fmt.Sprintf("%.0f GFLOP/s", gflops(c.ReLoRAGEMMFLOPs[1], c.ReLoRAGEMMMillis[1]))}
+		t.rate(gflops(c.FullGEMMFLOPs[0], c.FullGEMMMillis[0])),
+		t.rate(gflops(c.ReLoRAGEMMFLOPs[1], c.ReLoRAGEMMMillis[1]))}
+}
+
+// rate formats a GEMM rate, with its share of the highest FMA peak reading
+// where the table has one.
+func (t *Table) rate(g float64) string {
+	if len(t.FMAPeak) != 2 || t.FMAPeak[1] <= 0 {
+		return fmt.Sprintf("%.0f GFLOP/s", g)
+	}
+	return fmt.Sprintf("%.0f GFLOP/s (%.0f%%)", g, 100*g/t.FMAPeak[1])
 }
 
 // restOfStep is a step's time outside its GEMMs (ms): what no GEMM

@@ -12,6 +12,7 @@ import (
 	"github.com/relorago/harness/experiments"
 	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/throughput"
+	"github.com/relorago/harness/train"
 )
 
 // throughputCmd regenerates the paper's Table 4 across model widths: per
@@ -98,6 +99,10 @@ func measureWidths(p experiments.Preset, dims []int, o throughput.Options, resul
 		return nil, err
 	}
 	t.Backend, t.Date = gemm.Backend, start.UTC().Format("2006-01-02 15:04 UTC")
+	t.CPU = train.CPUModel()
+	if g := train.CPUGeneration(); g != "" {
+		t.CPU += " (" + g + ")"
+	}
 	fmt.Fprintf(os.Stderr, "measured in %s\n", time.Since(start).Round(time.Second))
 	return t, throughput.Write(results, t)
 }
