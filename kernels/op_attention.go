@@ -119,17 +119,30 @@ func CausalSoftmax(s []float32, T int) {
 // rely on. CausalAttention's backward calls it on each pair's dP between
 // its GEMMs; bench/elementwise times it.
 func CausalSoftmaxBackward(dP, P []float32, T int) {
-	for i := 0; i < T; i++ {
-		pr, gr := P[i*T:i*T+i+1], dP[i*T:i*T+i+1]
-		// The dot product stays one serial sum: its order is the
-		// result's rounding.
-		var dot float32
-		for j, pv := range pr {
-			dot += pv * gr[j]
+	// Row i's dot product is one serial sum over its i+1 columns, in
+	// order (its order is the result's rounding); four rows at a time
+	// share the first row's columns side by side (rowsums.go), then each
+	// finishes its own.
+	row := func(m []float32, i int) []float32 { return m[i*T : i*T+i+1] }
+	i := 0
+	for ; i+4 <= T; i += 4 {
+		ps := [4][]float32{row(P, i), row(P, i+1), row(P, i+2), row(P, i+3)}
+		gs := [4][]float32{row(dP, i), row(dP, i+1), row(dP, i+2), row(dP, i+3)}
+		dots := dot4(ps, gs, i+1)
+		for q := range dots {
+			softmaxGradRow(dP, P, T, i+q, dotFrom(dots[q], ps[q], gs[q], i+1))
 		}
-		vecmath.SoftmaxGrad(gr, pr, dot)
-		clear(dP[i*T+i+1 : (i+1)*T])
 	}
+	for ; i < T; i++ {
+		softmaxGradRow(dP, P, T, i, dotFrom(0, row(P, i), row(dP, i), 0))
+	}
+}
+
+// softmaxGradRow turns row i of dP into dS given its dot product with P's
+// row, and clears the row above the diagonal.
+func softmaxGradRow(dP, P []float32, T, i int, dot float32) {
+	vecmath.SoftmaxGrad(dP[i*T:i*T+i+1], P[i*T:i*T+i+1], dot)
+	clear(dP[i*T+i+1 : (i+1)*T])
 }
 
 // Backward, per (sequence, head), with P the softmax and dO the output gradient:

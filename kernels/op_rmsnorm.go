@@ -47,16 +47,24 @@ func (f *rmsNormForward) chunk(_, lo, hi int) {
 // = x / rms(x) ⊙ g per row, and each row's 1/rms in inv. RMSNorm's op
 // calls it on each chunk of rows; bench/elementwise times it.
 func RMSNormRows(y, inv, x, g []float32, d int, eps float32) {
-	for r := range inv {
-		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-		var ss float32
-		for _, v := range xr {
-			ss += v * v
+	row := func(r int) []float32 { return x[r*d : (r+1)*d] }
+	r := 0
+	for ; r+4 <= len(inv); r += 4 {
+		s0, s1, s2, s3 := sumSquares4(row(r), row(r+1), row(r+2), row(r+3))
+		for q, ss := range [4]float32{s0, s1, s2, s3} {
+			rmsNormRow(y, inv, x, g, d, eps, r+q, ss)
 		}
-		iv := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
-		inv[r] = iv
-		vecmath.ScaleMul(yr, xr, iv, g)
 	}
+	for ; r < len(inv); r++ {
+		rmsNormRow(y, inv, x, g, d, eps, r, sumSquares(row(r)))
+	}
+}
+
+// rmsNormRow finishes row r of RMSNormRows from its sum of squares ss.
+func rmsNormRow(y, inv, x, g []float32, d int, eps float32, r int, ss float32) {
+	iv := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
+	inv[r] = iv
+	vecmath.ScaleMul(y[r*d:(r+1)*d], x[r*d:(r+1)*d], iv, g)
 }
 
 // rmsNormBackward is the backward's work on chunk p, a range of rows: their
@@ -82,20 +90,39 @@ func (f *rmsNormBackward) chunk(p, lo, hi int) {
 // gradient not wanted, and skipped. RMSNorm's op calls it on each chunk of
 // rows, with the chunk's own dg partial; bench/elementwise times it.
 func RMSNormBackwardRows(dx, dg, dy, x, g, inv []float32, d int) {
-	for r, iv := range inv {
-		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
-		if dg != nil {
-			vecmath.AddMulScaled(dg, dyr, xr, iv)
+	g = g[:d]
+	rows := func(m []float32, r int) [4][]float32 {
+		return [4][]float32{m[r*d : (r+1)*d], m[(r+1)*d : (r+2)*d], m[(r+2)*d : (r+3)*d], m[(r+3)*d : (r+4)*d]}
+	}
+	r := 0
+	for ; r+4 <= len(inv); r += 4 {
+		var dots [4]float32
+		if dx != nil {
+			dots = normDot4(rows(dy, r), g, rows(x, r), [4]float32(inv[r:r+4]))
 		}
-		if dx == nil {
-			continue
+		for q, dot := range dots {
+			rmsNormBackwardRow(dx, dg, dy, x, g, inv, d, r+q, dot)
 		}
+	}
+	for ; r < len(inv); r++ {
 		var dot float32
-		for j := range xr {
-			dot += dyr[j] * g[j] * xr[j] * iv
+		if dx != nil {
+			dot = normDot(dy[r*d:(r+1)*d], g, x[r*d:(r+1)*d], inv[r])
 		}
-		mean := dot / float32(d)
-		vecmath.RMSNormDx(dx[r*d:(r+1)*d], dyr, g, xr, iv, mean)
+		rmsNormBackwardRow(dx, dg, dy, x, g, inv, d, r, dot)
+	}
+}
+
+// rmsNormBackwardRow is row r of RMSNormBackwardRows, given its row sum
+// dot (normDot; unused when dx is nil): the row's dg terms are added after
+// the previous row's, as the sum over rows wants.
+func rmsNormBackwardRow(dx, dg, dy, x, g, inv []float32, d, r int, dot float32) {
+	xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
+	if dg != nil {
+		vecmath.AddMulScaled(dg, dyr, xr, inv[r])
+	}
+	if dx != nil {
+		vecmath.RMSNormDx(dx[r*d:(r+1)*d], dyr, g, xr, inv[r], dot/float32(d))
 	}
 }
 
@@ -115,8 +142,9 @@ func (f *rmsNormFn) Forward() (mat.Tensor, error) {
 	return y, nil
 }
 
-// The row sums (of x², of u ⊙ x̂) are scalar, in index order; the
-// elementwise loops run 8 lanes wide with the same roundings (vecmath).
+// The row sums (of x², of u ⊙ x̂) are scalar, in index order, four rows
+// side by side (rowsums.go); the elementwise loops run 8 lanes wide with
+// the same roundings (vecmath).
 //
 // Backward, with x̂ = x/rms and u = dy ⊙ g:
 //

@@ -100,6 +100,6 @@ passes, so there they may not be). ms/step = median pass time × the passes a fu
 step runs (per step: 2 norms a block and the final one; q and k rotated forward and back;
 one AdamW update of every parameter); "all passes" sums them, a part of the roofline's
 rest ms. RMSNorm's and the softmax backward's row sums are scalar (their order is the
-result's rounding) and run inside the passes' time.
+result's rounding), four rows side by side, and run inside the passes' time.
 `)
 }
