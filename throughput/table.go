@@ -199,6 +199,23 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 	return t, nil
 }
 
+// sharedSpread is how far the lowest FMA peak reading may fall under the
+// highest before the table calls its host shared: on a quiet core the
+// loop's medians agree within about 2%, and on 2026-12-07 a shared host's
+// ranged 58-93 GFLOP/s within minutes.
+const sharedSpread = 0.05
+
+// PeakShortfall is how far the lowest FMA peak reading fell under the
+// highest (0.14: 14%), and whether that marks the host as shared; 0 and
+// false when the table has no readings.
+func (t *Table) PeakShortfall() (float64, bool) {
+	if len(t.FMAPeak) != 2 || t.FMAPeak[1] <= 0 {
+		return 0, false
+	}
+	f := 1 - t.FMAPeak[0]/t.FMAPeak[1]
+	return f, f > sharedSpread
+}
+
 // Cell returns the cell of a width, rank, op and thread count.
 func (t *Table) Cell(dim, rank int, fused bool, threads int) (Cell, bool) {
 	for _, c := range t.Cells {

@@ -103,13 +103,17 @@ func TestBuildPairsRoundsIntoSpeedups(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	if short, shared := (&Table{FMAPeak: []float64{88, 90}}).PeakShortfall(); shared || math.Abs(short-2.0/90) > 1e-12 {
+		t.Errorf("readings 88-90: shortfall %v, shared %v; want 2%%, not shared", short, shared)
+	}
 	back, err := Read(dir)
 	if err != nil || len(back.Cells) != len(tab.Cells) || back.Cells[0].Dim != tab.Cells[0].Dim {
 		t.Fatalf("read back: %v", err)
 	}
 	md := tab.Markdown()
 	for _, want := range []string{"1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused",
-		"today on Some CPU (family 1, model 2)", fmt.Sprintf("read %.0f–91 GFLOP/s", tab.FMAPeak[0]), "100 GFLOP/s (110%)"} {
+		"today on Some CPU (family 1, model 2)", fmt.Sprintf("read %.0f–91 GFLOP/s", tab.FMAPeak[0]), "100 GFLOP/s (110%)",
+		"the host was shared"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}

@@ -174,7 +174,12 @@ func (t *Table) speedupNotes() []string {
 		fmt.Sprintf("FLOP model: model.Config.FLOPsPerStep, 6 per weight per token for trainable linears, 4 for frozen ones, 6·r·(in+out) per token for the factors, attention's 12·T²·d per layer and sequence. WS-adjusted: a share f of the run is full-rank warm start, throughput 1 / (f/full + (1−f)/ReLoRA): the preset's own f = %.0f%% and the paper's 33%%.", 100*t.WarmFraction),
 	}
 	if len(t.FMAPeak) == 2 {
-		notes = append(notes, fmt.Sprintf("One core's FMA peak (bench/peak's register-only loop, the median of %d rounds at each speed probe's start and end) read %.0f–%.0f GFLOP/s: the ceiling of the GEMM rates below, in brackets as a share of the highest reading. A reading well under the highest means the host slowed the core, as a virtual machine's neighbours do without showing in its load average: the pairing cancels that in the speed-ups, but step times and rates are then low.", peakRounds, t.FMAPeak[0], t.FMAPeak[1]))
+		short, shared := t.PeakShortfall()
+		verdict := fmt.Sprintf("Here the lowest was %.0f%% under the highest: no sign that the cores were shared.", 100*short)
+		if shared {
+			verdict = fmt.Sprintf("Here the lowest was %.0f%% under the highest (more than %.0f%%): the host was shared while this table was measured.", 100*short, 100*sharedSpread)
+		}
+		notes = append(notes, fmt.Sprintf("One core's FMA peak (bench/peak's register-only loop, the median of %d rounds at each speed probe's start and end) read %.0f–%.0f GFLOP/s: the ceiling of the GEMM rates below, in brackets as a share of the highest reading. A reading well under the highest means the host slowed the core, as a virtual machine's neighbours do without showing in its load average: the pairing cancels that in the speed-ups, but their intervals widen and step times and rates are low. %s", peakRounds, t.FMAPeak[0], t.FMAPeak[1], verdict))
 	}
 	return notes
 }
