@@ -4,7 +4,8 @@ package gemm
 
 // The blocked driver: the BLIS loop order, for products whose k slice of
 // op(B) is larger than blockedMinB (the step GEMMs from d 256 on, and at
-// d 128 the ones of width ffn; at d 64 the weight gradient of width ffn).
+// d 128 the ones of width ffn; at d 64 the weight gradient of width ffn)
+// or whose sides are all at least blockedMinSide (the rest of d 128's).
 // For each column block of op(B) and each k slice:
 //
 //	pack the kc×nc block of op(B) into kc×16 micro-panels
@@ -64,6 +65,24 @@ package gemm
 // A variable so that tests can send every product through the blocked
 // driver.
 var blockedMinB = 32 << 10
+
+// blockedMinSide sends a product whose m, n and k are all at least this
+// large to the blocked driver even when its k slice of op(B) is small:
+// the d 128 step's products of width d (m 2048 or k 2048, n 128, k or m
+// 128-352), which the in-place driver ran at 55-68 GFLOP/s. Paired on one
+// core (CPU time, medians of 21 alternations, a shared machine) the
+// blocked driver ran them 0.99-1.09x as fast, most 1.02-1.05x (the weight
+// gradients of width ffn, 352×128×2048, 1.05-1.09x in five runs), and
+// the products with a side under 128 as fast or slower (n 64: 0.95-1.05x;
+// n 16-32: 0.70-0.87x), hence the bound on every side; k under 128 keeps
+// attention's Q·Kᵀ (k the head width) and LoRA's k-r products where they
+// were. Whole one-thread steps at d 128, alternated: 1.023x, 1.033x and
+// 1.026x as fast (medians of 60 pairs). At 2 threads, where the forward
+// and dX products are cut into row tasks of m 512 (blocked now too) and
+// the weight gradients into column tasks of n 32 (not), steps measured
+// level (1.00-1.01x). d 64's products all have a side under 128, and from
+// d 256 on every product this bound takes was blocked already.
+const blockedMinSide = 128
 
 // mcMax is the rows of op(A) packed at a time: 120×256 floats = 120 KiB, a
 // quarter of a Zen 3 core's L2 (512 KiB), so the A block stays in L2

@@ -60,8 +60,9 @@ type packBuf struct {
 var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 
 // sgemm is the in-place driver, for products whose k slice of op(B) is at
-// most blockedMinB floats; larger ones go to the blocked driver
-// (sgemmBlocked, blocked.go), which gives the same bits. For each nc-wide
+// most blockedMinB floats and that have a side under blockedMinSide; the
+// others go to the blocked driver (sgemmBlocked, blocked.go), which gives
+// the same bits. For each nc-wide
 // column block of op(B) and
 // each kc-deep slice of k, it packs op(B) into kc×16 micro-panels
 // (contiguous, zero-padded, in the order the kernel loads them, independent
@@ -121,7 +122,7 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if nk > 1 && tri != LowerC {
 		tri = Full
 	}
-	if kcStep*n > blockedMinB {
+	if kcStep*n > blockedMinB || min(m, n, k) >= blockedMinSide {
 		sgemmBlocked(tri, transA, transB, m, n, k, kcStep, alpha, a, lda, b, ldb, beta, c, ldc, buf)
 		return
 	}
