@@ -77,19 +77,34 @@ func measureWidths(p experiments.Preset, dims []int, o throughput.Options, resul
 		return nil, err
 	}
 	plan := throughput.NewPlan(p, widths, o)
+	progress, err := throughput.NewProgress(p, plan)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
+	// elapsed says how long the measurement has run and, once a probe has
+	// been timed, about how long it has left.
+	elapsed := func(next int) string {
+		s := time.Since(start).Round(time.Second).String() + " so far"
+		if left, ok := progress.Left(next); ok {
+			s += ", about " + left.Round(time.Second).String() + " left"
+		}
+		return s
+	}
 	var speed []throughput.Measurement
 	for i, spec := range plan.Speed {
-		fmt.Fprintf(os.Stderr, "speed %d/%d: d %d, %d thread(s): full-rank and ReLoRA r %v, fused and composed, paired by rounds (%s so far)\n",
-			i+1, len(plan.Speed), spec.Width.Dim, spec.Threads, spec.Width.Ranks, time.Since(start).Round(time.Second))
+		fmt.Fprintf(os.Stderr, "speed %d/%d: d %d, %d thread(s): full-rank and ReLoRA r %v, fused and composed, paired by rounds (%s)\n",
+			i+1, len(plan.Speed), spec.Width.Dim, spec.Threads, spec.Width.Ranks, elapsed(i))
+		t0 := time.Now()
 		ms, err := throughput.RunProbes(self, []throughput.Spec{spec}, 1)
 		if err != nil {
 			return nil, err
 		}
+		progress.Done(i, ms[0], time.Since(t0))
 		speed = append(speed, ms...)
 	}
 	// Memory probes only read their peak RSS: two at a time, one per core.
-	fmt.Fprintf(os.Stderr, "memory: %d probes, 2 at a time (%s so far)\n", len(plan.Memory), time.Since(start).Round(time.Second))
+	fmt.Fprintf(os.Stderr, "memory: %d probes, 2 at a time (%s)\n", len(plan.Memory), elapsed(len(plan.Speed)))
 	memory, err := throughput.RunProbes(self, plan.Memory, 2)
 	if err != nil {
 		return nil, err
