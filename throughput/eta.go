@@ -10,21 +10,33 @@ import (
 // Progress estimates the time a Table 4 measurement has left (12 minutes
 // or more on a 2-core machine, two thirds of it at the largest width), for
 // its progress lines. A speed probe's round runs one step of the
-// full-rank model and one of each variant, so a round's time is close to
-// proportional to the full-rank step's FLOPs times the number of step
-// kinds; the seconds per such FLOP on t threads come from the last probe
-// done on t threads (or, before one has run, from another thread count
-// scaled as if a second thread added 80%). A probe's rounds then follow the
-// rule the probe applies: as many as fill Seconds at the estimated round
-// time, within MinRounds and MaxRounds, after Warmup untimed ones. Memory
-// probes run one full-rank-sized step each in a fresh process, two at a
-// time.
+// full-rank model and one of each variant, so a round's time follows the
+// full-rank step's FLOPs times the number of step kinds, its work; the
+// seconds per unit of work on t threads come from the last probe done on
+// t threads (or, before one has run, from another thread count scaled by
+// twoThreadGain per doubling), and fall with the work as workExponent
+// says. A probe's rounds then follow the rule the probe applies: as many
+// as fill Seconds at the estimated round time, within MinRounds and
+// MaxRounds, after Warmup untimed ones. Memory probes run one
+// full-rank-sized step each in a fresh process, two at a time.
 type Progress struct {
 	plan    Plan
-	work    []float64       // per speed probe: one round's work (FLOP model)
-	memWork []float64       // per memory probe: one step's
-	perFLOP map[int]float64 // seconds per unit of work, by thread count
+	work    []float64           // per speed probe: one round's work (FLOP model)
+	memWork []float64           // per memory probe: one step's
+	perFLOP map[int]calibration // by thread count
 }
+
+// calibration is the seconds per unit of work a probe of some work took.
+type calibration struct{ perFLOP, work float64 }
+
+// workExponent is how a round's seconds per unit of work fall as the work
+// grows: small widths run their products further below the GEMM's peak and
+// pay more per op. Table 4's one-thread probes on the 2-core VM took
+// 0.022, 0.018, 0.015, 0.014 and 0.0135 s per GFLOP of round work at d 64,
+// 128, 256, 512 and 1024 (186 times the work from the first to the last),
+// close to work^-0.1; a constant cost put the first estimate of a 12.5
+// minute run at 20 minutes.
+const workExponent = -0.1
 
 // probeSetup is a speed probe's time besides its rounds: starting the
 // process, building a model per step kind, the FMA peak readings (about
@@ -42,7 +54,7 @@ const twoThreadGain = 1.6
 
 // NewProgress prepares the estimate for plan, whose probes are preset p's.
 func NewProgress(p experiments.Preset, plan Plan) (*Progress, error) {
-	pr := &Progress{plan: plan, perFLOP: map[int]float64{}}
+	pr := &Progress{plan: plan, perFLOP: map[int]calibration{}}
 	full := func(s Spec) (float64, error) {
 		cfg, err := s.Width.Config(p)
 		if err != nil {
@@ -77,7 +89,7 @@ func (pr *Progress) Done(i int, m Measurement, elapsed time.Duration) {
 	// A probe faster than the setup estimate still says its rounds were
 	// quick: count a tenth of its time for them.
 	rest := max(elapsed-probeSetup, elapsed/10)
-	pr.perFLOP[m.Threads] = rest.Seconds() / (float64(rounds) * pr.work[i])
+	pr.perFLOP[m.Threads] = calibration{rest.Seconds() / (float64(rounds) * pr.work[i]), pr.work[i]}
 }
 
 // Left estimates the time the speed probes from index next on and then
@@ -89,7 +101,7 @@ func (pr *Progress) Left(next int) (time.Duration, bool) {
 	var secs float64
 	for j := next; j < len(pr.plan.Speed); j++ {
 		s := pr.plan.Speed[j]
-		round := pr.secondsPerFLOP(s.Threads) * pr.work[j]
+		round := pr.seconds(s.Threads, pr.work[j])
 		want := s.MinRounds
 		if s.Seconds > 0 && round > 0 {
 			want = int(math.Ceil(s.Seconds / round))
@@ -101,26 +113,28 @@ func (pr *Progress) Left(next int) (time.Duration, bool) {
 	}
 	var mem float64
 	for j, s := range pr.plan.Memory {
-		mem += pr.secondsPerFLOP(s.Threads)*pr.memWork[j] + memSetup.Seconds()
+		mem += pr.seconds(s.Threads, pr.memWork[j]) + memSetup.Seconds()
 	}
 	secs += mem / 2
 	return time.Duration(secs * float64(time.Second)), true
 }
 
-// secondsPerFLOP is the calibration for t threads: measured on t, else
-// derived from the thread count measured nearest to t.
-func (pr *Progress) secondsPerFLOP(t int) float64 {
-	if c, ok := pr.perFLOP[t]; ok {
-		return c
-	}
-	best, bestT := 0.0, 0
-	for th, c := range pr.perFLOP {
-		if bestT == 0 || absInt(th-t) < absInt(bestT-t) || (absInt(th-t) == absInt(bestT-t) && th < bestT) {
-			best, bestT = c, th
+// seconds estimates the time of work on t threads: from the calibration on
+// t threads, else from the thread count measured nearest to t.
+func (pr *Progress) seconds(t int, work float64) float64 {
+	c, ok := pr.perFLOP[t]
+	scale := 1.0
+	if !ok {
+		bestT := 0
+		for th, ct := range pr.perFLOP {
+			if bestT == 0 || absInt(th-t) < absInt(bestT-t) || (absInt(th-t) == absInt(bestT-t) && th < bestT) {
+				c, bestT = ct, th
+			}
 		}
+		// Each doubling of threads divides the time by twoThreadGain.
+		scale = math.Pow(twoThreadGain, -math.Log2(float64(t)/float64(bestT)))
 	}
-	// Each doubling of threads divides the time by twoThreadGain.
-	return best * math.Pow(twoThreadGain, -math.Log2(float64(t)/float64(bestT)))
+	return scale * c.perFLOP * work * math.Pow(work/c.work, workExponent)
 }
 
 func absInt(x int) int {

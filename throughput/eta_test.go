@@ -11,8 +11,9 @@ import (
 // TestProgressEstimate checks the estimate's arithmetic on a plan of
 // three speed probes (two alike on one thread, one on two) and two memory
 // probes, with round work set by hand: a probe like one done is estimated
-// to take what that one took, twice the work per round means fewer rounds
-// of twice the time (the Seconds rule), a second thread divides the time
+// to take what that one took, twice the work per round means rounds of
+// 2·2^workExponent the time and so fewer of them (the Seconds rule), a
+// second thread divides the time
 // by twoThreadGain until a two-thread probe has run, and memory probes
 // run two at a time.
 func TestProgressEstimate(t *testing.T) {
@@ -43,16 +44,18 @@ func TestProgressEstimate(t *testing.T) {
 	// Probe 0: 5 s rounds (1 s per unit of work), 75 s fill 15, clamped to
 	// 12, after 1 warm-up: 13 rounds, plus the setup.
 	pr.work = []float64{5, 10, 5}
-	pr.memWork = []float64{3, 3}
+	pr.memWork = []float64{5, 5}
 	took := 13*5*time.Second + probeSetup
 	pr.Done(0, Measurement{Spec: speed, Full: Kind{StepMillis: make([]float64, 12)}}, took)
 
-	// Probe 1 alike but 10 s rounds: 8 rounds fill 75 s, 9 with the
-	// warm-up. Probe 2 on two threads: 5 s / 1.6 rounds, 24 fill 75 s, 13
-	// with the clamp. Memory: (3 s + 1 s) each, two at a time.
-	probe1 := 9*10*time.Second + probeSetup
+	// Probe 1 has twice the work: 10·2^-0.1 = 9.33 s rounds, 9 fill 75 s,
+	// 10 with the warm-up. Probe 2 on two threads: 5 s / 1.6 rounds, 24
+	// fill 75 s, 13 with the clamp. Memory: (5 s + 1 s) each, two at a
+	// time.
+	round1 := 10 * math.Pow(2, workExponent)
+	probe1 := time.Duration(10*round1*float64(time.Second)) + probeSetup
 	probe2 := time.Duration(13*5/twoThreadGain*float64(time.Second)) + probeSetup
-	memory := 2 * (3*time.Second + memSetup) / 2
+	memory := 2 * (5*time.Second + memSetup) / 2
 	for _, c := range []struct {
 		next int
 		want time.Duration
