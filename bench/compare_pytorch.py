@@ -26,6 +26,13 @@ Prints the configuration used, every round's ratio and, per width and thread
 count, the medians and the median paired ratio. Ratios, not absolute speeds,
 are the result on a loaded machine.
 
+Whether the machine was quiet: each Go process reads one core's FMA peak
+(bench/peak's loop) before its first step and after its last. A virtual
+machine's neighbours slow its cores without showing in its load average, so
+the readings, not the load, tell: when the lowest of a comparison's readings
+falls more than 5% under the highest (the rule Table 4 applies), the summary
+says the host was shared while the rounds ran.
+
 usage: compare_pytorch.py --gostep bin/gostep [--rounds N] [--threads 1,2] [--shapes d64,tiny,d256,d512]
 """
 import argparse
@@ -57,6 +64,29 @@ def pthread_openblas(blas):
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# A host is called shared when the lowest FMA peak reading falls more than
+# this fraction under the highest (throughput.sharedSpread, Table 4's rule).
+SHARED_SPREAD = 0.05
+
+
+def peak_readings(fields):
+    """The FMA peak readings (GFLOP/s) of a gostep result line, if any."""
+    return [float(x) for x in fields.get("fma_gflops", "").split(",") if x]
+
+
+def host_verdict(peaks):
+    """A sentence on the FMA peak readings: their range and whether the
+    host was shared by Table 4's rule."""
+    if not peaks:
+        return "no FMA peak readings (no AVX2): whether the host was quiet is not known"
+    lo, hi = min(peaks), max(peaks)
+    short = 1 - lo / hi
+    s = f"one core's FMA loop read {lo:.0f}-{hi:.0f} GFLOP/s over {len(peaks)} readings"
+    if short > SHARED_SPREAD:
+        return s + (f", the lowest {100 * short:.0f}% under the highest: the host was shared while these rounds ran, "
+                    "so the ratios are not a quiet machine's")
+    return s + f", within {100 * SHARED_SPREAD:.0f}%: a quiet host"
 
 
 def parse(line):
@@ -103,7 +133,7 @@ def main():
     unknown = [x for x in shapes if x not in SHAPES]
     if unknown:
         ap.error(f"unknown shape(s) {', '.join(unknown)}; have {', '.join(SHAPES)}")
-    summary = []
+    summary, all_peaks = [], []
     for shape in shapes:
         dim, layers, heads, ffn, steps, warmup = SHAPES[shape]
         rounds = rounds_for(dim, args.rounds)
@@ -128,7 +158,7 @@ def main():
                 print("  warning: torch is not on the pthread OpenBLAS (Debian: apt-get install libopenblas0-pthread, "
                       "and update-alternatives for libblas.so.3): PyTorch is not at its best here", flush=True)
             print(f"  {'round':>5}  {'harness tok/s':>13}  {'pytorch tok/s':>13}  ratio", flush=True)
-            rows = []
+            rows, peaks = [], []
             for r in range(rounds):
                 if r % 2 == 0:
                     g = parse(run_go(args.gostep, shape, t, steps, warmup))
@@ -138,7 +168,10 @@ def main():
                     g = parse(run_go(args.gostep, shape, t, steps, warmup))
                 gt, pt = float(g["tok/s"]), float(p["tok/s"])
                 rows.append((gt, pt))
+                peaks += peak_readings(g)
                 print(f"  {r + 1:>5}  {gt:>13,.0f}  {pt:>13,.0f}  {gt / pt:5.2f}x", flush=True)
+            print(f"  {host_verdict(peaks)}", flush=True)
+            all_peaks += peaks
             med = statistics.median(g / p for g, p in rows)
             summary.append((dim, t, statistics.median(g for g, _ in rows), statistics.median(p for _, p in rows), med,
                             len(rows), f"torch threads {tt}, OpenBLAS threads {bt}, mask {mask}"))
@@ -147,6 +180,7 @@ def main():
     for dim, t, g, p, med, n, cfg in summary:
         print(f"  d {dim:>4}, {t} thread(s): harness {g:>9,.0f} tok/s, PyTorch {p:>9,.0f} tok/s, "
               f"ratio {med:.2f}x over {n} round(s) ({cfg})")
+    print(f"  host: {host_verdict(all_peaks)}")
 
 
 if __name__ == "__main__":
