@@ -84,7 +84,7 @@ def host_verdict(peaks):
     short = 1 - lo / hi
     s = f"one core's FMA loop read {lo:.0f}-{hi:.0f} GFLOP/s over {len(peaks)} readings"
     if short > SHARED_SPREAD:
-        return s + (f", the lowest {100 * short:.0f}% under the highest: the host was shared while these rounds ran, "
+        return s + (f", the lowest {100 * short:.1f}% under the highest: the host was shared while these rounds ran, "
                     "so the ratios are not a quiet machine's")
     return s + f", within {100 * SHARED_SPREAD:.0f}%: a quiet host"
 

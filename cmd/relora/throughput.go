@@ -120,7 +120,7 @@ func measureWidths(p experiments.Preset, dims []int, o throughput.Options, resul
 	}
 	fmt.Fprintf(os.Stderr, "measured in %s\n", time.Since(start).Round(time.Second))
 	if short, shared := t.PeakShortfall(); shared {
-		fmt.Fprintf(os.Stderr, "warning: one core's FMA loop read %.0f–%.0f GFLOP/s during the probes, the lowest %.0f%% under the highest:\n"+
+		fmt.Fprintf(os.Stderr, "warning: one core's FMA loop read %.0f–%.0f GFLOP/s during the probes, the lowest %.1f%% under the highest:\n"+
 			"  other work slowed the cores. The speed-ups are paired, but their intervals are wider than on a quiet machine.\n",
 			t.FMAPeak[0], t.FMAPeak[1], 100*short)
 	}
