@@ -20,10 +20,10 @@ import (
 // MaxRounds, after Warmup untimed ones. Memory probes run one
 // full-rank-sized step each in a fresh process, two at a time.
 type Progress struct {
-	plan    Plan
-	work    []float64           // per speed probe: one round's work (FLOP model)
-	memWork []float64           // per memory probe: one step's
-	perFLOP map[int]calibration // by thread count
+	plan       Plan
+	work       []float64           // per speed probe: one round's work (FLOP model)
+	memWork    []float64           // per memory probe: one step's
+	calibrated map[int]calibration // by thread count
 }
 
 // calibration is the seconds per unit of work a probe of some work took.
@@ -54,7 +54,7 @@ const twoThreadGain = 1.6
 
 // NewProgress prepares the estimate for plan, whose probes are preset p's.
 func NewProgress(p experiments.Preset, plan Plan) (*Progress, error) {
-	pr := &Progress{plan: plan, perFLOP: map[int]calibration{}}
+	pr := &Progress{plan: plan, calibrated: map[int]calibration{}}
 	full := func(s Spec) (float64, error) {
 		cfg, err := s.Width.Config(p)
 		if err != nil {
@@ -89,13 +89,13 @@ func (pr *Progress) Done(i int, m Measurement, elapsed time.Duration) {
 	// A probe faster than the setup estimate still says its rounds were
 	// quick: count a tenth of its time for them.
 	rest := max(elapsed-probeSetup, elapsed/10)
-	pr.perFLOP[m.Threads] = calibration{rest.Seconds() / (float64(rounds) * pr.work[i]), pr.work[i]}
+	pr.calibrated[m.Threads] = calibration{rest.Seconds() / (float64(rounds) * pr.work[i]), pr.work[i]}
 }
 
 // Left estimates the time the speed probes from index next on and then
 // every memory probe will take; false until a probe has been done.
 func (pr *Progress) Left(next int) (time.Duration, bool) {
-	if len(pr.perFLOP) == 0 {
+	if len(pr.calibrated) == 0 {
 		return 0, false
 	}
 	var secs float64
@@ -122,11 +122,11 @@ func (pr *Progress) Left(next int) (time.Duration, bool) {
 // seconds estimates the time of work on t threads: from the calibration on
 // t threads, else from the thread count measured nearest to t.
 func (pr *Progress) seconds(t int, work float64) float64 {
-	c, ok := pr.perFLOP[t]
+	c, ok := pr.calibrated[t]
 	scale := 1.0
 	if !ok {
 		bestT := 0
-		for th, ct := range pr.perFLOP {
+		for th, ct := range pr.calibrated {
 			if bestT == 0 || absInt(th-t) < absInt(bestT-t) || (absInt(th-t) == absInt(bestT-t) && th < bestT) {
 				c, bestT = ct, th
 			}
