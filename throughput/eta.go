@@ -7,8 +7,8 @@ import (
 	"github.com/relorago/harness/experiments"
 )
 
-// Progress estimates the time a Table 4 measurement has left (12 minutes
-// or more on a 2-core machine, two thirds of it at the largest width), for
+// Progress estimates the time a Table 4 measurement has left (about 12
+// minutes on a 2-core machine, two thirds of it at the largest width), for
 // its progress lines. A speed probe's round runs one step of the
 // full-rank model and one of each variant, so a round's time follows the
 // full-rank step's FLOPs times the number of step kinds, its work; the
@@ -34,8 +34,8 @@ type calibration struct{ perFLOP, work float64 }
 // pay more per op. Table 4's one-thread probes on the 2-core VM took
 // 0.022, 0.018, 0.015, 0.014 and 0.0135 s per GFLOP of round work at d 64,
 // 128, 256, 512 and 1024 (186 times the work from the first to the last),
-// close to work^-0.1; a constant cost put the first estimate of a 12.5
-// minute run at 20 minutes.
+// close to work^-0.1; a constant cost put the first estimate of an 11m47s
+// run at 19m51s, this one the first of an 11m24s run at 13m26s.
 const workExponent = -0.1
 
 // probeSetup is a speed probe's time besides its rounds: starting the
