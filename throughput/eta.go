@@ -102,14 +102,7 @@ func (pr *Progress) Left(next int) (time.Duration, bool) {
 	for j := next; j < len(pr.plan.Speed); j++ {
 		s := pr.plan.Speed[j]
 		round := pr.seconds(s.Threads, pr.work[j])
-		want := s.MinRounds
-		if s.Seconds > 0 && round > 0 {
-			want = int(math.Ceil(s.Seconds / round))
-		}
-		if s.MaxRounds > 0 {
-			want = min(want, s.MaxRounds)
-		}
-		secs += float64(s.Warmup+max(1, s.MinRounds, want))*round + probeSetup.Seconds()
+		secs += float64(s.rounds(round))*round + probeSetup.Seconds()
 	}
 	var mem float64
 	for j, s := range pr.plan.Memory {

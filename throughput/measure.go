@@ -99,13 +99,6 @@ type Measurement struct {
 	Peak []float64 `json:"fma_peak_gflops,omitempty"`
 }
 
-// A speed probe's FMA peak readings: 3 rounds of 50M loop iterations
-// (about 0.1 s each) at its start and end, about 0.6 s a probe.
-const (
-	peakRounds = 3
-	peakIters  = 50_000_000
-)
-
 // Measure runs spec in this process. Run it in a fresh process (relora's
 // hidden "probe" command), so that a memory probe's peak RSS is its own.
 func Measure(spec Spec) (Measurement, error) {
@@ -136,11 +129,12 @@ func Measure(spec Spec) (Measurement, error) {
 	return out, err
 }
 
-// readPeak appends one FMA peak reading to out (none where the loop cannot
-// run: the table then says nothing of the peak).
+// readPeak appends one FMA peak reading (peak.Reading, about 0.3 s) to out
+// (none where the loop cannot run: the table then says nothing of the
+// peak).
 func readPeak(out *Measurement) {
-	if g, err := peak.Measure(peakRounds, peakIters); err == nil {
-		out.Peak = append(out.Peak, peak.Median(g))
+	if g, err := peak.Reading(); err == nil {
+		out.Peak = append(out.Peak, g)
 	}
 }
 
@@ -164,6 +158,20 @@ func measureMemory(cfg train.Config, spec Spec, out *Measurement) error {
 		out.MaxRSSBytes = ru.Maxrss * 1024 // Linux reports kilobytes
 	}
 	return nil
+}
+
+// rounds is how many rounds, warm-up included, a speed probe runs when a
+// round takes the given seconds: as many timed ones as fill Seconds, within
+// MinRounds and MaxRounds (at least one).
+func (spec Spec) rounds(round float64) int {
+	want := spec.MinRounds
+	if spec.Seconds > 0 && round > 0 {
+		want = int(math.Ceil(spec.Seconds / round))
+	}
+	if spec.MaxRounds > 0 {
+		want = min(want, spec.MaxRounds)
+	}
+	return spec.Warmup + max(1, spec.MinRounds, want)
 }
 
 // measureSpeed runs the rounds of a speed probe.
@@ -216,15 +224,7 @@ func measureSpeed(cfg train.Config, spec Spec, out *Measurement) error {
 		}
 		lastRound = time.Since(t0)
 		if round == spec.Warmup-1 || (spec.Warmup == 0 && round == 0) {
-			// Size the timed rounds to the time budget.
-			want := spec.MinRounds
-			if spec.Seconds > 0 && lastRound > 0 {
-				want = int(math.Ceil(spec.Seconds / lastRound.Seconds()))
-			}
-			if spec.MaxRounds > 0 {
-				want = min(want, spec.MaxRounds)
-			}
-			rounds = spec.Warmup + max(1, spec.MinRounds, want)
+			rounds = spec.rounds(lastRound.Seconds())
 		}
 	}
 	for i, st := range steppers {

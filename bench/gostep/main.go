@@ -21,12 +21,6 @@ import (
 	"github.com/relorago/harness/train"
 )
 
-// The FMA peak reading: 3 rounds of 50M iterations, as Table 4's probes.
-const (
-	peakRounds = 3
-	peakIters  = 50_000_000
-)
-
 func main() {
 	dim := flag.Int("d", 128, "model width")
 	layers := flag.Int("layers", 4, "blocks")
@@ -52,8 +46,8 @@ func main() {
 	}
 	var peaks []string
 	readPeak := func() {
-		if g, err := peak.Measure(peakRounds, peakIters); err == nil {
-			peaks = append(peaks, fmt.Sprintf("%.1f", peak.Median(g)))
+		if g, err := peak.Reading(); err == nil {
+			peaks = append(peaks, fmt.Sprintf("%.1f", g))
 		}
 	}
 	readPeak()

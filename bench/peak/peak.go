@@ -18,3 +18,21 @@ func Median(gflops []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// The short reading taken around a measurement (Table 4's speed probes,
+// bench/gostep's steps) to tell whether the host slowed the core: the
+// median of ReadingRounds rounds of 50M loop iterations, about 0.1 s each.
+const (
+	ReadingRounds = 3
+	readingIters  = 50_000_000
+)
+
+// Reading is one short reading of the peak in GFLOP/s; an error where the
+// loop cannot run (no AVX2).
+func Reading() (float64, error) {
+	g, err := Measure(ReadingRounds, readingIters)
+	if err != nil {
+		return 0, err
+	}
+	return Median(g), nil
+}

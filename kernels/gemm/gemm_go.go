@@ -62,9 +62,8 @@ var bufPool = sync.Pool{New: func() any { return new(packBuf) }}
 // sgemm is the in-place driver, for products whose k slice of op(B) is at
 // most blockedMinB floats and that have a side under blockedMinSide; the
 // others go to the blocked driver (sgemmBlocked, blocked.go), which gives
-// the same bits. For each nc-wide
-// column block of op(B) and
-// each kc-deep slice of k, it packs op(B) into kc×16 micro-panels
+// the same bits. For each nc-wide column block of op(B) and each kc-deep
+// slice of k, it packs op(B) into kc×16 micro-panels
 // (contiguous, zero-padded, in the order the kernel loads them, independent
 // of transB and ldb). Then, for each 6-row panel of op(A), it runs the
 // micro-kernel against every B micro-panel: the A panel stays in L1 while
