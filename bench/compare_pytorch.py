@@ -66,7 +66,7 @@ def pthread_openblas(blas):
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # A host is called shared when the lowest FMA peak reading falls more than
-# this fraction under the highest (throughput.sharedSpread, Table 4's rule).
+# this fraction under the highest (throughput.SharedSpread, Table 4's rule).
 SHARED_SPREAD = 0.05
 
 

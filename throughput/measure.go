@@ -97,6 +97,9 @@ type Measurement struct {
 	// reading of the host that the load average misses, since a virtual
 	// machine's neighbours slow its cores without running in it.
 	Peak []float64 `json:"fma_peak_gflops,omitempty"`
+	// Attempts is how many times the probe was run before this measurement
+	// was kept (MeasureQuiet); 0 or 1: once.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Measure runs spec in this process. Run it in a fresh process (relora's

@@ -20,13 +20,14 @@ type Options struct {
 	MinRounds int     // timed rounds per speed probe, at least
 	MaxRounds int     // and at most
 	Seconds   float64 // time budget of a speed probe's timed rounds
+	Retries   int     // extra attempts of a speed probe whose readings say the core was shared (MeasureQuiet)
 }
 
 // DefaultOptions: one warm-up round, then rounds for ~75 s per probe,
 // between 5 and 12 (at d 1024 one round of five steps takes ~45 s on one
 // core of this EPYC: `make throughput` took 23 minutes with the machine
 // loaded, 4 rounds at d 512 and 1024; ~15 on a quiet one).
-var DefaultOptions = Options{Threads: []int{1, 2}, Warmup: 1, MinRounds: 5, MaxRounds: 12, Seconds: 75}
+var DefaultOptions = Options{Threads: []int{1, 2}, Warmup: 1, MinRounds: 5, MaxRounds: 12, Seconds: 75, Retries: DefaultRetries}
 
 // Plan is what Build needs measured, in the order it is run.
 type Plan struct {
@@ -133,6 +134,11 @@ type Table struct {
 	// FMAPeak is the lowest and highest of the speed probes' one-core FMA
 	// peak readings (GFLOP/s; Measurement.Peak).
 	FMAPeak []float64 `json:"fma_peak_gflops,omitempty"`
+	// Remeasured counts the speed probes measured again because their own
+	// readings said the core was shared (MeasureQuiet), Reattempts the
+	// extra attempts they took.
+	Remeasured int `json:"remeasured_probes,omitempty"`
+	Reattempts int `json:"extra_attempts,omitempty"`
 }
 
 // Build turns the measured plan into the table.
@@ -153,6 +159,10 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 		}
 		load = append(load, m.Load...)
 		peaks = append(peaks, m.Peak...)
+		if m.Attempts > 1 {
+			t.Remeasured++
+			t.Reattempts += m.Attempts - 1
+		}
 		rounds = append(rounds, len(m.Full.StepMillis))
 		for _, v := range m.Variants {
 			if len(v.StepMillis) != len(m.Full.StepMillis) {
@@ -199,11 +209,11 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 	return t, nil
 }
 
-// sharedSpread is how far the lowest FMA peak reading may fall under the
+// SharedSpread is how far the lowest FMA peak reading may fall under the
 // highest before the table calls its host shared: on a quiet core the
 // loop's medians agree within about 2%, and on 2026-12-07 a shared host's
 // ranged 58-93 GFLOP/s within minutes.
-const sharedSpread = 0.05
+const SharedSpread = 0.05
 
 // PeakShortfall is how far the lowest FMA peak reading fell under the
 // highest (0.14: 14%), and whether that marks the host as shared; 0 and
@@ -213,7 +223,7 @@ func (t *Table) PeakShortfall() (float64, bool) {
 		return 0, false
 	}
 	f := 1 - t.FMAPeak[0]/t.FMAPeak[1]
-	return f, f > sharedSpread
+	return f, f > SharedSpread
 }
 
 // Cell returns the cell of a width, rank, op and thread count.
