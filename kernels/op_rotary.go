@@ -45,16 +45,11 @@ func (f *rotaryRows) chunk(_, lo, hi int) {
 // (sign −1 is the backward, the rotation's inverse). Rotary's op calls it
 // on each chunk of rows; bench/elementwise times it.
 func RotaryRows(dst, src, cos, sin []float32, d, heads, seqLen, lo, hi int, sign float32) {
-	hd := d / heads
-	half := hd / 2
+	half := d / heads / 2
 	for r := lo; r < hi; r++ {
 		pos := r % seqLen
 		cs, sn := cos[pos*half:(pos+1)*half], sin[pos*half:(pos+1)*half]
-		for h := 0; h < heads; h++ {
-			s := src[r*d+h*hd : r*d+(h+1)*hd]
-			o := dst[r*d+h*hd : r*d+(h+1)*hd]
-			vecmath.Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, sign)
-		}
+		vecmath.RotateHeads(dst[r*d:(r+1)*d], src[r*d:(r+1)*d], cs, sn, heads, sign)
 	}
 }
 

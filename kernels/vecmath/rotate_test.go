@@ -30,3 +30,37 @@ func TestRotateBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateHeadsMatchesRotate checks RotateHeads against Rotate head by
+// head, bit for bit, at head widths whose half is a multiple of 8 (the
+// assembly) and others (the per-head fallback), both directions.
+func TestRotateHeadsMatchesRotate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, hd := range []int{16, 32, 48, 64, 128, 10, 20} {
+		for _, heads := range []int{1, 3, 4, 8} {
+			half := hd / 2
+			src := make([]float32, heads*hd)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			cs, sn := make([]float32, half), make([]float32, half)
+			for i := range cs {
+				th := rng.Float64() * 100
+				cs[i], sn[i] = float32(math.Cos(th)), float32(math.Sin(th))
+			}
+			for _, sign := range []float32{1, -1} {
+				got, want := make([]float32, heads*hd), make([]float32, heads*hd)
+				RotateHeads(got, src, cs, sn, heads, sign)
+				for h := 0; h < heads; h++ {
+					s, o := src[h*hd:(h+1)*hd], want[h*hd:(h+1)*hd]
+					Rotate(o[:half], o[half:], s[:half], s[half:], cs, sn, sign)
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("hd %d, %d heads, sign %g: element %d is %g, Rotate gives %g", hd, heads, sign, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -48,6 +48,10 @@ func rotateAVX2(dstLo, dstHi, lo, hi, cos, sin *float32, sign float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
 
+func rotateHeadsAVX2(dst, src, cos, sin *float32, sign float32, heads, hd int) {
+	panic("vecmath: AVX2 code not available")
+}
+
 func maxAVX2(x *float32, n int) (float32, bool) {
 	panic("vecmath: AVX2 code not available")
 }
