@@ -2,10 +2,27 @@
 
 #include "textflag.h"
 
+// ROTATE8 rotates the 8 pairs at byte offset AX: lo at SI, hi at DX, cos
+// at R8, sin at R10 (times the sign broadcast in Y7), into dstLo at DI and
+// dstHi at R9; each product and sum rounded as in the Go loop (no fused
+// multiply-add). Both loops below run it, so they round alike.
+#define ROTATE8 \
+	VMOVUPS (SI)(AX*1), Y0;      \ // a
+	VMOVUPS (DX)(AX*1), Y1;      \ // b
+	VMOVUPS (R8)(AX*1), Y2;      \ // c
+	VMULPS  (R10)(AX*1), Y7, Y3; \ // s = sign·sin
+	VMULPS  Y2, Y0, Y4;          \ // a·c
+	VMULPS  Y3, Y1, Y5;          \ // b·s
+	VSUBPS  Y5, Y4, Y4;          \ // a·c − b·s
+	VMOVUPS Y4, (DI)(AX*1);      \
+	VMULPS  Y3, Y0, Y4;          \ // a·s
+	VMULPS  Y2, Y1, Y5;          \ // b·c
+	VADDPS  Y5, Y4, Y4;          \ // a·s + b·c
+	VMOVUPS Y4, (R9)(AX*1)
+
 // func rotateAVX2(dstLo, dstHi, lo, hi, cos, sin *float32, sign float32, n int)
 //
-// Rotate's loop, 8 pairs per iteration, each product and sum rounded as in
-// the Go loop (no fused multiply-add).
+// Rotate's loop, 8 pairs per iteration (ROTATE8).
 TEXT ·rotateAVX2(SB), NOSPLIT, $0-64
 	MOVQ         dstLo+0(FP), DI
 	MOVQ         dstHi+8(FP), R9
@@ -19,18 +36,7 @@ TEXT ·rotateAVX2(SB), NOSPLIT, $0-64
 	XORQ         AX, AX
 
 loop:
-	VMOVUPS (SI)(AX*1), Y0      // a
-	VMOVUPS (DX)(AX*1), Y1      // b
-	VMOVUPS (R8)(AX*1), Y2      // c
-	VMULPS  (R10)(AX*1), Y7, Y3 // s = sign·sin
-	VMULPS  Y2, Y0, Y4          // a·c
-	VMULPS  Y3, Y1, Y5          // b·s
-	VSUBPS  Y5, Y4, Y4          // a·c − b·s
-	VMOVUPS Y4, (DI)(AX*1)
-	VMULPS  Y3, Y0, Y4          // a·s
-	VMULPS  Y2, Y1, Y5          // b·c
-	VADDPS  Y5, Y4, Y4          // a·s + b·c
-	VMOVUPS Y4, (R9)(AX*1)
+	ROTATE8
 	ADDQ    $32, AX
 	DECQ    CX
 	JNZ     loop
@@ -39,7 +45,7 @@ loop:
 
 // func rotateHeadsAVX2(dst, src, cos, sin *float32, sign float32, heads, hd int)
 //
-// rotateAVX2's arithmetic, instruction for instruction, over heads heads
+// rotateAVX2's arithmetic (ROTATE8) over heads heads
 // of hd floats side by side: head h's lo half at src + 4·h·hd, its hi half
 // hd/2 floats further (dst likewise), every head with the same cos and sin
 // (one row's position). hd/2 must be a positive multiple of 8.
@@ -62,18 +68,7 @@ head:
 	XORQ AX, AX
 
 hloop:
-	VMOVUPS (SI)(AX*1), Y0      // a
-	VMOVUPS (DX)(AX*1), Y1      // b
-	VMOVUPS (R8)(AX*1), Y2      // c
-	VMULPS  (R10)(AX*1), Y7, Y3 // s = sign·sin
-	VMULPS  Y2, Y0, Y4          // a·c
-	VMULPS  Y3, Y1, Y5          // b·s
-	VSUBPS  Y5, Y4, Y4          // a·c − b·s
-	VMOVUPS Y4, (DI)(AX*1)
-	VMULPS  Y3, Y0, Y4          // a·s
-	VMULPS  Y2, Y1, Y5          // b·c
-	VADDPS  Y5, Y4, Y4          // a·s + b·c
-	VMOVUPS Y4, (R9)(AX*1)
+	ROTATE8
 	ADDQ    $32, AX
 	DECQ    CX
 	JNZ     hloop
