@@ -1,12 +1,15 @@
 package throughput
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // A speed probe whose own FMA peak readings, at its start and end, fall
 // more than SharedSpread apart ran while other work slowed the core: on
 // the project's 2-core VM the loop read 57-94 GFLOP/s within a
-// 12-minute Table 4 run whose neighbours came and went, so that no whole
-// table met the rule while most probes did. Measuring such a probe again
+// 12-minute Table 4 run whose neighbours came and went, and no whole
+// table met the rule all afternoon. Measuring such a probe again
 // keeps the rule for the whole table (Table.PeakShortfall) and lets a
 // table measured between a neighbour's bursts pass it. Which attempt is
 // kept depends on the readings only, never on the speed-ups measured.
@@ -23,15 +26,7 @@ func (m Measurement) PeakShortfall() (float64, bool) {
 	if len(m.Peak) < 2 {
 		return 0, false
 	}
-	lo, hi := m.Peak[0], m.Peak[0]
-	for _, g := range m.Peak[1:] {
-		lo, hi = min(lo, g), max(hi, g)
-	}
-	if hi <= 0 {
-		return 0, false
-	}
-	f := 1 - lo/hi
-	return f, f > SharedSpread
+	return shortfall(slices.Min(m.Peak), slices.Max(m.Peak))
 }
 
 // MeasureQuiet runs a speed probe (run) until an attempt's readings say the

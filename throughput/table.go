@@ -219,10 +219,20 @@ const SharedSpread = 0.05
 // highest (0.14: 14%), and whether that marks the host as shared; 0 and
 // false when the table has no readings.
 func (t *Table) PeakShortfall() (float64, bool) {
-	if len(t.FMAPeak) != 2 || t.FMAPeak[1] <= 0 {
+	if len(t.FMAPeak) != 2 {
 		return 0, false
 	}
-	f := 1 - t.FMAPeak[0]/t.FMAPeak[1]
+	return shortfall(t.FMAPeak[0], t.FMAPeak[1])
+}
+
+// shortfall is how far the lowest reading lo fell under the highest hi,
+// and whether that is more than SharedSpread: the one rule for a table's
+// readings and a probe's; 0 and false without a positive hi.
+func shortfall(lo, hi float64) (float64, bool) {
+	if hi <= 0 {
+		return 0, false
+	}
+	f := 1 - lo/hi
 	return f, f > SharedSpread
 }
 
