@@ -196,7 +196,11 @@ func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float3
 			if src == nil {
 				src = &ap[0] // any valid pointer: rows = 0 prefetches nothing
 			}
-			kernel6x16Panels(kc, run, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, pf.perTile, rows)
+			if useAVX512 {
+				kernel6x16Panels512(kc, run, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, pf.perTile, rows)
+			} else {
+				kernel6x16Panels(kc, run, &ap[0], &bPanel[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, pf.perTile, rows)
+			}
 			q += run
 		}
 	}

@@ -39,6 +39,26 @@ func BenchmarkMicroKernel(b *testing.B) {
 			}
 			b.ReportMetric(2*mr*nr*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		// A run of tiles as the blocked driver passes them (20 panels:
+		// mcMax rows, 120 KiB of A from L2), on AVX2 and on AVX-512.
+		const run = mcMax / mr
+		ar := randSlice(rng, run*mr*kc)
+		cr := randSlice(rng, run*mr*nr)
+		for _, k := range []struct {
+			name string
+			f    func(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+			ok   bool
+		}{{"run/avx2", kernel6x16Panels, true}, {"run/avx512", kernel6x16Panels512, useAVX512}} {
+			b.Run(name+"/"+k.name, func(b *testing.B) {
+				if !k.ok {
+					b.Skip("no AVX-512F")
+				}
+				for b.Loop() {
+					k.f(kc, run, &ar[0], &bp[0], &cr[0], nr, 1, beta, &ar[0], 0, 0, 0, 0)
+				}
+				b.ReportMetric(2*run*mr*nr*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 

@@ -31,6 +31,12 @@ import (
 //
 //	GEMM_PAIRED=1 GEMM_D=64,512 GEMM_PEAK=1 GOMAXPROCS=1 taskset -c 1 go test -v -run PairedOldNew ./kernels/gemm
 //
+// With GEMM_BASE=avx2 (on a CPU with AVX-512F) the "old" side is the
+// current driver with the AVX2 micro-kernel instead, so "new/old" is what
+// the AVX-512 kernel buys:
+//
+//	GEMM_PAIRED=1 GEMM_BASE=avx2 GEMM_D=128,512 GOMAXPROCS=1 go test -v -run PairedOldNew ./kernels/gemm
+//
 // Times are the process's CPU time, which other work on the core does not
 // advance, so the ratios hold on a loaded machine.
 func TestPairedOldNew(t *testing.T) {
@@ -53,12 +59,16 @@ func TestPairedOldNew(t *testing.T) {
 		rounds = v
 	}
 	withPeak := os.Getenv("GEMM_PEAK") != ""
+	baseAVX2 := os.Getenv("GEMM_BASE") == "avx2"
+	if baseAVX2 && !useAVX512 {
+		t.Skip("GEMM_BASE=avx2 pairs the AVX-512 kernel with the AVX2 one: no AVX-512F here")
+	}
 	for _, d := range widths {
-		pairedWidth(t, d, rounds, withPeak)
+		pairedWidth(t, d, rounds, withPeak, baseAVX2)
 	}
 }
 
-func pairedWidth(t *testing.T, d, rounds int, withPeak bool) {
+func pairedWidth(t *testing.T, d, rounds int, withPeak, baseAVX2 bool) {
 	ffn, r := int(2.75*float64(d)/2+0.5)*2, max(1, d/16)
 	// The full-rank step's shapes (count > 0) and the LoRA path's (count 0:
 	// printed, not in the step's total).
@@ -82,7 +92,11 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak bool) {
 		return float64(ts.Nano()) / 1e9
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	fmt.Printf("d %d, ffn %d, r %d: new driver vs old, medians of %d alternations (CPU time)\n", d, ffn, r, rounds)
+	base := "old"
+	if baseAVX2 {
+		base = "the same driver with the AVX2 kernel"
+	}
+	fmt.Printf("d %d, ffn %d, r %d: new driver vs %s, medians of %d alternations (CPU time)\n", d, ffn, r, base, rounds)
 	stepOld, stepNew, stepPeak := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
 	var stepFlops float64
 	for _, s := range shapes {
@@ -100,6 +114,13 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak bool) {
 		run := []func(){
 			func() { oldSgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
 			func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
+		}
+		if baseAVX2 {
+			run[0] = func() {
+				useAVX512 = false
+				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n)
+				useAVX512 = true
+			}
 		}
 		reps := max(1, int(1e8/flops)) // ~1 ms at 100 GFLOP/s
 		timeIt := func(f func()) float64 {
@@ -146,8 +167,7 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak bool) {
 // peakSeconds is the CPU time bench/peak's FMA loop takes for about
 // `flops` flops (one round, after its own short warm-up).
 func peakSeconds(t *testing.T, flops float64) float64 {
-	const flopsPerIter = 12 * 8 * 2 // bench/peak's loop: 12 8-lane FMAs
-	g, err := peak.Measure(1, max(1, int(flops/flopsPerIter)))
+	g, err := peak.Measure(1, max(1, int(flops/peak.FlopsPerIter())))
 	if err != nil {
 		t.Skip(err)
 	}

@@ -1,0 +1,313 @@
+//go:build !openblas && !purego
+
+#include "textflag.h"
+
+// The blocked driver's micro-kernel on AVX-512 (kernel6x16Panels512): the
+// same contract and the same bits as kernel6x16Panels, two tiles at a
+// time. A ZMM register holds a whole 16-column row of a tile, so a pair of
+// 6-row tiles is 12 accumulators fed by one B load and 12 FMAs whose A
+// value is broadcast from memory inside the instruction; the AVX2 kernel
+// needs 2 B loads, 6 broadcasts and 12 FMAs for one tile.
+//
+// Why the bits are the same: every C element is still one accumulator
+// lane, started at zero and updated by one fused multiply-add per k step
+// in k order (the product a(r,p)·b(p,j) is exact inside an FMA, so the
+// operands' order does not matter), then multiplied by alpha and either
+// stored or added to beta·C by one more FMA. Lane width changes which
+// elements share a register, never what is computed for one.
+// TestPanels512Matches checks it bit for bit against kernel6x16Panels.
+
+// ZSTEP2 is one k step of a pair of tiles: B's 16 floats at bo from DI,
+// the first tile's 6 A values at ao..ao+20 from SI, the second's from R9.
+#define ZSTEP2(ao, bo) \
+	VMOVUPS          bo(DI), Z12;      \
+	VFMADD231PS.BCST ao(SI), Z12, Z0;  \
+	VFMADD231PS.BCST ao+4(SI), Z12, Z1; \
+	VFMADD231PS.BCST ao+8(SI), Z12, Z2; \
+	VFMADD231PS.BCST ao+12(SI), Z12, Z3; \
+	VFMADD231PS.BCST ao+16(SI), Z12, Z4; \
+	VFMADD231PS.BCST ao+20(SI), Z12, Z5; \
+	VFMADD231PS.BCST ao(R9), Z12, Z6;  \
+	VFMADD231PS.BCST ao+4(R9), Z12, Z7; \
+	VFMADD231PS.BCST ao+8(R9), Z12, Z8; \
+	VFMADD231PS.BCST ao+12(R9), Z12, Z9; \
+	VFMADD231PS.BCST ao+16(R9), Z12, Z10; \
+	VFMADD231PS.BCST ao+20(R9), Z12, Z11
+
+// ZSTEP1 is one k step of a single tile (the odd tile of a run).
+#define ZSTEP1(ao, bo) \
+	VMOVUPS          bo(DI), Z12;      \
+	VFMADD231PS.BCST ao(SI), Z12, Z0;  \
+	VFMADD231PS.BCST ao+4(SI), Z12, Z1; \
+	VFMADD231PS.BCST ao+8(SI), Z12, Z2; \
+	VFMADD231PS.BCST ao+12(SI), Z12, Z3; \
+	VFMADD231PS.BCST ao+16(SI), Z12, Z4; \
+	VFMADD231PS.BCST ao+20(SI), Z12, Z5
+
+// ZSTORE writes one row's accumulator to the 16 floats at DX, after adding
+// beta·C when BETA is set (beta broadcast in Z15), then advances DX a row.
+#define ZSTORE_BETA(acc) \
+	VFMADD231PS (DX), Z15, acc; \
+	VMOVUPS     acc, (DX);      \
+	ADDQ        R8, DX
+
+#define ZSTORE_ONLY(acc) \
+	VMOVUPS acc, (DX); \
+	ADDQ    R8, DX
+
+// ZALPHA multiplies the accumulators Z0..Z(n-1) by alpha (in Z14).
+#define ZALPHA6 \
+	VMULPS Z14, Z0, Z0; \
+	VMULPS Z14, Z1, Z1; \
+	VMULPS Z14, Z2, Z2; \
+	VMULPS Z14, Z3, Z3; \
+	VMULPS Z14, Z4, Z4; \
+	VMULPS Z14, Z5, Z5
+
+#define ZALPHA12 \
+	ZALPHA6; \
+	VMULPS Z14, Z6, Z6;   \
+	VMULPS Z14, Z7, Z7;   \
+	VMULPS Z14, Z8, Z8;   \
+	VMULPS Z14, Z9, Z9;   \
+	VMULPS Z14, Z10, Z10; \
+	VMULPS Z14, Z11, Z11
+
+// PF_CROWS touches n C rows from R10 on (two lines each, as a row of 16
+// floats may straddle two), so their misses overlap the k loop.
+#define PF_CROW \
+	PREFETCHT0 (R10);   \
+	PREFETCHT0 60(R10); \
+	ADDQ       R8, R10
+
+// func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+//
+// kernel6x16Panels's contract (panels_amd64.s): for t in [0, np),
+// C[6t:6t+6, 0:16] = alpha * A_t·Bpanel + beta*C with A_t the packed 6×kc
+// panel at a[6·kc·t] and Bpanel the packed kc×16 micro-panel at b; beta 0
+// (or -0) does not read C, a NaN beta takes the general path; before each
+// tile up to pfPerTile rows of pfLines lines are prefetched from pf,
+// pfStride floats apart, pfRows rows in all. kc and np must be >= 1.
+// Needs AVX-512F (and the OS's ZMM state). Only Z0-Z15 are used, so the
+// closing VZEROUPPER leaves no dirty upper state behind.
+TEXT ·kernel6x16Panels512(SB), NOSPLIT, $0-96
+	MOVQ np+8(FP), R13
+	MOVQ a+16(FP), SI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8            // ldc in bytes
+	MOVQ pf+56(FP), AX
+	MOVQ pfStride+64(FP), R11
+	SHLQ $2, R11           // prefetch row stride in bytes
+	MOVQ pfRows+88(FP), R12
+
+group:
+	// The prefetch of the tiles this group computes: two, or the last one.
+	MOVQ pfPerTile+80(FP), R10
+	CMPQ R13, $2
+	JLT  zpfrow
+	SHLQ $1, R10
+
+zpfrow:
+	TESTQ R10, R10
+	JZ    zpfdone
+	TESTQ R12, R12
+	JZ    zpfdone
+	MOVQ  pfLines+72(FP), CX
+	MOVQ  AX, BX
+
+zpfline:
+	PREFETCHT0 (BX)
+	ADDQ       $64, BX
+	DECQ       CX
+	JNZ        zpfline
+	ADDQ       R11, AX
+	DECQ       R12
+	DECQ       R10
+	JMP        zpfrow
+
+zpfdone:
+	MOVQ kc+0(FP), CX
+	MOVQ b+24(FP), DI
+	MOVQ DX, R10
+	CMPQ R13, $2
+	JLT  single
+
+	// R9 = the second tile's A panel, 6·kc floats on.
+	LEAQ (CX)(CX*2), R9
+	SHLQ $3, R9
+	ADDQ SI, R9
+
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+
+	// A VEX-encoded XOR of the YMM half clears the whole ZMM register.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Unrolled 4x; both A panels stream from L2 and are prefetched 16 k
+	// steps ahead, as in kernel6x16Panels.
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   ztail2
+
+zloop2:
+	PREFETCHT0 384(SI)
+	PREFETCHT0 384(R9)
+	ZSTEP2(0, 0)
+	ZSTEP2(24, 64)
+	ZSTEP2(48, 128)
+	ZSTEP2(72, 192)
+	ADDQ $96, SI
+	ADDQ $96, R9
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  zloop2
+
+ztail2:
+	ANDQ $3, CX
+	JZ   zepilogue2
+
+zloop2one:
+	ZSTEP2(0, 0)
+	ADDQ $24, SI
+	ADDQ $24, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  zloop2one
+
+zepilogue2:
+	// R9 now points at the next group's A panel (SI at the pair's second).
+	MOVQ         R9, SI
+	VBROADCASTSS alpha+48(FP), Z14
+	ZALPHA12
+
+	VBROADCASTSS beta+52(FP), Z15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          zgeneral2
+	JPS          zgeneral2
+
+	ZSTORE_ONLY(Z0)
+	ZSTORE_ONLY(Z1)
+	ZSTORE_ONLY(Z2)
+	ZSTORE_ONLY(Z3)
+	ZSTORE_ONLY(Z4)
+	ZSTORE_ONLY(Z5)
+	ZSTORE_ONLY(Z6)
+	ZSTORE_ONLY(Z7)
+	ZSTORE_ONLY(Z8)
+	ZSTORE_ONLY(Z9)
+	ZSTORE_ONLY(Z10)
+	ZSTORE_ONLY(Z11)
+	JMP zpairdone
+
+zgeneral2:
+	ZSTORE_BETA(Z0)
+	ZSTORE_BETA(Z1)
+	ZSTORE_BETA(Z2)
+	ZSTORE_BETA(Z3)
+	ZSTORE_BETA(Z4)
+	ZSTORE_BETA(Z5)
+	ZSTORE_BETA(Z6)
+	ZSTORE_BETA(Z7)
+	ZSTORE_BETA(Z8)
+	ZSTORE_BETA(Z9)
+	ZSTORE_BETA(Z10)
+	ZSTORE_BETA(Z11)
+
+zpairdone:
+	SUBQ $2, R13
+	JNZ  group
+	VZEROUPPER
+	RET
+
+single:
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+	PF_CROW
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   ztail1
+
+zloop1:
+	PREFETCHT0 384(SI)
+	ZSTEP1(0, 0)
+	ZSTEP1(24, 64)
+	ZSTEP1(48, 128)
+	ZSTEP1(72, 192)
+	ADDQ $96, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  zloop1
+
+ztail1:
+	ANDQ $3, CX
+	JZ   zepilogue1
+
+zloop1one:
+	ZSTEP1(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  zloop1one
+
+zepilogue1:
+	VBROADCASTSS alpha+48(FP), Z14
+	ZALPHA6
+
+	VBROADCASTSS beta+52(FP), Z15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          zgeneral1
+	JPS          zgeneral1
+
+	ZSTORE_ONLY(Z0)
+	ZSTORE_ONLY(Z1)
+	ZSTORE_ONLY(Z2)
+	ZSTORE_ONLY(Z3)
+	ZSTORE_ONLY(Z4)
+	ZSTORE_ONLY(Z5)
+	VZEROUPPER
+	RET
+
+zgeneral1:
+	ZSTORE_BETA(Z0)
+	ZSTORE_BETA(Z1)
+	ZSTORE_BETA(Z2)
+	ZSTORE_BETA(Z3)
+	ZSTORE_BETA(Z4)
+	ZSTORE_BETA(Z5)
+	VZEROUPPER
+	RET

@@ -1,0 +1,45 @@
+//go:build !openblas
+
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestPanels512Matches holds the AVX-512 micro-kernel to kernel6x16Panels
+// tile by tile, bit for bit: every depth from 1 to 300 (the unrolled loop
+// and its tail), runs of 1 to 5 tiles (pairs and an odd last tile), alpha
+// and beta as the drivers pass them, NaN in C under beta 0, with and
+// without the prefetch, and the C row after the run left alone. It runs
+// only where the CPU has AVX-512F; elsewhere it says so as a skip.
+func TestPanels512Matches(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
+	}
+	rng := rand.New(rand.NewPCG(512, 16))
+	const ldc = nr + 5
+	for kc := 1; kc <= 300; kc++ {
+		np := 1 + kc%5
+		a, b := bitValues(rng, np*mr*kc), bitValues(rng, nr*kc)
+		for i, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
+			c0 := bitValues(rng, (np*mr+1)*ldc)
+			if kc%3 == 0 && ab[1] == 0 {
+				for i := range c0 {
+					c0[i] = float32(math.NaN())
+				}
+			}
+			want, got := slices.Clone(c0), slices.Clone(c0)
+			pfRows := (i % 2) * (1 + kc%7)
+			kernel6x16Panels(kc, np, &a[0], &b[0], &want[0], ldc, ab[0], ab[1], &a[0], 0, 0, 0, 0)
+			kernel6x16Panels512(kc, np, &a[0], &b[0], &got[0], ldc, ab[0], ab[1], &a[0], kc, 1+kc%3, 2, pfRows)
+			for j := range got {
+				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("kc %d, %d tiles, alpha %g, beta %g: C[%d] = %#08x, kernel6x16Panels %#08x", kc, np, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+				}
+			}
+		}
+	}
+}
