@@ -131,6 +131,9 @@ type Table struct {
 	Rounds       []int     `json:"rounds"`   // fewest and most timed rounds of a speed probe
 	// CPU names the processor, with its family and model numbers.
 	CPU string `json:"cpu,omitempty"`
+	// Kernel names the GEMM micro-kernel the CPU ran (gemm.MicroKernel);
+	// empty in tables measured before it was recorded (all AVX2).
+	Kernel string `json:"gemm_kernel,omitempty"`
 	// FMAPeak is the lowest and highest of the speed probes' one-core FMA
 	// peak readings (GFLOP/s; Measurement.Peak).
 	FMAPeak []float64 `json:"fma_peak_gflops,omitempty"`

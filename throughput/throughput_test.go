@@ -110,8 +110,12 @@ func TestBuildPairsRoundsIntoSpeedups(t *testing.T) {
 	if err != nil || len(back.Cells) != len(tab.Cells) || back.Cells[0].Dim != tab.Cells[0].Dim {
 		t.Fatalf("read back: %v", err)
 	}
+	if md := tab.Markdown(); !strings.Contains(md, "GEMM backend "+gemm.Backend+".") {
+		t.Errorf("Markdown without a recorded kernel does not end the backend note as tables measured before it did")
+	}
+	tab.Kernel = "AVX-512"
 	md := tab.Markdown()
-	for _, want := range []string{"1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused",
+	for _, want := range []string{"GEMM backend " + gemm.Backend + " (AVX-512 micro-kernel).", "1.25x [1.2", "WS-adjusted (25%)", "Where a step's time goes", "ReLoRA r=64 fused",
 		"today on Some CPU (family 1, model 2)", fmt.Sprintf("read %.0f–91 GFLOP/s", tab.FMAPeak[0]), "100 GFLOP/s (110%)",
 		"the host was shared"} {
 		if !strings.Contains(md, want) {

@@ -165,12 +165,16 @@ func (t *Table) speedupNotes() []string {
 	if len(t.Rounds) == 2 {
 		rounds = fmt.Sprintf("%d–%d", t.Rounds[0], t.Rounds[1])
 	}
+	backend := t.Backend
+	if t.Kernel != "" {
+		backend += " (" + t.Kernel + " micro-kernel)"
+	}
 	where := ""
 	if t.CPU != "" {
 		where = " on " + t.CPU
 	}
 	notes := []string{
-		fmt.Sprintf("Speed-up: the mean over rounds of each round's full-rank step time over its ReLoRA step time, with the 95%% interval (Student t). One process per width and thread count runs, in rounds, one full-rank step and one ReLoRA step of each rank and op (the order rotating from round to round), after a warm-up round; %s timed rounds per process (as many as fill `relora throughput -seconds`, within -min-rounds and -max-rounds). On one core a step's time is the process's CPU time, which other work sharing the core does not advance (on a quiet machine it equals the wall time); on 2 threads it is the wall time, waits included. Models: the preset's depth, batch and sequence length at width d, ffn 2.75·d, heads of 16–64 dims; GEMM backend %s.", rounds, t.Backend),
+		fmt.Sprintf("Speed-up: the mean over rounds of each round's full-rank step time over its ReLoRA step time, with the 95%% interval (Student t). One process per width and thread count runs, in rounds, one full-rank step and one ReLoRA step of each rank and op (the order rotating from round to round), after a warm-up round; %s timed rounds per process (as many as fill `relora throughput -seconds`, within -min-rounds and -max-rounds). On one core a step's time is the process's CPU time, which other work sharing the core does not advance (on a quiet machine it equals the wall time); on 2 threads it is the wall time, waits included. Models: the preset's depth, batch and sequence length at width d, ffn 2.75·d, heads of 16–64 dims; GEMM backend %s.", rounds, backend),
 		fmt.Sprintf("Measured %s%s; the 1-minute load average ranged from %.1f to %.1f during the probes (the machine has 2 cores): above the probe's threads, other work shared the cores. Pairing within rounds cancels most of it (both steps of a round share the conditions); what is left widens the intervals, most on 2 threads.", t.Date, where, lo, hi),
 		fmt.Sprintf("FLOP model: model.Config.FLOPsPerStep, 6 per weight per token for trainable linears, 4 for frozen ones, 6·r·(in+out) per token for the factors, attention's 12·T²·d per layer and sequence. WS-adjusted: a share f of the run is full-rank warm start, throughput 1 / (f/full + (1−f)/ReLoRA): the preset's own f = %.0f%% and the paper's 33%%.", 100*t.WarmFraction),
 	}

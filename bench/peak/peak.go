@@ -19,9 +19,14 @@ func Median(gflops []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
+// FlopsPerIter is the work of one iteration of the loop Measure times: 12
+// FMAs of Lanes lanes, 2 flops a lane.
+func FlopsPerIter() float64 { return float64(12 * Lanes * 2) }
+
 // The short reading taken around a measurement (Table 4's speed probes,
 // bench/gostep's steps) to tell whether the host slowed the core: the
-// median of ReadingRounds rounds of 50M loop iterations, about 0.1 s each.
+// median of ReadingRounds rounds of 50M 8-lane loop iterations' flops
+// (fewer, wider iterations with AVX-512), about 0.1 s each.
 const (
 	ReadingRounds = 3
 	readingIters  = 50_000_000
@@ -30,7 +35,7 @@ const (
 // Reading is one short reading of the peak in GFLOP/s; an error where the
 // loop cannot run (no AVX2).
 func Reading() (float64, error) {
-	g, err := Measure(ReadingRounds, readingIters)
+	g, err := Measure(ReadingRounds, readingIters*8/Lanes)
 	if err != nil {
 		return 0, err
 	}

@@ -9,12 +9,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// flopsPerIter is the work of one fmaLoop iteration: 12 VFMADD231PS of 8
-// lanes, 2 flops each.
-const flopsPerIter = 12 * 8 * 2
-
-// fmaLoop runs n iterations of 12 independent VFMADD231PS (peak_amd64.s).
+// fmaLoop runs n iterations of 12 independent 8-lane VFMADD231PS, and
+// fmaLoop512 of 12 16-lane ones (peak_amd64.s).
 func fmaLoop(n int)
+func fmaLoop512(n int)
+
+// Lanes is the vector width of the loop Measure times, in floats: 16 where
+// the CPU and OS have AVX-512F, whose ZMM micro-kernel the GEMM then runs
+// (kernels/gemm picks it by the same test), else 8. The peak is the
+// ceiling of the kernel that runs, not of the narrower one.
+var Lanes = lanes()
+
+func lanes() int {
+	if cpu.X86.HasAVX512F {
+		return 16
+	}
+	return 8
+}
+
+// loop runs n iterations of the loop of Lanes lanes.
+func loop(n int) {
+	if Lanes == 16 {
+		fmaLoop512(n)
+		return
+	}
+	fmaLoop(n)
+}
 
 // cpuSeconds is the process's CPU time: other work sharing the core does
 // not advance it, so a round on a busy machine is not slowed by the wait.
@@ -26,7 +46,7 @@ func cpuSeconds() float64 {
 	return float64(ts.Nano()) / 1e9
 }
 
-// Measure times rounds runs of iters fmaLoop iterations on one locked OS
+// Measure times rounds runs of iters loop iterations on one locked OS
 // thread, after an untimed tenth of a round that lets the core reach its
 // clock, and returns each round's GFLOP/s, sorted. Call it with nothing
 // else running in the process: the time is the whole process's.
@@ -39,12 +59,12 @@ func Measure(rounds, iters int) ([]float64, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	fmaLoop(max(1, iters/10))
+	loop(max(1, iters/10))
 	g := make([]float64, 0, rounds)
 	for range rounds {
 		t0 := cpuSeconds()
-		fmaLoop(iters)
-		g = append(g, flopsPerIter*float64(iters)/(cpuSeconds()-t0)/1e9)
+		loop(iters)
+		g = append(g, FlopsPerIter()*float64(iters)/(cpuSeconds()-t0)/1e9)
 	}
 	slices.Sort(g)
 	return g, nil

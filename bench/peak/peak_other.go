@@ -9,3 +9,6 @@ import "errors"
 func Measure(rounds, iters int) ([]float64, error) {
 	return nil, errors.New("peak: only amd64 (AVX2 + FMA) is measured")
 }
+
+// Lanes is the width of the loop Measure would time.
+var Lanes = 8

@@ -128,7 +128,7 @@ func measureWidths(p experiments.Preset, dims []int, o throughput.Options, resul
 	if err != nil {
 		return nil, err
 	}
-	t.Backend, t.Date = gemm.Backend, start.UTC().Format("2006-01-02 15:04 UTC")
+	t.Backend, t.Kernel, t.Date = gemm.Backend, gemm.MicroKernel(), start.UTC().Format("2006-01-02 15:04 UTC")
 	t.CPU = train.CPUModel()
 	if g := train.CPUGeneration(); g != "" {
 		t.CPU += " (" + g + ")"

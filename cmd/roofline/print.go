@@ -6,6 +6,7 @@ import (
 
 	"github.com/relorago/harness/bench/peak"
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/kernels/gemm"
 )
 
 // printHeader says what is measured and how, so the table reads on its own.
@@ -23,8 +24,9 @@ func printPeak(w io.Writer, g []float64, err error) {
 		fmt.Fprintf(w, "FMA peak: not measured (%v); the \"of peak\" column is empty\n", err)
 		return
 	}
-	fmt.Fprintf(w, "FMA peak, 1 core, AVX2 fp32 (bench/peak: register-only FMA loop, process CPU time): "+
-		"median %.1f GFLOP/s (min %.1f, max %.1f, %d round(s))\n\n", peak.Median(g), g[0], g[len(g)-1], len(g))
+	fmt.Fprintf(w, "FMA peak, 1 core, %d-lane fp32 (bench/peak: register-only FMA loop, process CPU time): "+
+		"median %.1f GFLOP/s (min %.1f, max %.1f, %d round(s)); GEMM micro-kernel %s\n\n",
+		peak.Lanes, peak.Median(g), g[0], g[len(g)-1], len(g), gemm.MicroKernel())
 }
 
 // columns: width, step kind, then the measurement (kind's fields).

@@ -10,6 +10,19 @@ import (
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "go"
 
+// MicroKernel names the micro-kernel this backend runs on this CPU:
+// "AVX-512" (the blocked driver's runs of full tiles on ZMM registers, the
+// rest AVX2), "AVX2", or "portable Go". All three give the same bits.
+func MicroKernel() string {
+	switch {
+	case useAVX512:
+		return "AVX-512"
+	case useAVX2:
+		return "AVX2"
+	}
+	return "portable Go"
+}
+
 // AccumulateRoundsSeparately reports that with beta = 1 each element of C
 // becomes round(C + round(alpha·acc)), acc being the float32 sum of the
 // products in k order: exactly what storing alpha·op(A)·op(B) and adding

@@ -21,6 +21,10 @@ import "unsafe"
 // Backend names the implementation compiled in: "openblas" or "go".
 const Backend = "openblas"
 
+// MicroKernel names the kernel this backend runs: OpenBLAS picks its own
+// for the CPU.
+func MicroKernel() string { return "OpenBLAS" }
+
 // AccumulateRoundsSeparately is false: how OpenBLAS rounds alpha·acc + C
 // (fused or not, its k order) is its own.
 const AccumulateRoundsSeparately = false
