@@ -329,8 +329,7 @@ func TestBlockedMatchesOld(t *testing.T) {
 	t.Logf("%d cases through the blocked driver", len(cases))
 	if useAVX2 {
 		// And with the portable micro-kernel and packing.
-		useAVX2 = false
-		defer func() { useAVX2 = true }()
+		defer portable()()
 		for _, c := range append(modelShapes(64, 8, 150, 1), attentionShapes(50, 16, 2, 0.25)...) {
 			c.check(t, rng)
 		}
@@ -412,8 +411,7 @@ func TestPortableKernelMatchesOld(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("the portable kernel is the default here; TestKernelMatchesOld covers it")
 	}
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+	defer portable()()
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, c := range append(modelShapes(64, 8, 150, 1), attentionShapes(50, 16, 2, 0.25)...) {
 		c.check(t, rng)

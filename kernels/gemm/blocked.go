@@ -305,7 +305,11 @@ func packPanelN6Go(kl int, src []float32, lds int, dst []float32) {
 // kernel's A strides (the same arithmetic, tested bit for bit against
 // kernel6x16AVX2).
 func microKernelPacked(width, kc int, a, b, c *float32, ldc int, alpha, beta float32) {
-	if useAVX2 && width == nr {
+	switch {
+	case useAVX512 && width == nr:
+		kernel6x16Panels512(kc, 1, a, b, c, ldc, alpha, beta, a, 0, 0, 0, 0)
+		return
+	case useAVX2 && width == nr:
 		kernel6x16Panels(kc, 1, a, b, c, ldc, alpha, beta, a, 0, 0, 0, 0)
 		return
 	}

@@ -97,9 +97,7 @@ func vekMatMulSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 // portableSgemm is this package's blocked driver with the pure-Go (no
 // assembly) micro-kernel.
 func portableSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	saved := useAVX2
-	useAVX2 = false
-	defer func() { useAVX2 = saved }()
+	defer portable()()
 	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

@@ -11,8 +11,8 @@ import (
 const Backend = "go"
 
 // MicroKernel names the micro-kernel this backend runs on this CPU:
-// "AVX-512" (the blocked driver's runs of full tiles on ZMM registers, the
-// rest AVX2), "AVX2", or "portable Go". All three give the same bits.
+// "AVX-512" (full 6×16 tiles on ZMM registers, the 6×8 edge kernel on
+// YMM), "AVX2", or "portable Go". AVX-512 and AVX2 give the same bits.
 func MicroKernel() string {
 	switch {
 	case useAVX512:
@@ -252,11 +252,14 @@ func edgeTile(width, kc int, ap *float32, rsa, csa int, bPanel, c []float32, ldc
 }
 
 // microKernel computes a 6×width tile (width 16 or 8) with the assembly
-// kernels when the CPU supports them, else with the portable one.
+// kernels when the CPU supports them (the 16-wide one on ZMM registers
+// where it has AVX-512F), else with the portable one.
 func microKernel(width, kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
 	switch {
 	case !useAVX2:
 		kernelGo(width, kc, a, rsa, csa, b, c, ldc, alpha, beta)
+	case width == nr && useAVX512:
+		kernel6x16AVX512(kc, a, rsa, csa, b, c, ldc, alpha, beta)
 	case width == nr:
 		kernel6x16AVX2(kc, a, rsa, csa, b, c, ldc, alpha, beta)
 	default:

@@ -15,8 +15,7 @@ func TestPortableKernel(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("portable kernel is already the default here; covered by TestSgemmMatchesReference")
 	}
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+	defer portable()()
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, tc := range testCases() {
 		checkCase(t, rng, tc)
@@ -53,4 +52,13 @@ func TestPackPanelN6(t *testing.T) {
 			}
 		}
 	}
+}
+
+// portable switches the assembly kernels off, AVX2 and AVX-512 alike (the
+// AVX-512 ones are picked before the AVX2 test), until the returned
+// function restores them: defer portable()().
+func portable() (restore func()) {
+	avx2, avx512 := useAVX2, useAVX512
+	useAVX2, useAVX512 = false, false
+	return func() { useAVX2, useAVX512 = avx2, avx512 }
 }

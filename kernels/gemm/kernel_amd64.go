@@ -119,3 +119,9 @@ var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
 //
 //go:noescape
 func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+
+// kernel6x16AVX512 is kernel6x16AVX2 on ZMM registers, one per tile row;
+// same contract, same bits (kernel512_amd64.s).
+//
+//go:noescape
+func kernel6x16AVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)

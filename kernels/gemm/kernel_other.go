@@ -52,3 +52,7 @@ var useAVX512 = false
 func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX-512 kernel not available")
 }
+
+func kernel6x16AVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	panic("gemm: AVX-512 kernel not available")
+}

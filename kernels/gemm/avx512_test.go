@@ -43,3 +43,40 @@ func TestPanels512Matches(t *testing.T) {
 		}
 	}
 }
+
+// TestKernel512Matches holds the in-place driver's AVX-512 micro-kernel to
+// kernel6x16AVX2 bit for bit: depths 1 to 300, A read as a packed panel
+// (rs 1, cs 6), a row-major A in place (rs lda, cs 1) and a transposed one
+// (rs 1, cs lda), the drivers' alpha and beta, NaN in C under beta 0, and
+// C's padding columns and the row after the tile left alone.
+func TestKernel512Matches(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
+	}
+	rng := rand.New(rand.NewPCG(512, 6))
+	const ldc = nr + 3
+	for kc := 1; kc <= 300; kc++ {
+		lda := kc + 1 + kc%7
+		for _, layout := range []struct{ rs, cs, n int }{
+			{1, mr, mr * kc}, {lda, 1, (mr-1)*lda + kc}, {1, lda, (kc-1)*lda + mr},
+		} {
+			a, b := bitValues(rng, layout.n), bitValues(rng, nr*kc)
+			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
+				c0 := bitValues(rng, (mr+1)*ldc)
+				if kc%3 == 0 && ab[1] == 0 {
+					for i := range c0 {
+						c0[i] = float32(math.NaN())
+					}
+				}
+				want, got := slices.Clone(c0), slices.Clone(c0)
+				kernel6x16AVX2(kc, &a[0], layout.rs, layout.cs, &b[0], &want[0], ldc, ab[0], ab[1])
+				kernel6x16AVX512(kc, &a[0], layout.rs, layout.cs, &b[0], &got[0], ldc, ab[0], ab[1])
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("kc %d, A strides (%d, %d), alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, layout.rs, layout.cs, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,147 @@
+//go:build !openblas && !purego
+
+#include "textflag.h"
+
+// The in-place driver's 6×16 micro-kernel on AVX-512 (kernel6x16AVX512):
+// kernel6x16AVX2's contract and bits, one ZMM accumulator per tile row.
+// Per k step one B load and 6 FMAs that broadcast their A value from
+// memory, against 2 loads, 6 broadcasts and 12 FMAs on YMM. Each C element
+// is the same lane sum: one FMA per k step in k order from zero, times
+// alpha, then stored or added to beta·C by one FMA (panels512_amd64.s says
+// why lane width cannot change the bits). TestKernel512Matches checks it
+// bit for bit against kernel6x16AVX2.
+
+// ZKSTEP is one k step: B's 16 floats at bo from DI; the 6 A values at row
+// offsets 0, rs, 2rs from SI (rows 0-2) and R10 (rows 3-5), rs in R11.
+#define ZKSTEP(bo) \
+	VMOVUPS          bo(DI), Z12;              \
+	VFMADD231PS.BCST (SI), Z12, Z0;            \
+	VFMADD231PS.BCST (SI)(R11*1), Z12, Z1;     \
+	VFMADD231PS.BCST (SI)(R11*2), Z12, Z2;     \
+	VFMADD231PS.BCST (R10), Z12, Z3;           \
+	VFMADD231PS.BCST (R10)(R11*1), Z12, Z4;    \
+	VFMADD231PS.BCST (R10)(R11*2), Z12, Z5;    \
+	ADDQ             R12, SI;                  \
+	ADDQ             R12, R10
+
+// func kernel6x16AVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// C[0:6, 0:16] = alpha * A·Bpanel + beta*C, A(r, p) at a[r*rsa + p*csa],
+// Bpanel kc×16 packed (16 floats per k step), C row-major with stride ldc;
+// beta 0 (or -0) does not read C, a NaN beta takes the general path. kc
+// must be >= 1. Needs AVX-512F; uses Z0-Z15 only, so VZEROUPPER leaves no
+// dirty upper state.
+TEXT ·kernel6x16AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R11
+	SHLQ $2, R11           // A row stride in bytes
+	MOVQ csa+24(FP), R12
+	SHLQ $2, R12           // A k stride in bytes
+	LEAQ (SI)(R11*2), R10
+	ADDQ R11, R10          // R10 = row 3 of A
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8            // ldc in bytes
+
+	// Touch the 6 C rows early so their cache misses overlap the k loop.
+	MOVQ       DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+
+	// A VEX-encoded XOR of the YMM half clears the whole ZMM register.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   ktail
+
+kloop4:
+	ZKSTEP(0)
+	ZKSTEP(64)
+	ZKSTEP(128)
+	ZKSTEP(192)
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  kloop4
+
+ktail:
+	ANDQ $3, CX
+	JZ   kepilogue
+
+kloop1:
+	ZKSTEP(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  kloop1
+
+kepilogue:
+	VBROADCASTSS alpha+56(FP), Z14
+	VMULPS       Z14, Z0, Z0
+	VMULPS       Z14, Z1, Z1
+	VMULPS       Z14, Z2, Z2
+	VMULPS       Z14, Z3, Z3
+	VMULPS       Z14, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+
+	VBROADCASTSS beta+60(FP), Z15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          kgeneral
+	JPS          kgeneral
+
+	VMOVUPS Z0, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Z5, (DX)
+	VZEROUPPER
+	RET
+
+kgeneral:
+	VFMADD231PS (DX), Z15, Z0
+	VMOVUPS     Z0, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Z15, Z1
+	VMOVUPS     Z1, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Z15, Z2
+	VMOVUPS     Z2, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Z15, Z3
+	VMOVUPS     Z3, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Z15, Z4
+	VMOVUPS     Z4, (DX)
+	ADDQ        R8, DX
+	VFMADD231PS (DX), Z15, Z5
+	VMOVUPS     Z5, (DX)
+	VZEROUPPER
+	RET
