@@ -137,6 +137,10 @@ type Table struct {
 	// FMAPeak is the lowest and highest of the speed probes' one-core FMA
 	// peak readings (GFLOP/s; Measurement.Peak).
 	FMAPeak []float64 `json:"fma_peak_gflops,omitempty"`
+	// ProbePeaks are each speed probe's own readings (start and end of
+	// the attempt kept), so that a low one can be traced to its probe;
+	// empty in tables measured before they were recorded.
+	ProbePeaks []ProbePeak `json:"probe_fma_peaks,omitempty"`
 	// Remeasured counts the speed probes measured again because their own
 	// readings said the core was shared (MeasureQuiet), Reattempts the
 	// extra attempts they took.
@@ -162,6 +166,9 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 		}
 		load = append(load, m.Load...)
 		peaks = append(peaks, m.Peak...)
+		if len(m.Peak) > 0 {
+			t.ProbePeaks = append(t.ProbePeaks, ProbePeak{Dim: m.Width.Dim, Threads: m.Threads, GFLOPs: m.Peak})
+		}
 		if m.Attempts > 1 {
 			t.Remeasured++
 			t.Reattempts += m.Attempts - 1
@@ -217,6 +224,25 @@ func Build(p experiments.Preset, plan Plan, speed, memory []Measurement) (*Table
 // loop's medians agree within about 2%, and on 2026-12-07 a shared host's
 // ranged 58-93 GFLOP/s within minutes.
 const SharedSpread = 0.05
+
+// ProbePeak is one speed probe's FMA peak readings (Measurement.Peak).
+type ProbePeak struct {
+	Dim     int       `json:"dim"`
+	Threads int       `json:"threads"`
+	GFLOPs  []float64 `json:"fma_peak_gflops"`
+}
+
+// lowestProbe is the probe with the lowest FMA peak reading; false when
+// the table holds no probe's readings.
+func (t *Table) lowestProbe() (ProbePeak, bool) {
+	var low ProbePeak
+	for _, p := range t.ProbePeaks {
+		if len(p.GFLOPs) > 0 && (low.GFLOPs == nil || slices.Min(p.GFLOPs) < slices.Min(low.GFLOPs)) {
+			low = p
+		}
+	}
+	return low, low.GFLOPs != nil
+}
 
 // PeakShortfall is how far the lowest FMA peak reading fell under the
 // highest (0.14: 14%), and whether that marks the host as shared; 0 and

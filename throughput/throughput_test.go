@@ -107,11 +107,24 @@ func TestBuildPairsRoundsIntoSpeedups(t *testing.T) {
 		t.Errorf("readings 88-90: shortfall %v, shared %v; want 2%%, not shared", short, shared)
 	}
 	back, err := Read(dir)
-	if err != nil || len(back.Cells) != len(tab.Cells) || back.Cells[0].Dim != tab.Cells[0].Dim {
+	if err != nil || len(back.Cells) != len(tab.Cells) || back.Cells[0].Dim != tab.Cells[0].Dim || len(back.ProbePeaks) != len(tab.ProbePeaks) {
 		t.Fatalf("read back: %v", err)
 	}
 	if md := tab.Markdown(); !strings.Contains(md, "GEMM backend "+gemm.Backend+".") {
 		t.Errorf("Markdown without a recorded kernel does not end the backend note as tables measured before it did")
+	}
+	// The fake readings fall probe by probe: the last probe read lowest.
+	last := plan.Speed[len(plan.Speed)-1]
+	if len(tab.ProbePeaks) != len(plan.Speed) || !slices.Equal(tab.ProbePeaks[0].GFLOPs, speed[0].Peak) {
+		t.Errorf("probe readings %+v: want each speed probe's own", tab.ProbePeaks)
+	}
+	if md, want := tab.Markdown(), fmt.Sprintf("Here the lowest (d %d's %d-thread probe) was", last.Width.Dim, last.Threads); !strings.Contains(md, want) {
+		t.Errorf("Markdown lacks %q", want)
+	}
+	old := *tab
+	old.ProbePeaks = nil
+	if md := old.Markdown(); !strings.Contains(md, "Here the lowest was") {
+		t.Errorf("Markdown of a table without probe readings does not read as before")
 	}
 	tab.Kernel = "AVX-512"
 	md := tab.Markdown()

@@ -184,7 +184,11 @@ func (t *Table) speedupNotes() []string {
 		if shared {
 			verdict = fmt.Sprintf(" (more than %.0f%%): the host was shared while this table was measured.", 100*SharedSpread)
 		}
-		notes = append(notes, fmt.Sprintf("One core's FMA peak (bench/peak's register-only loop, the median of %d rounds at each speed probe's start and end) read %.0f–%.0f GFLOP/s: the ceiling of the GEMM rates below, in brackets as a share of the highest reading. A reading well under the highest means the host slowed the core, as a virtual machine's neighbours do without showing in its load average: the pairing cancels that in the speed-ups, but their intervals widen and step times and rates are low. Here the lowest was %.1f%% under the highest%s", peak.ReadingRounds, t.FMAPeak[0], t.FMAPeak[1], 100*short, verdict))
+		where := ""
+		if p, ok := t.lowestProbe(); ok {
+			where = fmt.Sprintf(" (d %d's %d-thread probe)", p.Dim, p.Threads)
+		}
+		notes = append(notes, fmt.Sprintf("One core's FMA peak (bench/peak's register-only loop, the median of %d rounds at each speed probe's start and end) read %.0f–%.0f GFLOP/s: the ceiling of the GEMM rates below, in brackets as a share of the highest reading. A reading well under the highest means the host slowed the core, as a virtual machine's neighbours do without showing in its load average: the pairing cancels that in the speed-ups, but their intervals widen and step times and rates are low. Here the lowest%s was %.1f%% under the highest%s", peak.ReadingRounds, t.FMAPeak[0], t.FMAPeak[1], where, 100*short, verdict))
 	}
 	if n := t.remeasuredNote(); n != "" {
 		notes = append(notes, n)
