@@ -108,10 +108,11 @@ func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32
 //go:noescape
 func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
 
-// useAVX512 sends the blocked driver's runs of full tiles to
-// kernel6x16Panels512, which gives kernel6x16Panels's bits. It needs
-// AVX-512F in the CPU and ZMM state enabled by the OS (x/sys/cpu checks
-// both). A variable so tests can compare the two kernels on one machine.
+// useAVX512 sends full 6×16 tiles to the ZMM kernels, the blocked
+// driver's to kernel6x16Panels512 and the in-place driver's to
+// kernel6x16AVX512, which give their AVX2 twins' bits. It needs AVX-512F
+// in the CPU and ZMM state enabled by the OS (x/sys/cpu checks both). A
+// variable so tests can compare the kernels on one machine.
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
 
 // kernel6x16Panels512 is kernel6x16Panels on ZMM registers, two tiles at
