@@ -1,6 +1,7 @@
 //go:build !openblas && !purego
 
 #include "textflag.h"
+#include "zmm_amd64.h"
 
 // The in-place driver's 6×16 micro-kernel on AVX-512 (kernel6x16AVX512):
 // kernel6x16AVX2's contract and bits, one ZMM accumulator per tile row.
@@ -46,32 +47,10 @@ TEXT ·kernel6x16AVX512(SB), NOSPLIT, $0-64
 	SHLQ $2, R8            // ldc in bytes
 
 	// Touch the 6 C rows early so their cache misses overlap the k loop.
-	MOVQ       DX, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ       R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
+	MOVQ DX, R9
+	PF_CROWS6(R9)
 
-	// A VEX-encoded XOR of the YMM half clears the whole ZMM register.
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+	ZZERO6
 
 	MOVQ CX, BX
 	SHRQ $2, BX
@@ -98,50 +77,15 @@ kloop1:
 
 kepilogue:
 	VBROADCASTSS alpha+56(FP), Z14
-	VMULPS       Z14, Z0, Z0
-	VMULPS       Z14, Z1, Z1
-	VMULPS       Z14, Z2, Z2
-	VMULPS       Z14, Z3, Z3
-	VMULPS       Z14, Z4, Z4
-	VMULPS       Z14, Z5, Z5
+	ZALPHA6
 
-	VBROADCASTSS beta+60(FP), Z15
-	VXORPS       X13, X13, X13
-	VUCOMISS     X13, X15
-	JNE          kgeneral
-	JPS          kgeneral
+	ZBETA_ZERO(beta+60(FP), kgeneral)
 
-	VMOVUPS Z0, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Z1, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Z2, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Z3, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Z4, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Z5, (DX)
+	ZSTORE6_ONLY
 	VZEROUPPER
 	RET
 
 kgeneral:
-	VFMADD231PS (DX), Z15, Z0
-	VMOVUPS     Z0, (DX)
-	ADDQ        R8, DX
-	VFMADD231PS (DX), Z15, Z1
-	VMOVUPS     Z1, (DX)
-	ADDQ        R8, DX
-	VFMADD231PS (DX), Z15, Z2
-	VMOVUPS     Z2, (DX)
-	ADDQ        R8, DX
-	VFMADD231PS (DX), Z15, Z3
-	VMOVUPS     Z3, (DX)
-	ADDQ        R8, DX
-	VFMADD231PS (DX), Z15, Z4
-	VMOVUPS     Z4, (DX)
-	ADDQ        R8, DX
-	VFMADD231PS (DX), Z15, Z5
-	VMOVUPS     Z5, (DX)
+	ZSTORE6_BETA
 	VZEROUPPER
 	RET

@@ -1,6 +1,7 @@
 //go:build !openblas && !purego
 
 #include "textflag.h"
+#include "zmm_amd64.h"
 
 // The blocked driver's micro-kernel on AVX-512 (kernel6x16Panels512): the
 // same contract and the same bits as kernel6x16Panels, two tiles at a
@@ -43,42 +44,6 @@
 	VFMADD231PS.BCST ao+12(SI), Z12, Z3; \
 	VFMADD231PS.BCST ao+16(SI), Z12, Z4; \
 	VFMADD231PS.BCST ao+20(SI), Z12, Z5
-
-// ZSTORE writes one row's accumulator to the 16 floats at DX, after adding
-// beta·C when BETA is set (beta broadcast in Z15), then advances DX a row.
-#define ZSTORE_BETA(acc) \
-	VFMADD231PS (DX), Z15, acc; \
-	VMOVUPS     acc, (DX);      \
-	ADDQ        R8, DX
-
-#define ZSTORE_ONLY(acc) \
-	VMOVUPS acc, (DX); \
-	ADDQ    R8, DX
-
-// ZALPHA multiplies the accumulators Z0..Z(n-1) by alpha (in Z14).
-#define ZALPHA6 \
-	VMULPS Z14, Z0, Z0; \
-	VMULPS Z14, Z1, Z1; \
-	VMULPS Z14, Z2, Z2; \
-	VMULPS Z14, Z3, Z3; \
-	VMULPS Z14, Z4, Z4; \
-	VMULPS Z14, Z5, Z5
-
-#define ZALPHA12 \
-	ZALPHA6; \
-	VMULPS Z14, Z6, Z6;   \
-	VMULPS Z14, Z7, Z7;   \
-	VMULPS Z14, Z8, Z8;   \
-	VMULPS Z14, Z9, Z9;   \
-	VMULPS Z14, Z10, Z10; \
-	VMULPS Z14, Z11, Z11
-
-// PF_CROWS touches n C rows from R10 on (two lines each, as a row of 16
-// floats may straddle two), so their misses overlap the k loop.
-#define PF_CROW \
-	PREFETCHT0 (R10);   \
-	PREFETCHT0 60(R10); \
-	ADDQ       R8, R10
 
 // func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
 //
@@ -138,26 +103,10 @@ zpfdone:
 	SHLQ $3, R9
 	ADDQ SI, R9
 
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
+	PF_CROWS6(R10)
+	PF_CROWS6(R10)
 
-	// A VEX-encoded XOR of the YMM half clears the whole ZMM register.
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+	ZZERO6
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
@@ -202,18 +151,9 @@ zepilogue2:
 	VBROADCASTSS alpha+48(FP), Z14
 	ZALPHA12
 
-	VBROADCASTSS beta+52(FP), Z15
-	VXORPS       X13, X13, X13
-	VUCOMISS     X13, X15
-	JNE          zgeneral2
-	JPS          zgeneral2
+	ZBETA_ZERO(beta+52(FP), zgeneral2)
 
-	ZSTORE_ONLY(Z0)
-	ZSTORE_ONLY(Z1)
-	ZSTORE_ONLY(Z2)
-	ZSTORE_ONLY(Z3)
-	ZSTORE_ONLY(Z4)
-	ZSTORE_ONLY(Z5)
+	ZSTORE6_ONLY
 	ZSTORE_ONLY(Z6)
 	ZSTORE_ONLY(Z7)
 	ZSTORE_ONLY(Z8)
@@ -223,12 +163,7 @@ zepilogue2:
 	JMP zpairdone
 
 zgeneral2:
-	ZSTORE_BETA(Z0)
-	ZSTORE_BETA(Z1)
-	ZSTORE_BETA(Z2)
-	ZSTORE_BETA(Z3)
-	ZSTORE_BETA(Z4)
-	ZSTORE_BETA(Z5)
+	ZSTORE6_BETA
 	ZSTORE_BETA(Z6)
 	ZSTORE_BETA(Z7)
 	ZSTORE_BETA(Z8)
@@ -243,19 +178,9 @@ zpairdone:
 	RET
 
 single:
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
-	PF_CROW
+	PF_CROWS6(R10)
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+	ZZERO6
 
 	MOVQ CX, BX
 	SHRQ $2, BX
@@ -287,27 +212,13 @@ zepilogue1:
 	VBROADCASTSS alpha+48(FP), Z14
 	ZALPHA6
 
-	VBROADCASTSS beta+52(FP), Z15
-	VXORPS       X13, X13, X13
-	VUCOMISS     X13, X15
-	JNE          zgeneral1
-	JPS          zgeneral1
+	ZBETA_ZERO(beta+52(FP), zgeneral1)
 
-	ZSTORE_ONLY(Z0)
-	ZSTORE_ONLY(Z1)
-	ZSTORE_ONLY(Z2)
-	ZSTORE_ONLY(Z3)
-	ZSTORE_ONLY(Z4)
-	ZSTORE_ONLY(Z5)
+	ZSTORE6_ONLY
 	VZEROUPPER
 	RET
 
 zgeneral1:
-	ZSTORE_BETA(Z0)
-	ZSTORE_BETA(Z1)
-	ZSTORE_BETA(Z2)
-	ZSTORE_BETA(Z3)
-	ZSTORE_BETA(Z4)
-	ZSTORE_BETA(Z5)
+	ZSTORE6_BETA
 	VZEROUPPER
 	RET
