@@ -16,7 +16,7 @@ import (
 // without the prefetch, and the C row after the run left alone. It runs
 // only where the CPU has AVX-512F; elsewhere it says so as a skip.
 func TestPanels512Matches(t *testing.T) {
-	if !useAVX512 {
+	if !hasAVX512 {
 		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
 	}
 	rng := rand.New(rand.NewPCG(512, 16))
@@ -50,7 +50,7 @@ func TestPanels512Matches(t *testing.T) {
 // (rs 1, cs lda), the drivers' alpha and beta, NaN in C under beta 0, and
 // C's padding columns and the row after the tile left alone.
 func TestKernel512Matches(t *testing.T) {
-	if !useAVX512 {
+	if !hasAVX512 {
 		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
 	}
 	rng := rand.New(rand.NewPCG(512, 6))

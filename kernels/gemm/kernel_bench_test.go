@@ -48,7 +48,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			name string
 			f    func(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
 			ok   bool
-		}{{"run/avx2", kernel6x16Panels, true}, {"run/avx512", kernel6x16Panels512, useAVX512}} {
+		}{{"run/avx2", kernel6x16Panels, true}, {"run/avx512", kernel6x16Panels512, hasAVX512}} {
 			b.Run(name+"/"+k.name, func(b *testing.B) {
 				if !k.ok {
 					b.Skip("no AVX-512F")

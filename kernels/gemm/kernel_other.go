@@ -46,8 +46,8 @@ func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32) {
 	panic("gemm: AVX2 packing not available")
 }
 
-// useAVX512 is false off amd64 (or with the purego tag).
-var useAVX512 = false
+// useAVX512 and hasAVX512 are false off amd64 (or with the purego tag).
+var useAVX512, hasAVX512 = false, false
 
 func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX-512 kernel not available")

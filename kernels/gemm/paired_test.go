@@ -61,7 +61,7 @@ func TestPairedOldNew(t *testing.T) {
 	withPeak := os.Getenv("GEMM_PEAK") != ""
 	baseAVX2 := os.Getenv("GEMM_BASE") == "avx2"
 	if baseAVX2 && !useAVX512 {
-		t.Skip("GEMM_BASE=avx2 pairs the AVX-512 kernel with the AVX2 one: no AVX-512F here")
+		t.Skip("GEMM_BASE=avx2 pairs the AVX-512 kernels with the AVX2 ones: no AVX-512F here, or RELORA_GEMM_KERNEL=avx2")
 	}
 	for _, d := range widths {
 		pairedWidth(t, d, rounds, withPeak, baseAVX2)
