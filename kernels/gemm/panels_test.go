@@ -24,28 +24,49 @@ func TestPanelsKernelMatches(t *testing.T) {
 	for kc := 1; kc <= 300; kc++ {
 		np := 1 + kc%4
 		a, b := bitValues(rng, np*mr*kc), bitValues(rng, nr*kc)
-		for i, ab := range [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}} {
+		for i, ab := range tileScalars {
 			// One row more than the run, which must keep its values.
-			c0 := bitValues(rng, (np*mr+1)*ldc)
-			if kc%3 == 0 && ab[1] == 0 {
-				for i := range c0 {
-					c0[i] = float32(math.NaN())
-				}
-			}
-			want, got := slices.Clone(c0), slices.Clone(c0)
+			want, got := tileC(rng, (np*mr+1)*ldc, kc%3 == 0 && ab[1] == 0)
 			for tile := range np {
 				kernel6x16AVX2(kc, &a[tile*mr*kc], 1, mr, &b[0], &want[tile*mr*ldc], ldc, ab[0], ab[1])
 			}
 			// Prefetch rows of a (any valid memory) on every other case.
 			pfRows := (i % 2) * (1 + kc%5)
 			kernel6x16Panels(kc, np, &a[0], &b[0], &got[0], ldc, ab[0], ab[1], &a[0], kc, 1+kc%3, 2, pfRows)
-			for j := range got {
-				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-					t.Fatalf("kc %d, %d tiles, alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, np, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
-				}
+			if j := bitDiff(got, want); j >= 0 {
+				t.Fatalf("kc %d, %d tiles, alpha %g, beta %g: C[%d] = %#08x, kernel6x16AVX2 %#08x", kc, np, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
 			}
 		}
 	}
+}
+
+// tileScalars are the alpha, beta pairs the tile tests run: the drivers'
+// (1, 0) and (1, 1), a later k slice's (alpha, 1), a general pair, and a
+// NaN beta, which must take the path that reads C.
+var tileScalars = [][2]float32{{1, 0}, {1, 1}, {0.25, 1}, {-1.5, 0.25}, {2, float32(math.NaN())}}
+
+// tileC is a C of n random floats for a tile test, all NaN when nanC (for
+// beta 0, which must not read it), as two copies: one for the reference
+// kernel, one for the kernel under test.
+func tileC(rng *rand.Rand, n int, nanC bool) (want, got []float32) {
+	c := bitValues(rng, n)
+	if nanC {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	return slices.Clone(c), c
+}
+
+// bitDiff is the first index at which got and want differ in their bits,
+// or -1 when they are identical.
+func bitDiff(got, want []float32) int {
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 // TestPackRows16Sweep holds the row-by-row B packing to packRows16Go, one
