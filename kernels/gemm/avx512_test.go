@@ -63,3 +63,50 @@ func TestKernel512Matches(t *testing.T) {
 		}
 	}
 }
+
+// TestWide512Matches holds the 6×32 AVX-512 kernels to two 6×16 AVX2
+// tiles side by side, bit for bit: depths 1 to 300; for the blocked
+// driver's kernel runs of 1 to 4 tiles with and without the prefetch, for
+// the in-place one A packed, row-major and transposed; the drivers' alpha
+// and beta, NaN in C under beta 0, and C's padding columns and the row
+// after the tiles left alone.
+func TestWide512Matches(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
+	}
+	rng := rand.New(rand.NewPCG(512, 32))
+	const ldc = 2*nr + 5
+	for kc := 1; kc <= 300; kc++ {
+		np := 1 + kc%4
+		a, b := bitValues(rng, np*mr*kc), bitValues(rng, 2*nr*kc)
+		for i, ab := range tileScalars {
+			want, got := tileC(rng, (np*mr+1)*ldc, kc%3 == 0 && ab[1] == 0)
+			for half := 0; half < 2; half++ {
+				kernel6x16Panels(kc, np, &a[0], &b[half*nr*kc], &want[half*nr], ldc, ab[0], ab[1], &a[0], 0, 0, 0, 0)
+			}
+			pfRows := (i % 2) * (1 + kc%7)
+			kernel6x32Panels512(kc, np, &a[0], &b[0], &got[0], ldc, ab[0], ab[1], &a[0], kc, 1+kc%3, 2, pfRows)
+			if j := bitDiff(got, want); j >= 0 {
+				t.Fatalf("panels: kc %d, %d tiles, alpha %g, beta %g: C[%d] = %#08x, two kernel6x16Panels %#08x", kc, np, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+			}
+		}
+
+		lda := kc + 1 + kc%7
+		bs := nr*kc + kc%5*nr // the second micro-panel need not follow the first
+		b = bitValues(rng, bs+nr*kc)
+		for _, layout := range []struct{ rs, cs, n int }{
+			{1, mr, mr * kc}, {lda, 1, (mr-1)*lda + kc}, {1, lda, (kc-1)*lda + mr},
+		} {
+			a := bitValues(rng, layout.n)
+			for _, ab := range tileScalars {
+				want, got := tileC(rng, (mr+1)*ldc, kc%3 == 0 && ab[1] == 0)
+				kernel6x16AVX2(kc, &a[0], layout.rs, layout.cs, &b[0], &want[0], ldc, ab[0], ab[1])
+				kernel6x16AVX2(kc, &a[0], layout.rs, layout.cs, &b[bs], &want[nr], ldc, ab[0], ab[1])
+				kernel6x32AVX512(kc, &a[0], layout.rs, layout.cs, &b[0], bs, &got[0], ldc, ab[0], ab[1])
+				if j := bitDiff(got, want); j >= 0 {
+					t.Fatalf("in place: kc %d, A strides (%d, %d), alpha %g, beta %g: C[%d] = %#08x, two kernel6x16AVX2 %#08x", kc, layout.rs, layout.cs, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+				}
+			}
+		}
+	}
+}

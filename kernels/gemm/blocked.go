@@ -17,7 +17,8 @@ package gemm
 //
 // The full tiles of one B micro-panel are one kernel6x16Panels call, which
 // during the block's last micro-panels also prefetches the rows of op(A)
-// the next block's packing reads (prefetch.go).
+// the next block's packing reads (prefetch.go). With AVX-512 two adjacent
+// micro-panels (32 KiB at kc 256) make one pass of 6×32 tiles instead.
 //
 // The in-place driver (sgemmTri) keeps one A panel in L1D and streams the
 // whole packed B block from L2 past it: 64 bytes of B per k step, against
@@ -172,13 +173,20 @@ func packAPanels(tri Tri, transA bool, m, ic, jc, nc, pc, kc int, alpha, betaEff
 // of the packed B slice bp, B's panel held in L1 while A's stream by. A
 // run of consecutive full tiles (6 rows, 16 columns, the whole k slice) is
 // one kernel6x16Panels call, which also issues the prefetch pf plans;
-// every other tile goes through runTile.
+// every other tile goes through runTile. With the AVX-512 kernels two
+// micro-panels at a time make 6×32 tiles (runPanelsWide) while 32 columns
+// remain.
 func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf, pf *prefetchPlan) {
 	for jr := 0; jr < nc; jr += nr {
+		if useAVX512 && wide512 && jr+2*nr <= nc {
+			runPanelsWide(panels, m, ic, jc, jr, pc, kc, alpha, betaEff, bp, c, ldc, buf, pf)
+			jr += nr
+			continue
+		}
 		for q := 0; q < len(panels); {
 			run := 0
 			if useAVX2 {
-				run = fullRun(panels[q:], m-ic-q*mr, jr, kc)
+				run = fullRun(panels[q:], m-ic-q*mr, jr, nr, kc)
 			}
 			if run == 0 {
 				runTile(panels[q], q, m, ic, jc, jr, pc, kc, alpha, betaEff, bp, c, ldc, buf)
@@ -206,14 +214,42 @@ func runPanels(panels []aPanel, m, ic, jc, nc, pc, kc int, alpha, betaEff float3
 	}
 }
 
-// fullRun is how many panels from the first of ps are full tiles at column
-// offset jr: all 6 rows inside op(A) (rowsLeft of them remain from the
-// first), the whole k slice (kl == kc, so the k range starts at the
-// slice's), and the 16 columns from jr among those the panel computes.
-func fullRun(ps []aPanel, rowsLeft, jr, kc int) int {
+// runPanelsWide is runPanels's pass over the micro-panels at jr and
+// jr+16 together: a run of full 6×32 tiles is one kernel6x32Panels512
+// call, counted as two 6×16 tiles each by the prefetch plan; a panel that
+// is not a full tile at both takes runTile for each half.
+func runPanelsWide(panels []aPanel, m, ic, jc, jr, pc, kc int, alpha, betaEff float32, bp, c []float32, ldc int, buf *packBuf, pf *prefetchPlan) {
+	for q := 0; q < len(panels); {
+		run := fullRun(panels[q:], m-ic-q*mr, jr, 2*nr, kc)
+		if run == 0 {
+			runTile(panels[q], q, m, ic, jc, jr, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+			runTile(panels[q], q, m, ic, jc, jr+nr, pc, kc, alpha, betaEff, bp, c, ldc, buf)
+			q++
+			continue
+		}
+		ir := ic + q*mr
+		ct := c[ir*ldc+jc+jr:]
+		_ = ct[(run*mr-1)*ldc+2*nr-1]
+		ap := buf.ablk[q*mr*kc : (q+run)*mr*kc]
+		bPanels := bp[jr*kc : jr*kc+2*kc*nr]
+		src, rows := pf.take(jr+nr, 2*run)
+		if src == nil {
+			src = &ap[0]
+		}
+		kernel6x32Panels512(kc, run, &ap[0], &bPanels[0], &ct[0], ldc, alpha, betaEff, src, pf.stride, pf.lines, 2*pf.perTile, rows)
+		q += run
+	}
+}
+
+// fullRun is how many panels from the first of ps are full tiles of width
+// columns at column offset jr: all 6 rows inside op(A) (rowsLeft of them
+// remain from the first), the whole k slice (kl == kc, so the k range
+// starts at the slice's), and the columns from jr among those the panel
+// computes.
+func fullRun(ps []aPanel, rowsLeft, jr, width, kc int) int {
 	n := 0
 	for _, p := range ps {
-		if rowsLeft < mr || p.kl != kc || jr+nr > p.ncEff {
+		if rowsLeft < mr || p.kl != kc || jr+width > p.ncEff {
 			break
 		}
 		n++

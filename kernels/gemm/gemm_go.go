@@ -11,8 +11,9 @@ import (
 const Backend = "go"
 
 // MicroKernel names the micro-kernel this backend runs on this CPU:
-// "AVX-512" (full 6×16 tiles on ZMM registers, the 6×8 edge kernel on
-// YMM), "AVX2", or "portable Go". AVX-512 and AVX2 give the same bits.
+// "AVX-512" (full 6×32 and 6×16 tiles on ZMM registers, the 6×8 edge
+// kernel on YMM), "AVX2", or "portable Go". AVX-512 and AVX2 give the same
+// bits.
 func MicroKernel() string {
 	switch {
 	case useAVX512:
@@ -219,6 +220,16 @@ func panelRow(rows, nc, kc, k0, kl int, alpha float32, ap *float32, rsa, csa int
 		width := nr
 		if cols <= nr/2 {
 			width = nr / 2
+		}
+		if rows == mr && useAVX512 && wide512 && jr+2*nr <= nc {
+			// Two full tiles side by side as one 6×32 tile: the bounds
+			// checks on its last C element and on the second B panel's
+			// end guard the kernel's unsafe accesses.
+			_ = c[(mr-1)*ldc+jr+2*nr-1]
+			_ = bp[(jr+nr)*kc+(k0+kl)*nr-1]
+			kernel6x32AVX512(kl, ap, rsa, csa, &bPanel[0], nr*kc, &c[jr], ldc, alpha, beta)
+			jr += nr
+			continue
 		}
 		if rows == mr && cols == width {
 			// Full tile: the kernel writes C in place. The bounds check on

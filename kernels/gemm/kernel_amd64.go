@@ -113,9 +113,10 @@ func kernel6x16Panels(kc, np int, a, b, c *float32, ldc int, alpha, beta float32
 //go:noescape
 func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
 
-// useAVX512 sends full 6×16 tiles to the ZMM kernels, the blocked
-// driver's to kernel6x16Panels512 and the in-place driver's to
-// kernel6x16AVX512, which give their AVX2 twins' bits. It needs AVX-512F
+// useAVX512 sends full tiles to the ZMM kernels, which give their AVX2
+// twins' bits: pairs of adjacent 6×16 tiles as one 6×32 tile
+// (kernel6x32Panels512, kernel6x32AVX512; see wide512), a 6×16 tile left
+// over to kernel6x16Panels512 or kernel6x16AVX512. It needs AVX-512F
 // in the CPU and ZMM state enabled by the OS (x/sys/cpu checks both), and
 // kernelEnv not set to "avx2". A variable so tests can compare the kernels
 // on one machine.
@@ -156,3 +157,22 @@ func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta floa
 //
 //go:noescape
 func kernel6x16AVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+// kernel6x32Panels512 is kernel6x16Panels512 for 6×32 tiles, reading two
+// adjacent B micro-panels (the second 16·kc floats after b); every tile
+// gives the bits of two 6×16 tiles side by side (wide512_amd64.s).
+//
+//go:noescape
+func kernel6x32Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int)
+
+// kernel6x32AVX512 is kernel6x16AVX512 for a 6×32 tile whose second B
+// micro-panel starts bs floats after b; same bits as two 6×16 tiles
+// (wide512_amd64.s).
+//
+//go:noescape
+func kernel6x32AVX512(kc int, a *float32, rsa, csa int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
+// wide512 lets the AVX-512 drivers compute two adjacent 6×16 tiles as one
+// 6×32 tile (kernel6x32Panels512, kernel6x32AVX512). A variable so that
+// tests can time and compare the kernels with and without it.
+var wide512 = true

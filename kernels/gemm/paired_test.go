@@ -37,6 +37,9 @@ import (
 //
 //	GEMM_PAIRED=1 GEMM_BASE=avx2 GEMM_D=128,512 GOMAXPROCS=1 go test -v -run PairedOldNew ./kernels/gemm
 //
+// and with GEMM_BASE=avx512x16 it is the AVX-512 kernels without the 6×32
+// tiles (wide512 off), so "new/old" is what those buy.
+//
 // Times are the process's CPU time, which other work on the core does not
 // advance, so the ratios hold on a loaded machine.
 func TestPairedOldNew(t *testing.T) {
@@ -59,16 +62,22 @@ func TestPairedOldNew(t *testing.T) {
 		rounds = v
 	}
 	withPeak := os.Getenv("GEMM_PEAK") != ""
-	baseAVX2 := os.Getenv("GEMM_BASE") == "avx2"
-	if baseAVX2 && !useAVX512 {
-		t.Skip("GEMM_BASE=avx2 pairs the AVX-512 kernels with the AVX2 ones: no AVX-512F here, or RELORA_GEMM_KERNEL=avx2")
+	base := os.Getenv("GEMM_BASE")
+	switch base {
+	case "":
+	case "avx2", "avx512x16":
+		if !useAVX512 {
+			t.Skipf("GEMM_BASE=%s pairs variants of the AVX-512 kernels: no AVX-512F here, or RELORA_GEMM_KERNEL=avx2", base)
+		}
+	default:
+		t.Fatalf("GEMM_BASE=%q: want avx2 or avx512x16, or leave it unset", base)
 	}
 	for _, d := range widths {
-		pairedWidth(t, d, rounds, withPeak, baseAVX2)
+		pairedWidth(t, d, rounds, withPeak, base)
 	}
 }
 
-func pairedWidth(t *testing.T, d, rounds int, withPeak, baseAVX2 bool) {
+func pairedWidth(t *testing.T, d, rounds int, withPeak bool, base string) {
 	ffn, r := int(2.75*float64(d)/2+0.5)*2, max(1, d/16)
 	// The full-rank step's shapes (count > 0) and the LoRA path's (count 0:
 	// printed, not in the step's total).
@@ -92,11 +101,12 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak, baseAVX2 bool) {
 		return float64(ts.Nano()) / 1e9
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	base := "old"
-	if baseAVX2 {
-		base = "the same driver with the AVX2 kernel"
-	}
-	fmt.Printf("d %d, ffn %d, r %d: new driver vs %s, medians of %d alternations (CPU time)\n", d, ffn, r, base, rounds)
+	against := map[string]string{
+		"":          "old",
+		"avx2":      "the same driver with the AVX2 kernel",
+		"avx512x16": "the same driver with the AVX-512 kernels' 6×16 tiles only",
+	}[base]
+	fmt.Printf("d %d, ffn %d, r %d: new driver vs %s, medians of %d alternations (CPU time)\n", d, ffn, r, against, rounds)
 	stepOld, stepNew, stepPeak := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
 	var stepFlops float64
 	for _, s := range shapes {
@@ -115,11 +125,18 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak, baseAVX2 bool) {
 			func() { oldSgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
 			func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n) },
 		}
-		if baseAVX2 {
+		switch base {
+		case "avx2":
 			run[0] = func() {
 				useAVX512 = false
 				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n)
 				useAVX512 = true
+			}
+		case "avx512x16":
+			run[0] = func() {
+				wide512 = false
+				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n)
+				wide512 = true
 			}
 		}
 		reps := max(1, int(1e8/flops)) // ~1 ms at 100 GFLOP/s

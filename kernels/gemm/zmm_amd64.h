@@ -84,3 +84,62 @@
 	VUCOMISS     X13, X15;    \
 	JNE          general;     \
 	JPS          general
+
+// The 6×32 kernels (wide512_amd64.s) keep row r of a tile in Z(2r) for
+// its first 16 columns and Z(2r+1) for the next 16.
+
+// ZSTORE2_ONLY and ZSTORE2_BETA store one 32-column row (acc0, acc1) at
+// DX, without or with beta·C (beta in Z15), and advance DX a row.
+#define ZSTORE2_ONLY(acc0, acc1) \
+	VMOVUPS acc0, (DX);   \
+	VMOVUPS acc1, 64(DX); \
+	ADDQ    R8, DX
+
+#define ZSTORE2_BETA(acc0, acc1) \
+	VFMADD231PS (DX), Z15, acc0;   \
+	VFMADD231PS 64(DX), Z15, acc1; \
+	VMOVUPS     acc0, (DX);        \
+	VMOVUPS     acc1, 64(DX);      \
+	ADDQ        R8, DX
+
+// ZSTORE12_ONLY and ZSTORE12_BETA store a 6×32 tile (Z0-Z11) from DX on.
+#define ZSTORE12_ONLY \
+	ZSTORE2_ONLY(Z0, Z1); \
+	ZSTORE2_ONLY(Z2, Z3); \
+	ZSTORE2_ONLY(Z4, Z5); \
+	ZSTORE2_ONLY(Z6, Z7); \
+	ZSTORE2_ONLY(Z8, Z9); \
+	ZSTORE2_ONLY(Z10, Z11)
+
+#define ZSTORE12_BETA \
+	ZSTORE2_BETA(Z0, Z1); \
+	ZSTORE2_BETA(Z2, Z3); \
+	ZSTORE2_BETA(Z4, Z5); \
+	ZSTORE2_BETA(Z6, Z7); \
+	ZSTORE2_BETA(Z8, Z9); \
+	ZSTORE2_BETA(Z10, Z11)
+
+// ZZERO12 clears Z0-Z11.
+#define ZZERO12 \
+	ZZERO6; \
+	VXORPS Y6, Y6, Y6;   \
+	VXORPS Y7, Y7, Y7;   \
+	VXORPS Y8, Y8, Y8;   \
+	VXORPS Y9, Y9, Y9;   \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+// PF_CROW32 touches a 32-float C row at reg (128 bytes: up to three
+// lines) and advances reg a row.
+#define PF_CROW32(reg) \
+	PREFETCHT0 (reg);    \
+	PREFETCHT0 64(reg);  \
+	PREFETCHT0 124(reg); \
+	ADDQ       R8, reg
+
+// ZROW2 is one tile row's k step in a 6×32 kernel: the A value at addr
+// broadcast into bc, times B's two 16-float halves in Z12 and Z13.
+#define ZROW2(addr, bc, acc0, acc1) \
+	VBROADCASTSS addr, bc;           \
+	VFMADD231PS  bc, Z12, acc0;      \
+	VFMADD231PS  bc, Z13, acc1
