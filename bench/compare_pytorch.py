@@ -12,9 +12,14 @@ heads, ffn 176; the tiny preset, d 128, 4 heads, ffn 352; d 256, 4 heads, ffn
    intra-op threads and OpenBLAS's threads in {1, 2} (the combinations that use
    both cores). The first times the three causal-mask forms step by step
    (masked_fill, masked_fill_, an additive 0/-inf matrix); the others run the
-   fastest of them. OPENBLAS_CORETYPE and
-   OPENBLAS_L2_SIZE are removed from PyTorch's environment, so OpenBLAS picks its
-   own kernel for this CPU. The fastest (threads, mask) is used below. The BLAS
+   fastest of them. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from
+   PyTorch's environment, so OpenBLAS picks its own kernel for this CPU; where
+   the CPU has AVX-512F the first thread setting is also timed with OpenBLAS's
+   AVX-512 kernels forced (OPENBLAS_CORETYPE=SkylakeX, and Cooperlake where the
+   CPU has AVX-512 BF16), in case an OpenBLAS older than the CPU does not
+   recognise it (0.3.21 did pick Cooperlake on its own on a Zen 5), and the
+   fastest kernel runs the other settings. The kernel OpenBLAS ran is printed (its
+   OPENBLAS_VERBOSE=2 line). The fastest (threads, mask, kernel) is used below. The BLAS
    torch loaded is printed, with a warning unless it is Debian's pthread
    OpenBLAS (libopenblas0-pthread), PyTorch's fastest BLAS here.
 2. Paired rounds: the Go step and the PyTorch step, one process each, in
@@ -94,20 +99,43 @@ def parse(line):
     return dict(m.groups() for m in re.finditer(r"(\S+?)=(\S+)", line))
 
 
-def torch_env(torch_threads, blas_threads):
+def coretypes(cpuinfo="/proc/cpuinfo"):
+    """OpenBLAS kernel choices to calibrate: "auto" (its own detection) and,
+    where the CPU has AVX-512F, its AVX-512 kernels forced (SkylakeX; also
+    Cooperlake, which adds BF16, where the CPU has AVX-512 BF16)."""
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return ["auto"]
+    out = ["auto"]
+    if "avx512f" in flags:
+        out.append("SkylakeX")
+        if "avx512_bf16" in flags:
+            out.append("Cooperlake")
+    return out
+
+
+def torch_env(torch_threads, blas_threads, coretype="auto"):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     env["OMP_NUM_THREADS"] = str(torch_threads)
     env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
+    env["OPENBLAS_VERBOSE"] = "2"  # OpenBLAS prints the kernel it picked ("Core: Haswell")
+    if coretype != "auto":
+        env["OPENBLAS_CORETYPE"] = coretype
     return env
 
 
-def run_torch(shape, torch_threads, blas_threads, mask, steps, warmup):
+def run_torch(shape, torch_threads, blas_threads, mask, steps, warmup, coretype="auto"):
+    """PyTorch's result line, with core=<the OpenBLAS kernel it ran> added."""
     dim, layers, heads, ffn = SHAPES[shape][:4]
     cmd = [sys.executable, os.path.join(HERE, "pytorch_step.py"), "--threads", str(torch_threads), "--mask", mask,
            "--dim", str(dim), "--layers", str(layers), "--heads", str(heads), "--ffn", str(ffn),
            "--steps", str(steps), "--warmup", str(warmup)]
-    out = subprocess.run(cmd, env=torch_env(torch_threads, blas_threads), capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+    out = subprocess.run(cmd, env=torch_env(torch_threads, blas_threads, coretype), capture_output=True, text=True,
+                         check=True)
+    core = re.search(r"Core: (\S+)", out.stderr)
+    return out.stdout.strip() + f" core={core.group(1) if core else '?'}"
 
 
 def run_go(gostep, shape, threads, steps, warmup):
@@ -129,6 +157,8 @@ def main():
     dropped = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
     if dropped:
         print(f"removed from PyTorch's environment: {', '.join(f'{k}={os.environ[k]}' for k in dropped)}")
+    cores = coretypes()
+    print(f"OpenBLAS kernels calibrated: {', '.join(cores)}")
     shapes = args.shapes.split(",")
     unknown = [x for x in shapes if x not in SHAPES]
     if unknown:
@@ -138,22 +168,28 @@ def main():
         dim, layers, heads, ffn, steps, warmup = SHAPES[shape]
         rounds = rounds_for(dim, args.rounds)
         for t in (int(x) for x in args.threads.split(",")):
-            configs = [(1, 1)] if t == 1 else [(t, 1), (t, t), (1, t)]
+            threads = [(1, 1)] if t == 1 else [(t, 1), (t, t), (1, t)]
+            # The mask forms are timed against each other in the first
+            # thread setting, then OpenBLAS's kernel choices with the
+            # fastest form; the other settings run the fastest of both.
+            configs = [(threads[0], ct) for ct in cores] + [(th, None) for th in threads[1:]]
             best = None
             print(f"\n{shape} (d {dim}, {layers} layers, {heads} heads, ffn {ffn}), {t} thread(s): calibrating PyTorch", flush=True)
-            for tt, bt in configs:
-                # The mask forms are timed against each other in the first
-                # configuration; the others run the fastest form.
-                line = run_torch(shape, tt, bt, "all" if best is None else best[3], max(2, steps // 2), warmup)
+            for (tt, bt), ct in configs:
+                ct = ct or best[5]
+                line = run_torch(shape, tt, bt, "all" if best is None else best[3], max(2, steps // 2), warmup, ct)
                 f = parse(line)
-                print(f"  torch threads {tt}, OpenBLAS threads {bt}: {float(f['tok/s']):,.0f} tok/s with mask {f['mask']} "
+                print(f"  torch threads {tt}, OpenBLAS threads {bt}, OpenBLAS kernel {ct} ({f['core']}): "
+                      f"{float(f['tok/s']):,.0f} tok/s with mask {f['mask']} "
                       f"(step ms by mask: {f['mask']} {f['step_ms']}"
                       f"{''.join(', ' + k[:-3] + ' ' + v for k, v in f.items() if k.endswith('_ms') and k != 'step_ms')})", flush=True)
                 if best is None or float(f["tok/s"]) > best[2]:
                     blas = [x for x in f.get("blas", "?").split(",") if "libopenblas" in x or "libblas" in x]
-                    best = (tt, bt, float(f["tok/s"]), f["mask"], blas[-1] if blas else f.get("blas", "?"))
-            tt, bt, _, mask, blas = best
-            print(f"  using: torch.set_num_threads({tt}), OMP_NUM_THREADS={tt}, OPENBLAS_NUM_THREADS={bt}, mask {mask}; BLAS {blas}")
+                    best = (tt, bt, float(f["tok/s"]), f["mask"], blas[-1] if blas else f.get("blas", "?"), ct, f["core"])
+            tt, bt, _, mask, blas, ct, core = best
+            coretype = "unset" if ct == "auto" else ct
+            print(f"  using: torch.set_num_threads({tt}), OMP_NUM_THREADS={tt}, OPENBLAS_NUM_THREADS={bt}, "
+                  f"OPENBLAS_CORETYPE {coretype} (kernel {core}), mask {mask}; BLAS {blas}")
             if not pthread_openblas(blas):
                 print("  warning: torch is not on the pthread OpenBLAS (Debian: apt-get install libopenblas0-pthread, "
                       "and update-alternatives for libblas.so.3): PyTorch is not at its best here", flush=True)
@@ -162,9 +198,9 @@ def main():
             for r in range(rounds):
                 if r % 2 == 0:
                     g = parse(run_go(args.gostep, shape, t, steps, warmup))
-                    p = parse(run_torch(shape, tt, bt, mask, steps, warmup))
+                    p = parse(run_torch(shape, tt, bt, mask, steps, warmup, ct))
                 else:
-                    p = parse(run_torch(shape, tt, bt, mask, steps, warmup))
+                    p = parse(run_torch(shape, tt, bt, mask, steps, warmup, ct))
                     g = parse(run_go(args.gostep, shape, t, steps, warmup))
                 gt, pt = float(g["tok/s"]), float(p["tok/s"])
                 rows.append((gt, pt))
@@ -174,7 +210,7 @@ def main():
             all_peaks += peaks
             med = statistics.median(g / p for g, p in rows)
             summary.append((dim, t, statistics.median(g for g, _ in rows), statistics.median(p for _, p in rows), med,
-                            len(rows), f"torch threads {tt}, OpenBLAS threads {bt}, mask {mask}"))
+                            len(rows), f"torch threads {tt}, OpenBLAS threads {bt}, OpenBLAS kernel {core}, mask {mask}"))
     print("\nsummary per width and thread count (medians over paired rounds; ratio: the median of the rounds' "
           "harness ÷ PyTorch, > 1: the harness is faster):")
     for dim, t, g, p, med, n, cfg in summary:
