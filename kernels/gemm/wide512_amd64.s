@@ -7,7 +7,7 @@
 // FMAs a cycle (Zen 5, Intel's server cores). There a 6×16 tile's FMAs
 // each need an A value of their own: per k step 13 loads for 12 FMAs in
 // the pair kernel (panels512_amd64.s), and the loads, not the FMAs, set
-// the pace (~88% of the peak with A and B in L1D). A 6×32 tile reads two
+// the pace (80-90% of the peak with A and B in L1D). A 6×32 tile reads two
 // adjacent 16-column B micro-panels, so one broadcast A value feeds two
 // FMAs: per k step 2 B loads, 6 broadcasts and 12 FMAs into 12
 // accumulators, enough to cover the FMA latency on two units.
