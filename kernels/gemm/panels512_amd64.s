@@ -56,15 +56,7 @@
 // Needs AVX-512F (and the OS's ZMM state). Only Z0-Z15 are used, so the
 // closing VZEROUPPER leaves no dirty upper state behind.
 TEXT ·kernel6x16Panels512(SB), NOSPLIT, $0-96
-	MOVQ np+8(FP), R13
-	MOVQ a+16(FP), SI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8            // ldc in bytes
-	MOVQ pf+56(FP), AX
-	MOVQ pfStride+64(FP), R11
-	SHLQ $2, R11           // prefetch row stride in bytes
-	MOVQ pfRows+88(FP), R12
+	PANELS_ARGS
 
 group:
 	// The prefetch of the tiles this group computes: two, or the last one.
@@ -73,25 +65,7 @@ group:
 	JLT  zpfrow
 	SHLQ $1, R10
 
-zpfrow:
-	TESTQ R10, R10
-	JZ    zpfdone
-	TESTQ R12, R12
-	JZ    zpfdone
-	MOVQ  pfLines+72(FP), CX
-	MOVQ  AX, BX
-
-zpfline:
-	PREFETCHT0 (BX)
-	ADDQ       $64, BX
-	DECQ       CX
-	JNZ        zpfline
-	ADDQ       R11, AX
-	DECQ       R12
-	DECQ       R10
-	JMP        zpfrow
-
-zpfdone:
+	PF_ROWS(zpfrow, zpfline, zpfdone)
 	MOVQ kc+0(FP), CX
 	MOVQ b+24(FP), DI
 	MOVQ DX, R10

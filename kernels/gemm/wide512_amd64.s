@@ -40,38 +40,12 @@
 // pfLines lines are prefetched from pf, pfStride floats apart, pfRows
 // rows in all. kc and np must be >= 1. Needs AVX-512F; uses Z0-Z15 only.
 TEXT ·kernel6x32Panels512(SB), NOSPLIT, $0-96
-	MOVQ np+8(FP), R13
-	MOVQ a+16(FP), SI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8            // ldc in bytes
-	MOVQ pf+56(FP), AX
-	MOVQ pfStride+64(FP), R11
-	SHLQ $2, R11           // prefetch row stride in bytes
-	MOVQ pfRows+88(FP), R12
+	PANELS_ARGS
 
 wtile:
 	MOVQ pfPerTile+80(FP), R10
 
-wpfrow:
-	TESTQ R10, R10
-	JZ    wpfdone
-	TESTQ R12, R12
-	JZ    wpfdone
-	MOVQ  pfLines+72(FP), CX
-	MOVQ  AX, BX
-
-wpfline:
-	PREFETCHT0 (BX)
-	ADDQ       $64, BX
-	DECQ       CX
-	JNZ        wpfline
-	ADDQ       R11, AX
-	DECQ       R12
-	DECQ       R10
-	JMP        wpfrow
-
-wpfdone:
+	PF_ROWS(wpfrow, wpfline, wpfdone)
 	MOVQ kc+0(FP), CX
 	MOVQ b+24(FP), DI
 	MOVQ CX, R9

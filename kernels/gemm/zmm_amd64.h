@@ -143,3 +143,44 @@
 	VBROADCASTSS addr, bc;           \
 	VFMADD231PS  bc, Z12, acc0;      \
 	VFMADD231PS  bc, Z13, acc1
+
+// The blocked driver's two AVX-512 kernels (panels512_amd64.s,
+// wide512_amd64.s) share kernel6x16Panels's signature, argument registers
+// and prefetch contract; these two macros are their common parts.
+
+// PANELS_ARGS loads the arguments the tile loop keeps in registers: np in
+// R13, a in SI, c in DX, ldc in bytes in R8, pf in AX, pfStride in bytes
+// in R11, pfRows in R12.
+#define PANELS_ARGS \
+	MOVQ np+8(FP), R13;       \
+	MOVQ a+16(FP), SI;        \
+	MOVQ c+32(FP), DX;        \
+	MOVQ ldc+40(FP), R8;      \
+	SHLQ $2, R8;              \
+	MOVQ pf+56(FP), AX;       \
+	MOVQ pfStride+64(FP), R11; \
+	SHLQ $2, R11;             \
+	MOVQ pfRows+88(FP), R12
+
+// PF_ROWS prefetches up to R10 rows of pfLines lines from AX on, R11
+// bytes apart, while R12 rows of the plan remain, advancing AX and
+// counting R12 down; row, line and done name the labels it uses (a
+// function's labels must be its own). Clobbers BX, CX and R10.
+#define PF_ROWS(row, line, done) \
+row:                              \
+	TESTQ R10, R10;               \
+	JZ    done;                   \
+	TESTQ R12, R12;               \
+	JZ    done;                   \
+	MOVQ  pfLines+72(FP), CX;     \
+	MOVQ  AX, BX;                 \
+line:                             \
+	PREFETCHT0 (BX);              \
+	ADDQ       $64, BX;           \
+	DECQ       CX;                \
+	JNZ        line;              \
+	ADDQ       R11, AX;           \
+	DECQ       R12;               \
+	DECQ       R10;               \
+	JMP        row;               \
+done:
