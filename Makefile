@@ -14,6 +14,10 @@ JOBS    ?= 2
 RUNS    ?= runs
 RESULTS ?=
 THREADS ?= 2
+# From GOAMD64=v3 on the Go compiler fuses a*b + c into one rounding, which
+# changes results; the packages that compute them refuse to build there
+# (internal/unfused), so make builds at v1 whatever the environment says.
+export GOAMD64 := v1
 MATRIX   = -preset $(PRESET) $(if $(SEEDS),-seeds $(SEEDS),) -j $(JOBS) -runs $(RUNS) $(if $(RESULTS),-results $(RESULTS),)
 
 # GEMM backend. The default is the pure-Go AVX2 kernel, which the committed

@@ -26,6 +26,8 @@ package gemm
 import (
 	"fmt"
 	"time"
+
+	_ "github.com/relorago/harness/internal/unfused" // its Go edge tiles must not be fused: no GOAMD64=v3
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, like cblas_sgemm

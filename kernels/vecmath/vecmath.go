@@ -10,7 +10,11 @@
 // and sums in a different order.
 package vecmath
 
-import "math"
+import (
+	"math"
+
+	_ "github.com/relorago/harness/internal/unfused" // its Go loops must not be fused: no GOAMD64=v3
+)
 
 // ExpShift sets dst[i] = e^(src[i]−shift) for i < len(dst) and returns the
 // float32 sum of dst. src must be at least as long as dst (it panics
