@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/relorago/harness/experiments"
+	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/runner"
 	"github.com/relorago/harness/tables"
 	"github.com/relorago/harness/train"
@@ -140,6 +141,9 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	}
 	m.given = map[string]string{}
 	fs.Visit(func(f *flag.Flag) { m.given[f.Name] = f.Value.String() })
+	if err := verifiable(m.verify); err != nil {
+		return nil, experiments.Preset{}, fmt.Errorf("%s -verify: %w", name, err)
+	}
 	p, err := experiments.Get(m.preset)
 	if err != nil {
 		return nil, p, err
@@ -154,6 +158,22 @@ func parseMatrix(name string, args []string, extra ...func(*flag.FlagSet)) (*mat
 	}
 	return m, p, nil
 }
+
+// verifiable refuses -verify where runs cannot reproduce the committed
+// records: a record that differs is replaced by the run, so verifying
+// there would overwrite every record with other roundings of it.
+func verifiable(verify bool) error {
+	if !verify {
+		return nil
+	}
+	if err := referenceArithmetic(); err != nil {
+		return fmt.Errorf("%w; the records were trained with the Go GEMM's FMA kernels and the assembly loops on x86-64 with AVX2 and FMA, so here every record would differ and be overwritten. Verify on such a machine, or train into another -results folder and compare", err)
+	}
+	return nil
+}
+
+// referenceArithmetic is kernels.ReferenceArithmetic; tests replace it.
+var referenceArithmetic = kernels.ReferenceArithmetic
 
 // printClaimsNote says where a table's claims are judged: over the whole
 // family at once, which one table alone cannot do.

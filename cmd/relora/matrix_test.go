@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,5 +56,25 @@ func TestHandRunsCheckpointEvery200Steps(t *testing.T) {
 	}
 	if cfg.CheckpointEvery != 200 {
 		t.Fatalf("checkpoint_every %d, want 200", cfg.CheckpointEvery)
+	}
+}
+
+// TestVerifyRefusedOffReferenceArithmetic: where the kernels round
+// differently from the records' (portable Go, OpenBLAS), -verify would
+// overwrite every record, so it is refused with the reason; without
+// -verify the command parses.
+func TestVerifyRefusedOffReferenceArithmetic(t *testing.T) {
+	defer func(f func() error) { referenceArithmetic = f }(referenceArithmetic)
+	referenceArithmetic = func() error { return errors.New("this CPU lacks AVX2 or FMA") }
+	_, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify"})
+	if err == nil || !strings.Contains(err.Error(), "ablation -verify: this CPU lacks AVX2 or FMA") || !strings.Contains(err.Error(), "overwritten") {
+		t.Fatalf("-verify off the reference arithmetic: err = %v, want the reason and what it would do", err)
+	}
+	if _, _, err := parseMatrix("ablation", []string{"-preset", "quick"}); err != nil {
+		t.Fatalf("without -verify: %v", err)
+	}
+	referenceArithmetic = func() error { return nil }
+	if _, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify"}); err != nil {
+		t.Fatalf("-verify on the reference arithmetic: %v", err)
 	}
 }

@@ -24,6 +24,12 @@ func MicroKernel() string {
 	return "portable Go"
 }
 
+// FMAKernels reports whether the GEMM runs on the AVX2 or AVX-512 FMA
+// kernels, which give the same bits; the portable Go kernel (no AVX2 and
+// FMA on this CPU, another architecture, or the purego tag) rounds each
+// product before adding it, so its results differ in the last digits.
+func FMAKernels() bool { return useAVX2 }
+
 // AccumulateRoundsSeparately reports that with beta = 1 each element of C
 // becomes round(C + round(alpha·acc)), acc being the float32 sum of the
 // products in k order: exactly what storing alpha·op(A)·op(B) and adding

@@ -25,6 +25,9 @@ const Backend = "openblas"
 // for the CPU.
 func MicroKernel() string { return "OpenBLAS" }
 
+// FMAKernels is false: OpenBLAS orders its sums its own way.
+func FMAKernels() bool { return false }
+
 // AccumulateRoundsSeparately is false: how OpenBLAS rounds alpha·acc + C
 // (fused or not, its k order) is its own.
 const AccumulateRoundsSeparately = false

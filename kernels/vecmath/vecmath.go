@@ -16,6 +16,11 @@ import (
 	_ "github.com/relorago/harness/internal/unfused" // its Go loops must not be fused: no GOAMD64=v3
 )
 
+// Vectorised reports whether the loops run in the Go assembly (amd64 with
+// AVX2 and FMA, no purego tag). The portable loops agree with it to within
+// the stated error but not bit for bit (ExpShift, Sigmoid).
+func Vectorised() bool { return useAVX2 }
+
 // ExpShift sets dst[i] = e^(src[i]−shift) for i < len(dst) and returns the
 // float32 sum of dst. src must be at least as long as dst (it panics
 // otherwise). src[i]−shift is computed in float32 and clamped to [−87, 88],
