@@ -36,13 +36,14 @@ const (
 	NewRecord                 // no record existed: one was written
 	Reproduced                // trained here, same numbers as its record to the last digit
 	Differs                   // trained here, numbers differ from the record (the record was updated)
+	OtherText                 // trained here on another corpus text than its record's: not compared, the record kept
 )
 
 // RecordCheck is one run's verdict.
 type RecordCheck struct {
 	Dir     string // the record folder
 	Verdict Verdict
-	Detail  string // for Differs: what differs
+	Detail  string // for Differs: what differs; for OtherText: the two texts
 	Trained bool   // trained by this Execute (else found in the run cache)
 }
 
@@ -126,6 +127,9 @@ func record(src, dst string, extras []string) (Verdict, string, error) {
 	detail := ""
 	if verr := VerifyRecord(dst); verr != nil {
 		detail = fmt.Sprintf("the record did not verify (%v)", verr)
+	} else if other, err := otherText(src, dst); err != nil || other != "" {
+		// The run cannot have the record's numbers: keep the record.
+		return OtherText, other, err
 	} else if detail, err = compareRecord(src, dst); err != nil {
 		return 0, "", err
 	}
@@ -198,6 +202,29 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
+// otherText describes how run src's corpus differs from record rec's, or
+// is "" when they trained on the same text (or the record does not say).
+// The corpora are read from the Go installation, so another Go version can
+// hold another text (the records name theirs): such a run differs from its
+// record for that reason alone, and replacing the record with it would lose
+// the record.
+func otherText(src, rec string) (string, error) {
+	a, err := train.ReadResult(src)
+	if err != nil {
+		return "", err
+	}
+	b, err := train.ReadResult(rec)
+	if err != nil {
+		return "", fmt.Errorf("record %s: %w", rec, err)
+	}
+	ca, cb := a.Corpus, b.Corpus
+	if cb.SHA256 == "" || ca.SHA256 == cb.SHA256 {
+		return "", nil
+	}
+	return fmt.Sprintf("corpus %s here is %d bytes, sha256 %s (%s); the record's %d bytes, sha256 %s (%s)",
+		ca.Source, ca.Bytes, ca.SHA256, ca.GoVersion, cb.Bytes, cb.SHA256, cb.GoVersion), nil
+}
+
 // compareRecord says how a run folder's numbers differ from a record's, or
 // "" when every logged number and every result field but the wall-clock ones
 // are the same.
@@ -253,7 +280,7 @@ func firstDifferentLine(a, b []byte) string {
 // the last digit"; "" when no run was both trained and recorded.
 func Summary(checks []RecordCheck) string {
 	var same, differ, cachedSame, cachedDiffer, added, from int
-	var details []string
+	var details, others []string
 	for _, c := range checks {
 		switch {
 		case c.Verdict == Reproduced && c.Trained:
@@ -267,6 +294,8 @@ func Summary(checks []RecordCheck) string {
 				cachedDiffer++
 			}
 			details = append(details, fmt.Sprintf("%s: %s", c.Dir, c.Detail))
+		case c.Verdict == OtherText:
+			others = append(others, fmt.Sprintf("%s: %s", c.Dir, c.Detail))
 		case c.Verdict == NewRecord:
 			added++
 		case c.Verdict == FromRecord:
@@ -282,6 +311,9 @@ func Summary(checks []RecordCheck) string {
 	}
 	if differ+cachedDiffer > 0 {
 		parts = append(parts, fmt.Sprintf("%d differ (records updated): %s", differ+cachedDiffer, strings.Join(details, "; ")))
+	}
+	if len(others) > 0 {
+		parts = append(parts, fmt.Sprintf("%d trained on other text than their records (records kept, not compared; another Go version's source tree can hold other text): %s", len(others), strings.Join(others, "; ")))
 	}
 	if added > 0 {
 		parts = append(parts, fmt.Sprintf("%d new run records", added))

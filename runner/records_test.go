@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,4 +186,64 @@ func equalFiles(a, b map[string][]byte) bool {
 		}
 	}
 	return true
+}
+
+// A run trained on other text than its record (another Go version's
+// source tree) cannot match it: it is reported as such and the record is
+// kept, neither compared nor replaced.
+func TestRerunOnOtherTextKeepsTheRecord(t *testing.T) {
+	runs, records := t.TempDir(), t.TempDir()
+	configs := []train.Config{nano(t, 1, 3e-3)}
+	opt := Options{RunsDir: runs, Jobs: 1, Log: &bytes.Buffer{}, Quiet: true, RecordsDir: records}
+	out, err := Execute(configs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Record(out, records); err != nil {
+		t.Fatal(err)
+	}
+	rec := RecordDir(records, configs[0])
+	committed := readAll(t, rec)
+
+	// The cached run as another toolchain would have trained it: other
+	// text, other numbers.
+	run := Dir(runs, configs[0])
+	res, err := train.ReadResult(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Corpus.SHA256, res.Corpus.GoVersion = "00112233aabbccdd", "go9.9.9"
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, train.ResultFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := filepath.Join(run, train.MetricsFile)
+	mb, _ := os.ReadFile(m)
+	if err := os.WriteFile(m, bytes.Replace(mb, []byte(`"step":3,"loss":`), []byte(`"step":3,"loss":9`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	opt.Verify = func(train.Config) bool { return true }
+	out, err = Execute(configs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := Record(out, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summary(checks)
+	if !strings.Contains(s, "1 trained on other text than their records (records kept") || !strings.Contains(s, "00112233aabbccdd (go9.9.9)") ||
+		strings.Contains(s, "differ (records updated)") {
+		t.Fatalf("a rerun on other text: %q", s)
+	}
+	if got := readAll(t, rec); !equalFiles(got, committed) {
+		t.Fatal("a rerun on other text replaced its record")
+	}
+	if out[0].Dir != rec {
+		t.Fatalf("the outcome points at %s, not at the kept record", out[0].Dir)
+	}
 }

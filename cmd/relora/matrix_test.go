@@ -66,15 +66,25 @@ func TestHandRunsCheckpointEvery200Steps(t *testing.T) {
 func TestVerifyRefusedOffReferenceArithmetic(t *testing.T) {
 	defer func(f func() error) { referenceArithmetic = f }(referenceArithmetic)
 	referenceArithmetic = func() error { return errors.New("this CPU lacks AVX2 or FMA") }
-	_, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify"})
-	if err == nil || !strings.Contains(err.Error(), "ablation -verify: this CPU lacks AVX2 or FMA") || !strings.Contains(err.Error(), "overwritten") {
-		t.Fatalf("-verify off the reference arithmetic: err = %v, want the reason and what it would do", err)
+	withRecords := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(withRecords, "runs", "0123456789abcdef"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := parseMatrix("ablation", []string{"-preset", "quick"}); err != nil {
-		t.Fatalf("without -verify: %v", err)
+	_, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify", "-results", withRecords})
+	if err == nil || !strings.Contains(err.Error(), "ablation -verify: this CPU lacks AVX2 or FMA") || !strings.Contains(err.Error(), "overwritten") {
+		t.Fatalf("-verify over records off the reference arithmetic: err = %v, want the reason and what it would do", err)
+	}
+	for _, args := range [][]string{
+		{"-preset", "quick", "-results", withRecords},                                  // no -verify
+		{"-preset", "quick", "-verify", "-results", t.TempDir()},                       // no records to overwrite
+		{"-preset", "quick", "-verify", "-results", filepath.Join(withRecords, "new")}, // no folder yet
+	} {
+		if _, _, err := parseMatrix("ablation", args); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
 	}
 	referenceArithmetic = func() error { return nil }
-	if _, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify"}); err != nil {
+	if _, _, err := parseMatrix("ablation", []string{"-preset", "quick", "-verify", "-results", withRecords}); err != nil {
 		t.Fatalf("-verify on the reference arithmetic: %v", err)
 	}
 }
