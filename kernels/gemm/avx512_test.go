@@ -110,3 +110,50 @@ func TestWide512Matches(t *testing.T) {
 		}
 	}
 }
+
+// TestTall512Matches holds the 12×16 AVX-512 kernel to two 6×16 AVX2
+// tiles stacked, bit for bit: shared depths 1 to 260 with the first panel
+// alone for 0-6 k steps before (UpperA) and the second alone for 0-6 after
+// (LowerA); A row-major and transposed in place; the drivers' alpha and
+// beta, NaN in C under beta 0, C's padding columns and the row after the
+// tile left alone. A outside each panel's k range holds NaN, so a read
+// there would show.
+func TestTall512Matches(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512F on this CPU: the AVX-512 kernel is untested here (it is never used here either)")
+	}
+	rng := rand.New(rand.NewPCG(512, 12))
+	const ldc = nr + 5
+	nan := float32(math.NaN())
+	for both := 1; both <= 260; both++ {
+		head, tail := both%7, (both/7)%7
+		if both%3 == 0 {
+			head, tail = 0, 0 // a Full product's two panels
+		}
+		kc := head + both + tail
+		b := bitValues(rng, nr*kc)
+		lda := 2*mr + kc + both%5
+		for _, layout := range []struct{ rs, cs, n int }{
+			{lda, 1, (2*mr-1)*lda + kc}, {1, lda, (kc-1)*lda + 2*mr},
+		} {
+			a := bitValues(rng, layout.n)
+			for r := range 2 * mr {
+				for p := range kc {
+					if (r < mr && p >= head+both) || (r >= mr && p < head) {
+						a[r*layout.rs+p*layout.cs] = nan
+					}
+				}
+			}
+			for _, ab := range tileScalars {
+				want, got := tileC(rng, (2*mr+1)*ldc, both%4 == 0 && ab[1] == 0)
+				kernel6x16AVX2(head+both, &a[0], layout.rs, layout.cs, &b[0], &want[0], ldc, ab[0], ab[1])
+				kernel6x16AVX2(both+tail, &a[mr*layout.rs+head*layout.cs], layout.rs, layout.cs, &b[head*nr], &want[mr*ldc], ldc, ab[0], ab[1])
+				kernel12x16AVX512(head, both, tail, &a[0], layout.rs, layout.cs, &b[0], &got[0], ldc, ab[0], ab[1])
+				if j := bitDiff(got, want); j >= 0 {
+					t.Fatalf("head %d, both %d, tail %d, A strides (%d, %d), alpha %g, beta %g: C[%d] = %#08x, two kernel6x16AVX2 %#08x",
+						head, both, tail, layout.rs, layout.cs, ab[0], ab[1], j, math.Float32bits(got[j]), math.Float32bits(want[j]))
+				}
+			}
+		}
+	}
+}

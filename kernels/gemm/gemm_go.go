@@ -11,7 +11,7 @@ import (
 const Backend = "go"
 
 // MicroKernel names the micro-kernel this backend runs on this CPU:
-// "AVX-512" (full 6×32 and 6×16 tiles on ZMM registers, the 6×8 edge
+// "AVX-512" (full 6×32, 12×16 and 6×16 tiles on ZMM registers, the 6×8 edge
 // kernel on YMM), "AVX2", or "portable Go". AVX-512 and AVX2 give the same
 // bits.
 func MicroKernel() string {
@@ -159,6 +159,10 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 			bp := buf.b[:kc*ncPad]
 			packB(transB, bp, b, ldb, pc, jc, kc, nc)
 			for ir := 0; ir < m; ir += mr {
+				if tallTile(tri, transA, m, ir, jc, nc, pc, kc, alpha, a, lda, bp, betaEff, c, ldc) {
+					ir += mr // two panels done
+					continue
+				}
 				rows := min(mr, m-ir)
 				// This panel's columns and k range.
 				ncEff, lo, hi := panelRange(tri, ir, rows, jc, nc, pc, kc)
@@ -195,6 +199,40 @@ func sgemmTri(tri Tri, transA, transB bool, m, n, k int, alpha float32, a []floa
 			}
 		}
 	}
+}
+
+// tallTile computes the panels at rows ir and ir+6 as one 12×16 tile
+// (kernel12x16AVX512) when the product is one B micro-panel wide, both
+// panels are full, the loop above would read both in place, and their k
+// ranges nest as the triangular modes make them (the first starting no
+// later, the second ending no earlier, overlapping): each row then gets
+// the FMAs the two 6×16 calls would give it, in the same order. It reports
+// whether it did.
+func tallTile(tri Tri, transA bool, m, ir, jc, nc, pc, kc int, alpha float32, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int) bool {
+	if !useAVX512 || !tall512 || nc != nr || tri == LowerC || ir+2*mr > m {
+		return false
+	}
+	_, lo0, hi0 := panelRange(tri, ir, mr, jc, nc, pc, kc)
+	_, lo1, hi1 := panelRange(tri, ir+mr, mr, jc, nc, pc, kc)
+	if !(lo0 <= lo1 && lo1 < hi0 && hi0 <= hi1) {
+		return false
+	}
+	// The bounds checks on the last A element either panel reads, on the
+	// B rows and on the tile's last C element guard the kernel's unsafe
+	// accesses (a 16-wide transposed A is never packed: see the loop).
+	var ap *float32
+	var rsa, csa int
+	if transA {
+		_ = a[(hi1-1)*lda+ir+2*mr-1]
+		ap, rsa, csa = &a[lo0*lda+ir], 1, lda
+	} else {
+		_ = a[(ir+2*mr-1)*lda+hi1-1]
+		ap, rsa, csa = &a[ir*lda+lo0], lda, 1
+	}
+	bPanel := bp[(lo0-pc)*nr : (hi1-pc)*nr]
+	_ = c[(ir+2*mr-1)*ldc+jc+nr-1]
+	kernel12x16AVX512(lo1-lo0, hi0-lo1, hi1-hi0, ap, rsa, csa, &bPanel[0], &c[ir*ldc+jc], ldc, alpha, beta)
+	return true
 }
 
 // zeroProduct sets the rows×n view of C to alpha·(+0) + beta·C, what the

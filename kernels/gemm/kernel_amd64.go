@@ -116,7 +116,8 @@ func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
 // useAVX512 sends full tiles to the ZMM kernels, which give their AVX2
 // twins' bits: pairs of adjacent 6×16 tiles as one 6×32 tile
 // (kernel6x32Panels512, kernel6x32AVX512; see wide512), a 6×16 tile left
-// over to kernel6x16Panels512 or kernel6x16AVX512. It needs AVX-512F
+// over to kernel6x16Panels512 or kernel6x16AVX512 (in place, two of them
+// stacked in a 16-wide product to kernel12x16AVX512). It needs AVX-512F
 // in the CPU and ZMM state enabled by the OS (x/sys/cpu checks both), and
 // kernelEnv not set to "avx2". A variable so tests can compare the kernels
 // on one machine.
@@ -171,6 +172,19 @@ func kernel6x32Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta floa
 //
 //go:noescape
 func kernel6x32AVX512(kc int, a *float32, rsa, csa int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
+// kernel12x16AVX512 is kernel6x16AVX512 for two 6-row A panels at once
+// (rows 0-5 over k steps [0, head+both), rows 6-11 over [head,
+// head+both+tail)); same bits as the two 6×16 tiles (tall512_amd64.s).
+//
+//go:noescape
+func kernel12x16AVX512(head, both, tail int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+// tall512 lets the in-place driver compute two 6×16 tiles stacked in a
+// product 16 columns wide as one 12×16 tile (kernel12x16AVX512). A
+// variable so that tests can time and compare the kernels with and
+// without it.
+var tall512 = true
 
 // wide512 lets the AVX-512 drivers compute two adjacent 6×16 tiles as one
 // 6×32 tile (kernel6x32Panels512, kernel6x32AVX512). A variable so that

@@ -49,8 +49,8 @@ func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32) {
 // useAVX512 and hasAVX512 are false off amd64 (or with the purego tag).
 var useAVX512, hasAVX512 = false, false
 
-// wide512 has no effect off amd64.
-var wide512 = false
+// wide512 and tall512 have no effect off amd64.
+var wide512, tall512 = false, false
 
 func kernel6x16Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta float32, pf *float32, pfStride, pfLines, pfPerTile, pfRows int) {
 	panic("gemm: AVX-512 kernel not available")
@@ -65,5 +65,9 @@ func kernel6x32Panels512(kc, np int, a, b, c *float32, ldc int, alpha, beta floa
 }
 
 func kernel6x32AVX512(kc int, a *float32, rsa, csa int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
+	panic("gemm: AVX-512 kernel not available")
+}
+
+func kernel12x16AVX512(head, both, tail int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
 	panic("gemm: AVX-512 kernel not available")
 }

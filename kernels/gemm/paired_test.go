@@ -38,7 +38,9 @@ import (
 //	GEMM_PAIRED=1 GEMM_BASE=avx2 GEMM_D=128,512 GOMAXPROCS=1 go test -v -run PairedOldNew ./kernels/gemm
 //
 // and with GEMM_BASE=avx512x16 it is the AVX-512 kernels without the 6×32
-// tiles (wide512 off), so "new/old" is what those buy.
+// tiles (wide512 off), so "new/old" is what those buy; with
+// GEMM_BASE=no12x16, without the 12×16 tiles of products 16 columns wide
+// (tall512 off: at d 256 the LoRA path's rank-16 products).
 //
 // Times are the process's CPU time, which other work on the core does not
 // advance, so the ratios hold on a loaded machine.
@@ -65,12 +67,12 @@ func TestPairedOldNew(t *testing.T) {
 	base := os.Getenv("GEMM_BASE")
 	switch base {
 	case "":
-	case "avx2", "avx512x16":
+	case "avx2", "avx512x16", "no12x16":
 		if !useAVX512 {
 			t.Skipf("GEMM_BASE=%s pairs variants of the AVX-512 kernels: no AVX-512F here, or RELORA_GEMM_KERNEL=avx2", base)
 		}
 	default:
-		t.Fatalf("GEMM_BASE=%q: want avx2 or avx512x16, or leave it unset", base)
+		t.Fatalf("GEMM_BASE=%q: want avx2, avx512x16 or no12x16, or leave it unset", base)
 	}
 	for _, d := range widths {
 		pairedWidth(t, d, rounds, withPeak, base)
@@ -105,6 +107,7 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak bool, base string) {
 		"":          "old",
 		"avx2":      "the same driver with the AVX2 kernel",
 		"avx512x16": "the same driver with the AVX-512 kernels' 6×16 tiles only",
+		"no12x16":   "the same driver without the 12×16 tiles",
 	}[base]
 	fmt.Printf("d %d, ffn %d, r %d: new driver vs %s, medians of %d alternations (CPU time)\n", d, ffn, r, against, rounds)
 	stepOld, stepNew, stepPeak := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
@@ -137,6 +140,12 @@ func pairedWidth(t *testing.T, d, rounds int, withPeak bool, base string) {
 				wide512 = false
 				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n)
 				wide512 = true
+			}
+		case "no12x16":
+			run[0] = func() {
+				tall512 = false
+				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, b, bc, s.beta, c, s.n)
+				tall512 = true
 			}
 		}
 		reps := max(1, int(1e8/flops)) // ~1 ms at 100 GFLOP/s
