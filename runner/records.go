@@ -127,11 +127,22 @@ func record(src, dst string, extras []string) (Verdict, string, error) {
 	detail := ""
 	if verr := VerifyRecord(dst); verr != nil {
 		detail = fmt.Sprintf("the record did not verify (%v)", verr)
-	} else if other, err := otherText(src, dst); err != nil || other != "" {
-		// The run cannot have the record's numbers: keep the record.
-		return OtherText, other, err
-	} else if detail, err = compareRecord(src, dst); err != nil {
-		return 0, "", err
+	} else {
+		ra, err := train.ReadResult(src)
+		if err != nil {
+			return 0, "", err
+		}
+		rb, err := train.ReadResult(dst)
+		if err != nil {
+			return 0, "", fmt.Errorf("record %s: %w", dst, err)
+		}
+		if other := otherText(ra.Corpus, rb.Corpus); other != "" {
+			// The run cannot have the record's numbers: keep the record.
+			return OtherText, other, nil
+		}
+		if detail, err = compareRecord(src, dst, ra, rb); err != nil {
+			return 0, "", err
+		}
 	}
 	if detail != "" {
 		files, err := runRecordFiles(src, extras)
@@ -202,33 +213,24 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// otherText describes how run src's corpus differs from record rec's, or
-// is "" when they trained on the same text (or the record does not say).
-// The corpora are read from the Go installation, so another Go version can
-// hold another text (the records name theirs): such a run differs from its
-// record for that reason alone, and replacing the record with it would lose
-// the record.
-func otherText(src, rec string) (string, error) {
-	a, err := train.ReadResult(src)
-	if err != nil {
-		return "", err
-	}
-	b, err := train.ReadResult(rec)
-	if err != nil {
-		return "", fmt.Errorf("record %s: %w", rec, err)
-	}
-	ca, cb := a.Corpus, b.Corpus
+// otherText describes how a run's corpus ca differs from its record's cb,
+// or is "" when they trained on the same text (or the record does not
+// say). The corpora are read from the Go installation, so another Go
+// version can hold another text (the records name theirs): such a run
+// differs from its record for that reason alone, and replacing the record
+// with it would lose the record.
+func otherText(ca, cb train.Corpus) string {
 	if cb.SHA256 == "" || ca.SHA256 == cb.SHA256 {
-		return "", nil
+		return ""
 	}
 	return fmt.Sprintf("corpus %s here is %d bytes, sha256 %s (%s); the record's %d bytes, sha256 %s (%s)",
-		ca.Source, ca.Bytes, ca.SHA256, ca.GoVersion, cb.Bytes, cb.SHA256, cb.GoVersion), nil
+		ca.Source, ca.Bytes, ca.SHA256, ca.GoVersion, cb.Bytes, cb.SHA256, cb.GoVersion)
 }
 
 // compareRecord says how a run folder's numbers differ from a record's, or
 // "" when every logged number and every result field but the wall-clock ones
-// are the same.
-func compareRecord(run, rec string) (string, error) {
+// are the same; ra and rb are their results.
+func compareRecord(run, rec string, ra, rb *train.Result) (string, error) {
 	var diffs []string
 	a, err := os.ReadFile(filepath.Join(run, train.MetricsFile))
 	if err != nil {
@@ -240,14 +242,6 @@ func compareRecord(run, rec string) (string, error) {
 	}
 	if !bytes.Equal(a, b) {
 		diffs = append(diffs, firstDifferentLine(a, b))
-	}
-	ra, err := train.ReadResult(run)
-	if err != nil {
-		return "", err
-	}
-	rb, err := train.ReadResult(rec)
-	if err != nil {
-		return "", fmt.Errorf("record %s: %w", rec, err)
 	}
 	ja, jb := resultNumbers(*ra), resultNumbers(*rb)
 	if !bytes.Equal(ja, jb) {

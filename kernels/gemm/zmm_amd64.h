@@ -76,6 +76,26 @@
 	ZSTORE_BETA(Z4); \
 	ZSTORE_BETA(Z5)
 
+// ZSTORE12ROWS_ONLY and ZSTORE12ROWS_BETA store Z0-Z11 to twelve
+// 16-float C rows from DX on (two 6×16 tiles stacked).
+#define ZSTORE12ROWS_ONLY \
+	ZSTORE6_ONLY;     \
+	ZSTORE_ONLY(Z6);  \
+	ZSTORE_ONLY(Z7);  \
+	ZSTORE_ONLY(Z8);  \
+	ZSTORE_ONLY(Z9);  \
+	ZSTORE_ONLY(Z10); \
+	ZSTORE_ONLY(Z11)
+
+#define ZSTORE12ROWS_BETA \
+	ZSTORE6_BETA;     \
+	ZSTORE_BETA(Z6);  \
+	ZSTORE_BETA(Z7);  \
+	ZSTORE_BETA(Z8);  \
+	ZSTORE_BETA(Z9);  \
+	ZSTORE_BETA(Z10); \
+	ZSTORE_BETA(Z11)
+
 // ZBETA_ZERO jumps to general unless beta (loaded and broadcast into Z15)
 // is +0 or -0; a NaN beta compares unordered and takes general too.
 #define ZBETA_ZERO(beta, general) \
