@@ -162,12 +162,13 @@ endif
 # per width: -bench StepGEMMs; the pure-Go driver against the one the
 # records were computed with, paired: TestPairedOldNew). With OpenBLAS, last: the
 # pure-Go GEMM against single-threaded OpenBLAS on a d 512 step's GEMMs,
-# alternated in one process (bench/gemmcmp).
+# alternated in one process (bench/gemmcmp). OpenBLAS runs with its own
+# choice of kernel: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for it.
 bench: ## training-step benchmarks per GEMM backend, pprof top, medians (bin/bench-*.txt), roofline and elementwise GB/s per width
 	mkdir -p bin
 	$(GO) test -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-go.txt
 ifeq ($(HAVE_OPENBLAS),yes)
-	$(GO) test -tags openblas -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-openblas.txt
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO) test -tags openblas -run '^$$' -bench 'TrainStep' -benchtime 10x -count 5 ./train | tee bin/bench-openblas.txt
 endif
 	$(GO) test -c -o bin/train.test ./train
 	cd train && ../bin/train.test -test.run '^$$' -test.bench 'TrainStep/full/threads=1$$' -test.benchtime 20x -test.cpuprofile ../bin/step.prof >/dev/null
@@ -176,7 +177,7 @@ endif
 	$(GO) run ./cmd/benchsummary -pprof bin/step-top.txt go=bin/bench-go.txt $(if $(filter yes,$(HAVE_OPENBLAS)),openblas=bin/bench-openblas.txt)
 	@echo; $(GO) run ./cmd/roofline $(if $(WIDTHS),-widths $(WIDTHS),)
 ifeq ($(HAVE_OPENBLAS),yes)
-	@echo; $(GO) run -tags gemmcmp ./bench/gemmcmp -d 512 -rounds 5
+	@echo; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO) run -tags gemmcmp ./bench/gemmcmp -d 512 -rounds 5
 endif
 
 # The harness's full-rank step against PyTorch 1.13 at its best here (Debian:

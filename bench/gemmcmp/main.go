@@ -27,6 +27,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 	"unsafe"
@@ -118,10 +119,33 @@ func main() {
 	C.openblas_set_num_threads(1)
 	shapes := stepShapes(o.tokens, o.d, o.ffn, o.layers, 256, o.rank)
 	samples := measure(shapes, o.rounds, o.minTime)
-	fmt.Printf("d %d, ffn %d, %d layers, %d tokens, rank %d: pure-Go (%s) vs OpenBLAS, 1 thread, medians of %d paired rounds\n",
-		o.d, o.ffn, o.layers, o.tokens, o.rank, gemm.Backend, o.rounds)
+	fmt.Printf("d %d, ffn %d, %d layers, %d tokens, rank %d: pure-Go (%s, %s kernels) vs OpenBLAS (%s), 1 thread, medians of %d paired rounds\n",
+		o.d, o.ffn, o.layers, o.tokens, o.rank, gemm.Backend, gemm.MicroKernel(), openBLASKernel(), o.rounds)
+	if forced := forcedSettings(); forced != "" {
+		fmt.Printf("OpenBLAS's own choice was overridden by the environment (%s): it may not be at its best on this CPU; unset them to compare with it (make bench does)\n", forced)
+	}
 	printShapes(shapes, samples)
 	printStep(shapes, samples, o.rounds)
+}
+
+// openBLASKernel names the kernel OpenBLAS runs and its build (its own
+// words: openblas_get_corename, openblas_get_config).
+func openBLASKernel() string {
+	return fmt.Sprintf("kernel %s; %s", C.GoString(C.openblas_get_corename()), C.GoString(C.openblas_get_config()))
+}
+
+// forcedSettings lists the environment variables that override OpenBLAS's
+// choice of kernel or cache size for this CPU (a shell may set them for
+// other work: OPENBLAS_CORETYPE=Haswell runs the AVX2 kernels on an AVX-512
+// core at half speed).
+func forcedSettings() string {
+	var set []string
+	for _, v := range []string{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} {
+		if x, ok := os.LookupEnv(v); ok {
+			set = append(set, v+"="+x)
+		}
+	}
+	return strings.Join(set, ", ")
 }
 
 // measure times every shape with both backends, round by round, on fresh
