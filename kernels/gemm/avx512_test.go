@@ -48,9 +48,7 @@ func TestKernel512Matches(t *testing.T) {
 	const ldc = nr + 3
 	for kc := 1; kc <= 300; kc++ {
 		lda := kc + 1 + kc%7
-		for _, layout := range []struct{ rs, cs, n int }{
-			{1, mr, mr * kc}, {lda, 1, (mr-1)*lda + kc}, {1, lda, (kc-1)*lda + mr},
-		} {
+		for _, layout := range aLayouts(mr, kc, lda) {
 			a, b := bitValues(rng, layout.n), bitValues(rng, nr*kc)
 			for _, ab := range tileScalars {
 				want, got := tileC(rng, (mr+1)*ldc, kc%3 == 0 && ab[1] == 0)
@@ -94,9 +92,7 @@ func TestWide512Matches(t *testing.T) {
 		lda := kc + 1 + kc%7
 		bs := nr*kc + kc%5*nr // the second micro-panel need not follow the first
 		b = bitValues(rng, bs+nr*kc)
-		for _, layout := range []struct{ rs, cs, n int }{
-			{1, mr, mr * kc}, {lda, 1, (mr-1)*lda + kc}, {1, lda, (kc-1)*lda + mr},
-		} {
+		for _, layout := range aLayouts(mr, kc, lda) {
 			a := bitValues(rng, layout.n)
 			for _, ab := range tileScalars {
 				want, got := tileC(rng, (mr+1)*ldc, kc%3 == 0 && ab[1] == 0)
@@ -133,9 +129,7 @@ func TestTall512Matches(t *testing.T) {
 		kc := head + both + tail
 		b := bitValues(rng, nr*kc)
 		lda := 2*mr + kc + both%5
-		for _, layout := range []struct{ rs, cs, n int }{
-			{lda, 1, (2*mr-1)*lda + kc}, {1, lda, (kc-1)*lda + 2*mr},
-		} {
+		for _, layout := range aLayouts(2*mr, kc, lda)[1:] { // in place only
 			a := bitValues(rng, layout.n)
 			for r := range 2 * mr {
 				for p := range kc {
@@ -156,4 +150,15 @@ func TestTall512Matches(t *testing.T) {
 			}
 		}
 	}
+}
+
+// aLayout is how a kernel test lays out `rows` rows of A over kc k steps:
+// A(r, p) at a[r*rs + p*cs], n floats in all.
+type aLayout struct{ rs, cs, n int }
+
+// aLayouts lists the three layouts the drivers give the kernels: a packed
+// panel (rs 1, cs rows), a row-major A read in place (rs lda, cs 1) and a
+// transposed one (rs 1, cs lda).
+func aLayouts(rows, kc, lda int) []aLayout {
+	return []aLayout{{1, rows, rows * kc}, {lda, 1, (rows-1)*lda + kc}, {1, lda, (kc-1)*lda + rows}}
 }

@@ -35,12 +35,7 @@
 TEXT ·kernel6x16AVX512(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ rsa+16(FP), R11
-	SHLQ $2, R11           // A row stride in bytes
-	MOVQ csa+24(FP), R12
-	SHLQ $2, R12           // A k stride in bytes
-	LEAQ (SI)(R11*2), R10
-	ADDQ R11, R10          // R10 = row 3 of A
+	A_STRIDES(rsa+16(FP), csa+24(FP))
 	MOVQ b+32(FP), DI
 	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R8

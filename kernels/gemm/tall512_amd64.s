@@ -65,12 +65,7 @@
 // and tail must be >= 0, both >= 1. Needs AVX-512F; uses Z0-Z15 only.
 TEXT ·kernel12x16AVX512(SB), NOSPLIT, $0-80
 	MOVQ a+24(FP), SI
-	MOVQ rsa+32(FP), R11
-	SHLQ $2, R11           // A row stride in bytes
-	MOVQ csa+40(FP), R12
-	SHLQ $2, R12           // A k stride in bytes
-	LEAQ (SI)(R11*2), R10
-	ADDQ R11, R10          // R10 = row 3
+	A_STRIDES(rsa+32(FP), csa+40(FP))
 	LEAQ (R10)(R11*2), R13
 	ADDQ R11, R13          // R13 = row 6
 	LEAQ (R13)(R11*2), AX

@@ -137,12 +137,7 @@ wdone:
 TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ rsa+16(FP), R11
-	SHLQ $2, R11           // A row stride in bytes
-	MOVQ csa+24(FP), R12
-	SHLQ $2, R12           // A k stride in bytes
-	LEAQ (SI)(R11*2), R10
-	ADDQ R11, R10          // R10 = row 3 of A
+	A_STRIDES(rsa+16(FP), csa+24(FP))
 	MOVQ b+32(FP), DI
 	MOVQ bs+40(FP), R9
 	LEAQ (DI)(R9*4), R9    // R9 = the second B micro-panel

@@ -1,6 +1,16 @@
 // Macros shared by the AVX-512 micro-kernels (kernel512_amd64.s,
 // panels512_amd64.s). R8 holds ldc in bytes, DX the C row being stored.
 
+// A_STRIDES is the in-place kernels' A addressing (A at SI): R11 the row
+// stride and R12 the k stride in bytes, R10 row 3.
+#define A_STRIDES(rsa, csa) \
+	MOVQ rsa, R11;         \
+	SHLQ $2, R11;          \
+	MOVQ csa, R12;         \
+	SHLQ $2, R12;          \
+	LEAQ (SI)(R11*2), R10; \
+	ADDQ R11, R10
+
 // ZSTORE_BETA adds beta·C (beta broadcast in Z15) to one row's accumulator
 // by one FMA, stores the 16 floats at DX and advances DX a row.
 #define ZSTORE_BETA(acc) \
