@@ -68,8 +68,9 @@ time; "of peak" divides it by the FMA peak above. Times are wall clock: cpu/wall
 CPU time over wall time of the timed steps) well under 1 means other work took the core,
 and the wall-clock rates are then low. allocs/step and KB/step: heap objects and bytes per
 timed step (runtime.MemStats), after the untimed steps have built the arena and the
-optimizer state; they come from the autograd graph's nodes and the operators' closures,
-built anew every step (go test -memprofile on BenchmarkTrainStep shows them).
+optimizer state; they are spago's, made anew every step: per operator the ag.Operator,
+the channel and the goroutine of its backward, and one in ag.Backward (go test
+-memprofile on BenchmarkTrainStep shows them; docs/speed.md, "Allocations").
 `)
 	if minCPUPerWall < busyBelow {
 		fmt.Fprintf(w, "\nWarning: cpu/wall went down to %.2f: the machine was busy; measure again on a quiet one.\n", minCPUPerWall)
