@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
 
-	"github.com/relorago/harness/kernels/gemm"
+	"github.com/relorago/harness/internal/kernelchoice"
 )
 
 // fmaLoop runs n iterations of 12 independent 8-lane VFMADD231PS, and
@@ -17,15 +17,15 @@ func fmaLoop(n int)
 func fmaLoop512(n int)
 
 // Lanes is the vector width of the loop Measure times, in floats: 16 where
-// the CPU and OS have AVX-512F and the GEMM may use it (its ZMM kernels,
+// the CPU and OS have AVX-512F and the GEMM uses it (its ZMM kernels,
 // unless RELORA_GEMM_KERNEL keeps the AVX2 ones; OpenBLAS picks its own
 // AVX-512 kernels), else 8. The peak is the ceiling of the kernel that
 // runs: with the AVX2 kernels kept on an AVX-512 core, the 16-lane loop's
 // peak is one they cannot reach.
-var Lanes = lanes(cpu.X86.HasAVX512F, gemm.MicroKernel())
+var Lanes = lanes(cpu.X86.HasAVX512F, goGEMM && kernelchoice.AVX2Only())
 
-func lanes(avx512 bool, kernel string) int {
-	if avx512 && kernel != "AVX2" {
+func lanes(avx512, avx2Kept bool) int {
+	if avx512 && !avx2Kept {
 		return 16
 	}
 	return 8

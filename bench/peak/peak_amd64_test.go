@@ -7,12 +7,11 @@ import "testing"
 // on 8 lanes.
 func TestLanesFollowTheKernel(t *testing.T) {
 	for _, c := range []struct {
-		avx512 bool
-		kernel string
-		want   int
-	}{{true, "AVX-512", 16}, {true, "AVX2", 8}, {true, "OpenBLAS", 16}, {false, "AVX2", 8}, {false, "OpenBLAS", 8}, {false, "portable Go", 8}} {
-		if got := lanes(c.avx512, c.kernel); got != c.want {
-			t.Errorf("lanes(%v, %q) = %d, want %d", c.avx512, c.kernel, got, c.want)
+		avx512, avx2Kept bool
+		want             int
+	}{{true, false, 16}, {true, true, 8}, {false, false, 8}, {false, true, 8}} {
+		if got := lanes(c.avx512, c.avx2Kept); got != c.want {
+			t.Errorf("lanes(avx512 %v, AVX2 kept %v) = %d, want %d", c.avx512, c.avx2Kept, got, c.want)
 		}
 	}
 }

@@ -3,10 +3,9 @@
 package gemm
 
 import (
-	"fmt"
-	"os"
-
 	"golang.org/x/sys/cpu"
+
+	"github.com/relorago/harness/internal/kernelchoice"
 )
 
 // useAVX2 selects the assembly micro-kernel. It needs AVX2 and FMA in the CPU
@@ -119,33 +118,13 @@ func packRows16Sweep(kc, np int, src *float32, lds int, dst *float32)
 // over to kernel6x16Panels512 or kernel6x16AVX512 (in place, two of them
 // stacked in a 16-wide product to kernel12x16AVX512). It needs AVX-512F
 // in the CPU and ZMM state enabled by the OS (x/sys/cpu checks both), and
-// kernelEnv not set to "avx2". A variable so tests can compare the kernels
+// kernelchoice.Var (RELORA_GEMM_KERNEL) not set to "avx2". A variable so tests can compare the kernels
 // on one machine.
-var useAVX512 = hasAVX512 && !avx2Only(os.Getenv(kernelEnv))
+var useAVX512 = hasAVX512 && !kernelchoice.AVX2Only()
 
 // hasAVX512 is whether the ZMM kernels can run here at all: what their
-// tests need, whatever kernelEnv chose.
+// tests need, whatever kernelchoice.Var chose.
 var hasAVX512 = useAVX2 && cpu.X86.HasAVX512F
-
-// kernelEnv names the environment variable that can keep the AVX2 kernels
-// on a CPU with AVX-512F: "avx2" does, "auto" or unset picks the widest
-// the CPU has. The bits are the same either way; it is there to time one
-// against the other on whole runs, and for cores whose clock drops under
-// AVX-512 load, where the wider kernels may not pay (none was measured).
-const kernelEnv = "RELORA_GEMM_KERNEL"
-
-// avx2Only parses kernelEnv's value. Any other value stops the program
-// before anything is computed, naming the variable and what it accepts:
-// a misspelt choice must not silently run the other kernel.
-func avx2Only(v string) bool {
-	switch v {
-	case "", "auto":
-		return false
-	case "avx2":
-		return true
-	}
-	panic(fmt.Sprintf("gemm: %s=%q: want avx2 (keep the AVX2 kernels) or auto (the widest the CPU has), or leave it unset", kernelEnv, v))
-}
 
 // kernel6x16Panels512 is kernel6x16Panels on ZMM registers, two tiles at
 // a time; same contract, same bits (panels512_amd64.s).
