@@ -38,7 +38,7 @@ all: build ## same as build (the default target)
 # Every target with a `## ` description on its line, in file order.
 help: ## list the targets and the variables
 	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
-	@echo; echo "Variables: PRESET SEEDS JOBS RUNS RESULTS THREADS BLAS WIDTHS ROUNDS REMEASURE VERIFY TRAIN (see the comments in the Makefile)"
+	@echo; echo "Variables: PRESET SEEDS JOBS RUNS RESULTS THREADS BLAS WIDTHS ROUNDS ISA REMEASURE VERIFY TRAIN (see the comments in the Makefile)"
 
 build: ## build bin/relora
 	$(GO) build -buildvcs=auto $(TAGS) -o bin/relora ./cmd/relora
@@ -187,9 +187,12 @@ endif
 # then Go and PyTorch alternated round by round; prints the configuration,
 # each round's ratio and, per width and thread count, the median paired
 # ratio (ROUNDS rounds below d 512, half as many, rounded up, at d 512).
+# ISA=avx2 runs both sides as on a CPU without AVX-512 (OpenBLAS's AVX2
+# kernels, ATen at AVX2, the harness's AVX2 GEMM kernels).
 ROUNDS ?= 5
+ISA ?= auto
 bench-pytorch: ## the same full-rank step against PyTorch 1.13 at d 64-512, alternated round by round
-	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 d64,tiny,d256,d512
+	GO=$(GO) bench/compare_pytorch.sh $(ROUNDS) 1,2 d64,tiny,d256,d512 $(ISA)
 
 clean: ## remove bin/
 	rm -rf bin

@@ -3,12 +3,14 @@
 # given shape) and runs bench/compare_pytorch.py under the first Python that
 # can import torch (a pyenv python3 may shadow Debian's python3-torch).
 #
-# usage: bench/compare_pytorch.sh [ROUNDS] [THREADS] [SHAPES]   (default 5 1,2 d64,tiny,d256,d512)
+# usage: bench/compare_pytorch.sh [ROUNDS] [THREADS] [SHAPES] [ISA]   (default 5 1,2 d64,tiny,d256,d512 auto;
+#        ISA avx2: both sides as on a CPU without AVX-512)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 threads=${2:-1,2}
 shapes=${3:-d64,tiny,d256,d512}
+isa=${4:-auto}
 py=""
 for c in ${PYTHON:-} python3 /usr/bin/python3; do
 	if "$c" -c 'import torch' 2>/dev/null; then py=$c; break; fi
@@ -19,4 +21,4 @@ if [ -z "$py" ]; then
 fi
 mkdir -p bin
 ${GO:-go} build -o bin/gostep ./bench/gostep
-exec "$py" bench/compare_pytorch.py --gostep bin/gostep --rounds "$rounds" --threads "$threads" --shapes "$shapes"
+exec "$py" bench/compare_pytorch.py --gostep bin/gostep --rounds "$rounds" --threads "$threads" --shapes "$shapes" --isa "$isa"

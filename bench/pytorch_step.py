@@ -24,6 +24,7 @@ tok/s=X step_ms=Y", X from the median step time after --warmup steps.
 import argparse
 import math
 import os
+import re
 import statistics
 import sys
 import time
@@ -148,10 +149,14 @@ def main():
         blas = ",".join(sorted(os.path.realpath(x) for x in libs)) or "none found"
     except OSError:
         pass
+    # The vector ISA ATen's CPU kernels dispatch to (ATEN_CPU_CAPABILITY
+    # can lower it), as torch's build summary reports it.
+    isa = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
     med = statistics.median(times[best])
     others = " ".join(f"{f}_ms={1e3 * statistics.median(times[f]):.1f}" for f in forms if f != best)
     print(f"pytorch {torch.__version__} threads={args.threads} blas_threads={os.environ.get('OPENBLAS_NUM_THREADS', 'default')} "
-          f"mask={best} d={args.dim} tok/s={batch * seq / med:.0f} step_ms={1e3 * med:.1f} blas={blas} {others}".rstrip())
+          f"mask={best} d={args.dim} tok/s={batch * seq / med:.0f} step_ms={1e3 * med:.1f} blas={blas} "
+          f"aten_isa={isa.group(1) if isa else '?'} {others}".rstrip())
 
 
 if __name__ == "__main__":

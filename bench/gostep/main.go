@@ -3,9 +3,11 @@
 // the tiny preset's step (opticks, batch 16 × 128 tokens, AdamW, clip 1)
 // with the width, depth, heads and SwiGLU width given. It prints one line:
 //
-//	go threads=T d=D tok/s=X step_ms=Y
+//	go threads=T d=D tok/s=X step_ms=Y kernel=K fma_gflops=P1,P2
 //
-// X from the median step time after -warmup untimed steps.
+// X from the median step time after -warmup untimed steps, K the GEMM
+// micro-kernel that ran (gemm.MicroKernel, spaces as underscores), P1 and
+// P2 one core's FMA peak read before the first step and after the last.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/relorago/harness/bench/peak"
+	"github.com/relorago/harness/kernels/gemm"
 	"github.com/relorago/harness/train"
 )
 
@@ -70,7 +73,8 @@ func main() {
 	if len(ms)%2 == 0 {
 		med = (ms[len(ms)/2-1] + ms[len(ms)/2]) / 2
 	}
-	fmt.Printf("go threads=%d d=%d tok/s=%.0f step_ms=%.1f", *threads, *dim, float64(s.Tokens())/med*1e3, med)
+	fmt.Printf("go threads=%d d=%d tok/s=%.0f step_ms=%.1f kernel=%s", *threads, *dim, float64(s.Tokens())/med*1e3, med,
+		strings.ReplaceAll(gemm.MicroKernel(), " ", "_"))
 	if len(peaks) > 0 {
 		fmt.Printf(" fma_gflops=%s", strings.Join(peaks, ","))
 	}
