@@ -15,15 +15,10 @@
 // ZKSTEP is one k step: B's 16 floats at bo from DI; the 6 A values at row
 // offsets 0, rs, 2rs from SI (rows 0-2) and R10 (rows 3-5), rs in R11.
 #define ZKSTEP(bo) \
-	VMOVUPS          bo(DI), Z12;              \
-	VFMADD231PS.BCST (SI), Z12, Z0;            \
-	VFMADD231PS.BCST (SI)(R11*1), Z12, Z1;     \
-	VFMADD231PS.BCST (SI)(R11*2), Z12, Z2;     \
-	VFMADD231PS.BCST (R10), Z12, Z3;           \
-	VFMADD231PS.BCST (R10)(R11*1), Z12, Z4;    \
-	VFMADD231PS.BCST (R10)(R11*2), Z12, Z5;    \
-	ADDQ             R12, SI;                  \
-	ADDQ             R12, R10
+	VMOVUPS bo(DI), Z12;                     \
+	ZFMA6(SI, R10, Z0, Z1, Z2, Z3, Z4, Z5);  \
+	ADDQ    R12, SI;                         \
+	ADDQ    R12, R10
 
 // func kernel6x16AVX512(kc int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //

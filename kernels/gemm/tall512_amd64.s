@@ -25,21 +25,8 @@
 
 // TOP6 and BOTTOM6 are one k step's 6 FMAs of rows 0-5 and rows 6-11 with
 // B's 16 floats in Z12.
-#define TOP6 \
-	VFMADD231PS.BCST (SI), Z12, Z0;        \
-	VFMADD231PS.BCST (SI)(R11*1), Z12, Z1; \
-	VFMADD231PS.BCST (SI)(R11*2), Z12, Z2; \
-	VFMADD231PS.BCST (R10), Z12, Z3;       \
-	VFMADD231PS.BCST (R10)(R11*1), Z12, Z4; \
-	VFMADD231PS.BCST (R10)(R11*2), Z12, Z5
-
-#define BOTTOM6 \
-	VFMADD231PS.BCST (R13), Z12, Z6;        \
-	VFMADD231PS.BCST (R13)(R11*1), Z12, Z7; \
-	VFMADD231PS.BCST (R13)(R11*2), Z12, Z8; \
-	VFMADD231PS.BCST (AX), Z12, Z9;         \
-	VFMADD231PS.BCST (AX)(R11*1), Z12, Z10; \
-	VFMADD231PS.BCST (AX)(R11*2), Z12, Z11
+#define TOP6 ZFMA6(SI, R10, Z0, Z1, Z2, Z3, Z4, Z5)
+#define BOTTOM6 ZFMA6(R13, AX, Z6, Z7, Z8, Z9, Z10, Z11)
 
 // NEXTK advances the 4 row pointers one k step.
 #define NEXTK \

@@ -167,6 +167,18 @@
 	PREFETCHT0 124(reg); \
 	ADDQ       R8, reg
 
+// ZFMA6 is one k step of six A rows read in place, B's 16 floats in Z12:
+// the A values at r0 + {0, 1, 2}·R11 (rows 0-2) and r3 + {0, 1, 2}·R11
+// (rows 3-5) broadcast into the FMAs of accumulators a0-a5. The in-place
+// 6×16 kernel runs one such group, the 12×16 kernel two.
+#define ZFMA6(r0, r3, a0, a1, a2, a3, a4, a5) \
+	VFMADD231PS.BCST (r0), Z12, a0;        \
+	VFMADD231PS.BCST (r0)(R11*1), Z12, a1; \
+	VFMADD231PS.BCST (r0)(R11*2), Z12, a2; \
+	VFMADD231PS.BCST (r3), Z12, a3;        \
+	VFMADD231PS.BCST (r3)(R11*1), Z12, a4; \
+	VFMADD231PS.BCST (r3)(R11*2), Z12, a5
+
 // ZROW2 is one tile row's k step in a 6×32 kernel: the A value at addr
 // broadcast into bc, times B's two 16-float halves in Z12 and Z13.
 #define ZROW2(addr, bc, acc0, acc1) \
