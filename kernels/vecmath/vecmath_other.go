@@ -63,3 +63,11 @@ func scaleAVX2(dst, x *float32, s float32, n int) {
 func softmaxGradAVX2(grad, p *float32, dot float32, n int) {
 	panic("vecmath: AVX2 code not available")
 }
+
+func accumulateWidenAVX2(dst *float64, x *float32, s float64, n int) {
+	panic("vecmath: AVX2 code not available")
+}
+
+func accumulate64AVX2(dst, x *float64, s float64, n int) {
+	panic("vecmath: AVX2 code not available")
+}
