@@ -64,9 +64,14 @@ func TestIsProjectionWeight(t *testing.T) {
 		"layers.0.q.weight": true, "layers.12.down.weight": true, "layers.3.gate.weight": true,
 		"layers.0.q.lora_a": false, "layers.0.q.factor_a": false, "layers.0.attn_norm": false,
 		"embed": false, "head": false, "layers.x.q.weight": false, "layers..q.weight": false, "layers.0.qq.weight": false,
+		"layers.0.q.weight.x": false, "layers.0.x.q.weight": false, "layers.0.weight": false, "layers.0..weight": false,
 	} {
 		if got := IsProjectionWeight(name); got != want {
 			t.Errorf("IsProjectionWeight(%q) = %v, want %v", name, got, want)
 		}
+	}
+	// The optimizer asks it of every parameter every step.
+	if n := testing.AllocsPerRun(10, func() { IsProjectionWeight("layers.12.down.weight") }); n != 0 {
+		t.Errorf("IsProjectionWeight allocates %v objects a call", n)
 	}
 }

@@ -79,9 +79,15 @@ func IsProjectionWeight(name string) bool {
 	if !ok {
 		return false
 	}
-	parts := strings.Split(rest, ".")
-	if len(parts) != 3 || parts[2] != "weight" || parts[0] == "" || strings.Trim(parts[0], "0123456789") != "" {
+	// Cut, not Split: the optimizer asks this of every parameter every
+	// step, and a split allocates its parts.
+	layer, rest, ok := strings.Cut(rest, ".")
+	if !ok || layer == "" || strings.Trim(layer, "0123456789") != "" {
 		return false
 	}
-	return slices.Contains(model.ProjNames[:], parts[1])
+	proj, ok := strings.CutSuffix(rest, ".weight")
+	if !ok || strings.Contains(proj, ".") {
+		return false
+	}
+	return slices.Contains(model.ProjNames[:], proj)
 }
