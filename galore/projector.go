@@ -10,6 +10,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/relorago/harness/kernels/vecmath"
 )
 
 // Projector is P (m×r, the left side) or Q (n×r, the right side) for a
@@ -127,27 +129,38 @@ func FixSign(v []float64) {
 // each a float64 sum rounded once to float32:
 //
 //	R = Pᵀ·G  (r×n)   or   R = G·Q  (m×r)
-func (p *Projector) Project(r, g []float32) {
+//
+// acc is float64 scratch of at least ProjectedLen values (the caller keeps
+// it between steps); Project leaves the unrounded sums there.
+func (p *Projector) Project(r, g []float32, acc []float64) {
+	acc = acc[:ProjectedLen(p.Rows, p.Cols, p.Rank)]
+	p.project64(acc, g)
+	for j, s := range acc {
+		r[j] = float32(s)
+	}
+}
+
+// project64 writes Project's float64 sums into acc. Each element's sum adds
+// its terms in the order of the shared index (G's rows on the left, its
+// columns on the right), from +0; the loops run so that the innermost reads
+// a row of G or of Q, where a loop per element would read G down its
+// columns.
+func (p *Projector) project64(acc []float64, g []float32) {
 	m, n, k := p.Rows, p.Cols, p.Rank
+	clear(acc)
 	if p.Left {
-		for a := range k {
-			for j := range n {
-				var s float64
-				for i := range m {
-					s += float64(p.P[i*k+a]) * float64(g[i*n+j])
-				}
-				r[a*n+j] = float32(s)
+		for i := range m {
+			gi := g[i*n : (i+1)*n]
+			for a := range k {
+				vecmath.AccumulateWiden(acc[a*n:(a+1)*n], float64(p.P[i*k+a]), gi)
 			}
 		}
 		return
 	}
 	for i := range m {
-		for a := range k {
-			var s float64
-			for j := range n {
-				s += float64(g[i*n+j]) * float64(p.P[j*k+a])
-			}
-			r[i*k+a] = float32(s)
+		row := acc[i*k : (i+1)*k]
+		for j, x := range g[i*n : (i+1)*n] {
+			vecmath.AccumulateWiden(row, float64(x), p.P[j*k:(j+1)*k])
 		}
 	}
 }
@@ -164,17 +177,24 @@ func (p *Projector) Back(w, u []float64) {
 
 // BackRow writes row i of Back's result into w (Cols long): a caller that
 // applies the update row by row needs one row of scratch, not a float64
-// copy of the whole weight. Each element's sum runs in Back's order.
+// copy of the whole weight. Each element's sum runs in Back's order (over
+// the rank, from +0); on the left the loop over the rank is the outer one,
+// so that the inner reads a row of u rather than one of its columns.
 func (p *Projector) BackRow(w []float64, i int, u []float64) {
 	n, k := p.Cols, p.Rank
-	for j := range n {
-		var s float64
+	w = w[:n]
+	if p.Left {
+		clear(w)
 		for a := range k {
-			if p.Left {
-				s += float64(p.P[i*k+a]) * u[a*n+j]
-			} else {
-				s += u[i*k+a] * float64(p.P[j*k+a])
-			}
+			vecmath.Accumulate64(w, float64(p.P[i*k+a]), u[a*n:(a+1)*n])
+		}
+		return
+	}
+	ui := u[i*k : (i+1)*k]
+	for j := range w {
+		var s float64
+		for a, x := range ui {
+			s += x * float64(p.P[j*k+a])
 		}
 		w[j] = s
 	}

@@ -106,7 +106,7 @@ func TestProjectThenBackKeepsTheTopSubspace(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := make([]float32, ProjectedLen(rows, cols, rank))
-			p.Project(r, g)
+			p.Project(r, g, make([]float64, len(r)))
 			u := make([]float64, len(r))
 			for i, x := range r {
 				u[i] = float64(x)
@@ -162,6 +162,103 @@ func TestNewRefusesBadShapes(t *testing.T) {
 	}{{3, 4, 0, "rank 0"}, {3, 4, 4, "rank 4"}, {3, 5, 1, "not 3×5"}} {
 		if _, err := New(g[:min(len(g), tc.rows*4)], tc.rows, tc.cols, tc.rank); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%d×%d rank %d: error %v, want one naming %q", tc.rows, tc.cols, tc.rank, err, tc.want)
+		}
+	}
+}
+
+// projectInOrder and backInOrder are Project's float64 sums and Back as
+// one sum per element, term by term in the order of the shared index: what
+// the faster loops must give bit for bit.
+func projectInOrder(p *Projector, r []float64, g []float32) {
+	m, n, k := p.Rows, p.Cols, p.Rank
+	if p.Left {
+		for a := range k {
+			for j := range n {
+				var s float64
+				for i := range m {
+					s += float64(p.P[i*k+a]) * float64(g[i*n+j])
+				}
+				r[a*n+j] = s
+			}
+		}
+		return
+	}
+	for i := range m {
+		for a := range k {
+			var s float64
+			for j := range n {
+				s += float64(g[i*n+j]) * float64(p.P[j*k+a])
+			}
+			r[i*k+a] = s
+		}
+	}
+}
+
+func backInOrder(p *Projector, w, u []float64) {
+	m, n, k := p.Rows, p.Cols, p.Rank
+	for i := range m {
+		for j := range n {
+			var s float64
+			for a := range k {
+				if p.Left {
+					s += float64(p.P[i*k+a]) * u[a*n+j]
+				} else {
+					s += u[i*k+a] * float64(p.P[j*k+a])
+				}
+			}
+			w[i*n+j] = s
+		}
+	}
+}
+
+// Project and Back give the bits of one in-order sum per element, on both
+// sides, at ranks and widths on and off the vector loops' multiples of 8,
+// with scratch that holds stale values from an earlier call.
+func TestProjectAndBackSumInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, shape := range [][3]int{{5, 7, 2}, {7, 5, 2}, {16, 40, 8}, {40, 16, 8}, {33, 70, 9}, {70, 33, 9}, {24, 24, 6}} {
+		rows, cols, rank := shape[0], shape[1], shape[2]
+		g := make([]float32, rows*cols)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(5)-2)))
+		}
+		p, err := New(g, rows, cols, rank)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A gradient other than the projector's own, its magnitudes spread
+		// so wide that the float64 sums round (products of float32 values
+		// of one scale add up exactly, in any order).
+		for i := range g {
+			g[i] = float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(60)-30)))
+		}
+		l := ProjectedLen(rows, cols, rank)
+		got, want := make([]float32, l), make([]float64, l)
+		acc := make([]float64, l)
+		for i := range acc {
+			acc[i] = 1e3
+		}
+		p.Project(got, g, acc)
+		projectInOrder(p, want, g)
+		for i := range got {
+			if math.Float64bits(acc[i]) != math.Float64bits(want[i]) || got[i] != float32(want[i]) {
+				t.Fatalf("%d×%d rank %d: Project[%d] = %v (sum %v), want %v", rows, cols, rank, i, got[i], acc[i], want[i])
+			}
+		}
+		u := make([]float64, l)
+		for i := range u {
+			u[i] = rng.NormFloat64() * math.Pow(2, float64(rng.IntN(60)-30))
+		}
+		w, wantW := make([]float64, rows*cols), make([]float64, rows*cols)
+		for i := range w {
+			w[i] = -7
+		}
+		p.Back(w, u)
+		backInOrder(p, wantW, u)
+		for i := range w {
+			if math.Float64bits(w[i]) != math.Float64bits(wantW[i]) {
+				t.Fatalf("%d×%d rank %d: Back[%d] = %v, want %v", rows, cols, rank, i, w[i], wantW[i])
+			}
 		}
 	}
 }

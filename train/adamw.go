@@ -45,6 +45,7 @@ type AdamW struct {
 	// time, so it is where the clip's lists live too.
 	scratch adamScratch
 	clip    gradClip
+	galore  galoreStep
 }
 
 // NewAdamW returns an optimizer with empty state.

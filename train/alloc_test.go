@@ -18,15 +18,17 @@ const (
 )
 
 // TestStepAllocations counts the heap allocations of warm training steps,
-// full-rank and ReLoRA with the fused LoRA op, on 1 and 2 threads. The
-// count does not depend on timing: the graph, the arena's buffers, the Mat
-// headers and the operator structs repeat every step.
+// full-rank, ReLoRA with the fused LoRA op and GaLore between two refreshes
+// of its projectors (the model is full-rank's: only the optimizer differs),
+// on 1 and 2 threads. The count does not depend on timing: the graph, the
+// arena's buffers, the Mat headers and the operator structs repeat every
+// step.
 func TestStepAllocations(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		rank int
 		max  float64
-	}{{"full", 0, maxFullStepAllocs}, {"relora", 4, maxReLoRAStepAllocs}} {
+	}{{"full", 0, maxFullStepAllocs}, {"relora", 4, maxReLoRAStepAllocs}, {"galore", 0, maxFullStepAllocs}} {
 		for _, threads := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/threads=%d", tc.name, threads), func(t *testing.T) {
 				cfg, err := Default("nano")
@@ -37,6 +39,10 @@ func TestStepAllocations(t *testing.T) {
 				s, err := NewStepper(cfg, threads, tc.rank)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if tc.name == "galore" {
+					// No refresh within the counted steps.
+					s.opt.GaLore = &GaLoreConfig{Rank: 4, RefreshEvery: 1000, Scale: 0.25}
 				}
 				s.SetLoRAFused(true)
 				allocs := warmStepAllocs(t, s.Step)

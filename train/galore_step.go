@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/relorago/harness/galore"
 	"github.com/relorago/harness/kernels"
@@ -57,58 +58,117 @@ func (o *AdamW) stepProjected(c *kernels.Ctx, params []model.Param, lr float64) 
 	if len(params) == 0 {
 		return nil
 	}
-	cfg, g := o.Config, o.GaLore
-	states := make([]*AdamState, len(params))
-	for i, p := range params {
+	s := &o.galore
+	s.o, s.params, s.lr = o, params, lr
+	s.states = s.states[:0]
+	for _, p := range params {
 		st := o.States[p.Name]
 		if st == nil {
-			n := galore.ProjectedLen(p.Rows(), p.Cols(), g.Rank)
+			n := galore.ProjectedLen(p.Rows(), p.Cols(), o.GaLore.Rank)
 			st = &AdamState{M: make([]float32, n), V: make([]float32, n)}
 			o.States[p.Name] = st
 		}
-		states[i] = st
+		s.states = append(s.states, st)
 	}
-	errs := make([]error, len(params))
-	c.ForEach(len(params), func(i int) {
-		p, st := params[i], states[i]
-		if st.Step%g.RefreshEvery == 0 || st.Proj == nil {
-			proj, err := galore.New(p.GradRaw(), p.Rows(), p.Cols(), g.Rank)
-			if err != nil {
-				errs[i] = fmt.Errorf("galore: %s at its update %d: %w", p.Name, st.Step+1, err)
-				return
-			}
-			st.Proj = proj
-		}
-		st.Step++
-		bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
-		bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
-		b1, b2 := float32(cfg.Beta1), float32(cfg.Beta2)
-		r := make([]float32, len(st.M))
-		st.Proj.Project(r, p.GradRaw())
-		n := make([]float64, len(r))
-		for j, x := range r {
-			st.M[j] = b1*st.M[j] + (1-b1)*x
-			st.V[j] = b2*st.V[j] + (1-b2)*x*x
-			n[j] = (float64(st.M[j]) / bc1) / (math.Sqrt(float64(st.V[j])/bc2) + cfg.Eps)
-		}
-		// The update row by row: one row of scratch, where a float64 copy
-		// of the whole weight per step would make GaLore's transient
-		// memory larger than the optimizer state it saves.
-		decay, step := 1-lr*cfg.WeightDecay, lr*g.Scale
-		w, cols := p.Raw(), p.Cols()
-		u := make([]float64, cols)
-		for i := range p.Rows() {
-			st.Proj.BackRow(u, i, n)
-			row := w[i*cols : (i+1)*cols]
-			for j := range row {
-				row[j] = float32(float64(row[j])*decay - step*u[j])
-			}
-		}
-	})
-	for _, err := range errs {
+	s.errs = grow(s.errs, len(params))
+	clear(s.errs)
+	c.ForTasks(len(params), s)
+	s.o, s.params = nil, nil // drop the step's references
+	clear(s.states)
+	for _, err := range s.errs {
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// galoreStep is stepProjected's work, one weight a task, kept on the
+// optimizer with its lists and scratch so that a warm step allocates
+// nothing but a refreshed projector. The scratch goes to whichever task
+// runs: a free list, as many as tasks run at once.
+type galoreStep struct {
+	o      *AdamW
+	params []model.Param
+	states []*AdamState
+	errs   []error
+	lr     float64
+
+	mu   sync.Mutex
+	free []*galoreScratch
+}
+
+// galoreScratch is one task's float64 and float32 working space: the
+// projected gradient (its float64 sums, then N) and one row of the update.
+type galoreScratch struct {
+	acc, row []float64
+	r        []float32
+}
+
+func (s *galoreStep) get(projected, cols int) *galoreScratch {
+	s.mu.Lock()
+	var w *galoreScratch
+	if n := len(s.free); n > 0 {
+		w, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		w = new(galoreScratch)
+	}
+	s.mu.Unlock()
+	w.acc = grow(w.acc, projected)
+	w.r = grow(w.r, projected)
+	w.row = grow(w.row, cols)
+	return w
+}
+
+func (s *galoreStep) put(w *galoreScratch) {
+	s.mu.Lock()
+	s.free = append(s.free, w)
+	s.mu.Unlock()
+}
+
+// grow returns x resliced to n values, reallocated when too short.
+func grow[T any](x []T, n int) []T {
+	if cap(x) < n {
+		return make([]T, n)
+	}
+	return x[:n]
+}
+
+// Task applies GaLore's step to weight i.
+func (s *galoreStep) Task(i int) {
+	cfg, g := s.o.Config, s.o.GaLore
+	p, st := s.params[i], s.states[i]
+	if st.Step%g.RefreshEvery == 0 || st.Proj == nil {
+		proj, err := galore.New(p.GradRaw(), p.Rows(), p.Cols(), g.Rank)
+		if err != nil {
+			s.errs[i] = fmt.Errorf("galore: %s at its update %d: %w", p.Name, st.Step+1, err)
+			return
+		}
+		st.Proj = proj
+	}
+	st.Step++
+	bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
+	bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
+	b1, b2 := float32(cfg.Beta1), float32(cfg.Beta2)
+	w := s.get(len(st.M), p.Cols())
+	defer s.put(w)
+	st.Proj.Project(w.r, p.GradRaw(), w.acc)
+	n := w.acc // the sums are rounded into r: their room holds N
+	for j, x := range w.r {
+		st.M[j] = b1*st.M[j] + (1-b1)*x
+		st.V[j] = b2*st.V[j] + (1-b2)*x*x
+		n[j] = (float64(st.M[j]) / bc1) / (math.Sqrt(float64(st.V[j])/bc2) + cfg.Eps)
+	}
+	// The update row by row: one row of scratch, where a float64 copy of
+	// the whole weight per step would make GaLore's transient memory
+	// larger than the optimizer state it saves.
+	decay, step := 1-s.lr*cfg.WeightDecay, s.lr*g.Scale
+	wt, cols := p.Raw(), p.Cols()
+	for i := range p.Rows() {
+		st.Proj.BackRow(w.row, i, n)
+		row := wt[i*cols : (i+1)*cols]
+		for j := range row {
+			row[j] = float32(float64(row[j])*decay - step*w.row[j])
+		}
+	}
 }
