@@ -170,33 +170,48 @@ func (p *Projector) project64(acc []float64, g []float32) {
 //
 //	W = P·N  (left)   or   W = N·Qᵀ  (right)
 func (p *Projector) Back(w, u []float64) {
-	for i := range p.Rows {
-		p.BackRow(w[i*p.Cols:(i+1)*p.Cols], i, u)
+	var qt []float64
+	if !p.Left {
+		qt = p.Transposed(make([]float64, p.Len()))
 	}
+	for i := range p.Rows {
+		p.BackRow(w[i*p.Cols:(i+1)*p.Cols], i, u, qt)
+	}
+}
+
+// Transposed returns Q (the right side's n×r projector) transposed into t,
+// r×n in float64 (exact: a float32 widens without rounding), which BackRow
+// reads on the right. t holds at least Len values; the caller keeps it
+// between steps.
+func (p *Projector) Transposed(t []float64) []float64 {
+	n, k := p.side(), p.Rank
+	t = t[:n*k]
+	for j := range n {
+		for a, x := range p.P[j*k : (j+1)*k] {
+			t[a*n+j] = float64(x)
+		}
+	}
+	return t
 }
 
 // BackRow writes row i of Back's result into w (Cols long): a caller that
 // applies the update row by row needs one row of scratch, not a float64
-// copy of the whole weight. Each element's sum runs in Back's order (over
-// the rank, from +0); on the left the loop over the rank is the outer one,
-// so that the inner reads a row of u rather than one of its columns.
-func (p *Projector) BackRow(w []float64, i int, u []float64) {
+// copy of the whole weight. qt is Transposed's Q on the right (unused on
+// the left). Each element's sum runs in Back's order (over the rank, from
+// +0), the rank's loop the outer one, so that the inner loop adds a scaled
+// row of u (left) or of Qᵀ (right) to the elements side by side.
+func (p *Projector) BackRow(w []float64, i int, u, qt []float64) {
 	n, k := p.Cols, p.Rank
 	w = w[:n]
+	clear(w)
 	if p.Left {
-		clear(w)
 		for a := range k {
 			vecmath.Accumulate64(w, float64(p.P[i*k+a]), u[a*n:(a+1)*n])
 		}
 		return
 	}
-	ui := u[i*k : (i+1)*k]
-	for j := range w {
-		var s float64
-		for a, x := range ui {
-			s += x * float64(p.P[j*k+a])
-		}
-		w[j] = s
+	for a, x := range u[i*k : (i+1)*k] {
+		vecmath.Accumulate64(w, x, qt[a*n:(a+1)*n])
 	}
 }
 

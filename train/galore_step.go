@@ -99,13 +99,14 @@ type galoreStep struct {
 }
 
 // galoreScratch is one task's float64 and float32 working space: the
-// projected gradient (its float64 sums, then N) and one row of the update.
+// projected gradient (its float64 sums, then N), one row of the update and
+// the right side's projector transposed.
 type galoreScratch struct {
-	acc, row []float64
-	r        []float32
+	acc, row, qt []float64
+	r            []float32
 }
 
-func (s *galoreStep) get(projected, cols int) *galoreScratch {
+func (s *galoreStep) get(projected, cols, proj int) *galoreScratch {
 	s.mu.Lock()
 	var w *galoreScratch
 	if n := len(s.free); n > 0 {
@@ -117,6 +118,7 @@ func (s *galoreStep) get(projected, cols int) *galoreScratch {
 	w.acc = grow(w.acc, projected)
 	w.r = grow(w.r, projected)
 	w.row = grow(w.row, cols)
+	w.qt = grow(w.qt, proj)
 	return w
 }
 
@@ -150,7 +152,7 @@ func (s *galoreStep) Task(i int) {
 	bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
 	bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
 	b1, b2 := float32(cfg.Beta1), float32(cfg.Beta2)
-	w := s.get(len(st.M), p.Cols())
+	w := s.get(len(st.M), p.Cols(), st.Proj.Len())
 	defer s.put(w)
 	st.Proj.Project(w.r, p.GradRaw(), w.acc)
 	n := w.acc // the sums are rounded into r: their room holds N
@@ -164,8 +166,12 @@ func (s *galoreStep) Task(i int) {
 	// larger than the optimizer state it saves.
 	decay, step := 1-s.lr*cfg.WeightDecay, s.lr*g.Scale
 	wt, cols := p.Raw(), p.Cols()
+	var qt []float64
+	if !st.Proj.Left {
+		qt = st.Proj.Transposed(w.qt)
+	}
 	for i := range p.Rows() {
-		st.Proj.BackRow(w.row, i, n)
+		st.Proj.BackRow(w.row, i, n, qt)
 		row := wt[i*cols : (i+1)*cols]
 		for j := range row {
 			row[j] = float32(float64(row[j])*decay - step*w.row[j])
