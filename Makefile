@@ -136,10 +136,10 @@ vet: ## go vet and gofmt
 
 test: vet ## vet, gofmt and every test (the OpenBLAS backend too when installed)
 	$(GO) test ./...
-	@if $(GO) test -count=1 -v -run '^Test(Panels|Kernel|Wide|Tall)512Matches$$' ./kernels/gemm | grep -q -- '--- SKIP'; then \
-		echo "make test: this CPU has no AVX-512F: the AVX-512 GEMM kernels' bit-identity tests were SKIPPED (they are not used here either)"; \
+	@if $(GO) test -count=1 -v -run '^Test(Panels|Kernel|Wide|Tall|ExpShift|Sigmoid)512Matches$$' ./kernels/gemm ./kernels/vecmath | grep -q -- '--- SKIP'; then \
+		echo "make test: this CPU has no AVX-512F: the bit-identity tests of the AVX-512 GEMM kernels and exp/sigmoid loops were SKIPPED (they are not used here either)"; \
 	else \
-		echo "make test: this CPU has AVX-512F: the AVX-512 GEMM kernels were tested bit for bit against the AVX2 ones"; \
+		echo "make test: this CPU has AVX-512F: the AVX-512 GEMM kernels and exp/sigmoid loops were tested bit for bit against the AVX2 ones"; \
 	fi
 ifeq ($(HAVE_OPENBLAS),yes)
 	$(GO) vet -tags openblas ./...

@@ -127,8 +127,8 @@ def coretypes(cpuinfo="/proc/cpuinfo"):
 # kernels, forced (its own pick would be AVX-512): Haswell's and Zen's (the
 # same kernels, other block sizes); ATen's vectorised ops at AVX2
 # (ATEN_CPU_CAPABILITY); the harness's AVX2 GEMM kernels
-# (RELORA_GEMM_KERNEL; its elementwise loops are AVX2 anyway), whose FMA
-# peak readings are then the 8-lane loop's.
+# and exp/sigmoid loops (RELORA_GEMM_KERNEL), whose FMA peak readings are
+# then the 8-lane loop's.
 AVX2_CORETYPES = ["Haswell", "Zen"]
 
 

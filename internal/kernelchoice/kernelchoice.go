@@ -1,6 +1,7 @@
 // Package kernelchoice reads the user's choice of GEMM micro-kernels, the
 // RELORA_GEMM_KERNEL environment variable. It is its own package because
-// two others act on it: kernels/gemm, which runs the kernels, and
+// three others act on it: kernels/gemm, which runs the kernels,
+// kernels/vecmath, whose exp and sigmoid loops follow the same choice, and
 // bench/peak, which times the FMA loop of the width they run (and which
 // the gemm package's own benchmarks import).
 package kernelchoice
@@ -10,8 +11,8 @@ import (
 	"os"
 )
 
-// Var names the environment variable that can keep the AVX2 kernels on a
-// CPU with AVX-512F: "avx2" does, "auto" or unset picks the widest the CPU
+// Var names the environment variable that can keep the AVX2 kernels (and
+// vecmath's AVX2 exp and sigmoid loops) on a CPU with AVX-512F: "avx2" does, "auto" or unset picks the widest the CPU
 // has. The bits are the same either way; it is there to time one against
 // the other on whole runs, and for cores whose clock drops under AVX-512
 // load, where the wider kernels may not pay (none was measured).

@@ -10,7 +10,9 @@
 // and k = −126 only when r > 0 (e^r ≥ 1), so the biased exponent stays in
 // [1, 254]. The main loops take 16 floats (two independent chains), then one
 // block of 8, then a masked block for the last 0..7. Every routine ends with
-// VZEROUPPER (see kernels/gemm/kernel_amd64.s for why).
+// VZEROUPPER (see kernels/gemm/kernel_amd64.s for why). The AVX-512 twins
+// (expShift512, sigmoid512) take 32 floats (two ZMM chains), then one block
+// of 16, then finish as the AVX2 routines do, with the same macros.
 //
 // Registers: Y15 = −shift (exp) or 0 (sigmoid), Y14 = −87, Y13 = 88,
 // Y12 = log2e, Y11 = magic, Y10 = ln2Hi; the other constants are read from
@@ -79,10 +81,133 @@ GLOBL ·vecConsts(SB), RODATA|NOPTR, $480
 	VPSLLD       $23, t, t;    \ // k<<23 (the bits above k shift out)
 	VPADDD       t, p, p         // p = e^r·2^k
 
+// EXPSHIFT_REST finishes ExpShift's loop over the CX floats left (0..15)
+// and returns the sum: one block of 8 into Y8, a masked block for the last
+// 0..7 into Y9 (masked-off lanes are not read or written, and cannot
+// fault; they compute e^(negShift) and are zeroed before the sum), then
+// Y8 + Y9 reduced. Needs Y15 = −shift and LOAD_CONSTS.
+#define EXPSHIFT_REST \
+	TESTQ $8, CX;                     \
+	JZ    exptail;                    \
+	VADDPS  (SI), Y15, Y0;            \
+	EXP8(Y0, Y1, Y2, Y3);             \
+	VMOVUPS Y3, (DI);                 \
+	VADDPS  Y3, Y8, Y8;               \
+	ADDQ    $32, SI;                  \
+	ADDQ    $32, DI;                  \
+exptail:                              \
+	ANDQ $7, CX;                      \
+	JZ   expsum;                      \
+	LEAQ       ·vecConsts+448(SB), AX; \ // mask of the first CX lanes:
+	SHLQ       $2, CX;                \ // 8 floats from vecConsts+416+32−4·CX
+	SUBQ       CX, AX;                \
+	VMOVUPS    (AX), Y4;              \
+	VMASKMOVPS (SI), Y4, Y0;          \
+	VADDPS     Y15, Y0, Y0;           \
+	EXP8(Y0, Y1, Y2, Y3);             \
+	VMASKMOVPS Y3, Y4, (DI);          \
+	VANDPS     Y4, Y3, Y3;            \
+	VADDPS     Y3, Y9, Y9;            \
+expsum:                               \
+	VADDPS       Y9, Y8, Y8;          \
+	VEXTRACTF128 $1, Y8, X9;          \
+	VADDPS       X9, X8, X8;          \
+	VMOVHLPS     X8, X8, X9;          \
+	VADDPS       X9, X8, X8;          \
+	VMOVSHDUP    X8, X9;              \
+	VADDSS       X9, X8, X8;          \
+	VZEROUPPER;                       \
+	MOVSS        X8, ret+32(FP);      \
+	RET
+
+// EXP16 is EXP8 on the 16 floats of a ZMM register, the same instructions
+// lane by lane (so the same bits), with every constant in a register:
+// Z10-Z14 as Y10-Y14, Z16 = ln2Lo, Z17-Z22 the polynomial's 1/5040 ... 1/2,
+// Z23 = 1.
+#define EXP16(x, t, k, p) \
+	VMAXPS       Z14, x, x;   \
+	VMINPS       Z13, x, x;   \
+	VMOVAPS      Z11, t;      \
+	VFMADD231PS  Z12, x, t;   \
+	VSUBPS       Z11, t, k;   \
+	VFNMADD231PS Z10, k, x;   \
+	VFNMADD231PS Z16, k, x;   \
+	VMOVAPS      Z17, p;      \
+	VFMADD213PS  Z18, x, p;   \
+	VFMADD213PS  Z19, x, p;   \
+	VFMADD213PS  Z20, x, p;   \
+	VFMADD213PS  Z21, x, p;   \
+	VFMADD213PS  Z22, x, p;   \
+	VFMADD213PS  Z23, x, p;   \
+	VFMADD213PS  Z23, x, p;   \
+	VPSLLD       $23, t, t;   \
+	VPADDD       t, p, p
+
+// EXP16_CONSTS fills EXP16's constant registers, Z10-Z14 and Z16-Z23; the
+// low halves of Z10-Z14 are then LOAD_CONSTS's Y10-Y14.
+#define EXP16_CONSTS \
+	VBROADCASTSS ·vecConsts+0(SB), Z14;   \
+	VBROADCASTSS ·vecConsts+32(SB), Z13;  \
+	VBROADCASTSS ·vecConsts+64(SB), Z12;  \
+	VBROADCASTSS ·vecConsts+96(SB), Z11;  \
+	VBROADCASTSS ·vecConsts+128(SB), Z10; \
+	VBROADCASTSS ·vecConsts+160(SB), Z16; \
+	VBROADCASTSS ·vecConsts+192(SB), Z17; \
+	VBROADCASTSS ·vecConsts+224(SB), Z18; \
+	VBROADCASTSS ·vecConsts+256(SB), Z19; \
+	VBROADCASTSS ·vecConsts+288(SB), Z20; \
+	VBROADCASTSS ·vecConsts+320(SB), Z21; \
+	VBROADCASTSS ·vecConsts+352(SB), Z22; \
+	VBROADCASTSS ·vecConsts+384(SB), Z23
+
+// SIGMOID8 sets p = 1/(1+e^(−x)) for 8 floats at off(SI), clobbering x, t, k.
+// Needs Y15 = 0 and Y8 = 1.
+#define SIGMOID8(off, x, t, k, p) \
+	VSUBPS off(SI), Y15, x; \ // x = 0 − src
+	EXP8(x, t, k, p);       \
+	VADDPS Y8, p, p;        \
+	VDIVPS p, Y8, p
+
+// SIGMOID_REST finishes Sigmoid's loop over the CX floats left (0..15):
+// one block of 8, then a masked block for the last 0..7. Needs Y15 = 0,
+// Y8 = 1 and LOAD_CONSTS.
+#define SIGMOID_REST \
+	TESTQ $8, CX;                      \
+	JZ    sigtail;                     \
+	SIGMOID8(0, Y0, Y1, Y2, Y3);       \
+	VMOVUPS Y3, (DI);                  \
+	ADDQ    $32, SI;                   \
+	ADDQ    $32, DI;                   \
+sigtail:                               \
+	ANDQ $7, CX;                       \
+	JZ   sigdone;                      \
+	LEAQ       ·vecConsts+448(SB), AX; \
+	SHLQ       $2, CX;                 \
+	SUBQ       CX, AX;                 \
+	VMOVUPS    (AX), Y4;               \
+	VMASKMOVPS (SI), Y4, Y0;           \
+	VSUBPS     Y0, Y15, Y0;            \
+	EXP8(Y0, Y1, Y2, Y3);              \
+	VADDPS     Y8, Y3, Y3;             \
+	VDIVPS     Y3, Y8, Y3;             \
+	VMASKMOVPS Y3, Y4, (DI);           \
+sigdone:                               \
+	VZEROUPPER;                        \
+	RET
+
+// SIGMOID16 is SIGMOID8 on 16 floats in ZMM registers (EXP16's constants,
+// Z15 = 0, Z8 = 1): the same instructions lane by lane, the same bits.
+#define SIGMOID16(off, x, t, k, p) \
+	VSUBPS off(SI), Z15, x; \
+	EXP16(x, t, k, p);      \
+	VADDPS Z8, p, p;        \
+	VDIVPS p, Z8, p
+
 // func expShiftAVX2(dst, src *float32, n int, negShift float32) float32
 //
 // dst[i] = e^(src[i]+negShift) for i < n (n >= 1); returns the float32 sum,
-// accumulated in two 8-lane vectors (Y8, Y9) and reduced at the end.
+// accumulated in two 8-lane vectors (Y8, Y9) and reduced at the end: the
+// blocks of 16 add their first 8 floats into Y8 and their last 8 into Y9.
 TEXT ·expShiftAVX2(SB), NOSPLIT, $0-36
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
@@ -94,7 +219,7 @@ TEXT ·expShiftAVX2(SB), NOSPLIT, $0-36
 
 	MOVQ CX, BX
 	SHRQ $4, BX
-	JZ   exp8
+	JZ   rest
 
 exp16:
 	VADDPS  (SI), Y15, Y0
@@ -110,53 +235,55 @@ exp16:
 	DECQ    BX
 	JNZ     exp16
 
-exp8:
-	TESTQ $8, CX
-	JZ    exptail
-	VADDPS  (SI), Y15, Y0
-	EXP8(Y0, Y1, Y2, Y3)
-	VMOVUPS Y3, (DI)
-	VADDPS  Y3, Y8, Y8
-	ADDQ    $32, SI
-	ADDQ    $32, DI
+rest:
+	EXPSHIFT_REST
 
-exptail:
-	ANDQ $7, CX
-	JZ   expsum
+// func expShift512(dst, src *float32, n int, negShift float32) float32
+//
+// expShiftAVX2 with its blocks of 16 in ZMM registers, two blocks an
+// iteration: lanes 0-7 of Z8 are Y8's sum and lanes 8-15 Y9's, each block
+// adding into it in the same order as expShiftAVX2's, so the bits are its
+// bits. The last 0..15 floats run expShiftAVX2's code on the two halves.
+TEXT ·expShift512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS negShift+24(FP), Z15
+	EXP16_CONSTS
+	VXORPS       Y8, Y8, Y8 // VEX-encoded: clears all of Z8
 
-	// Mask of the first CX lanes: 8 floats from vecConsts+416+32−4·CX.
-	// Masked-off lanes are not read or written (and cannot fault); they
-	// compute e^(negShift) and are zeroed before the sum.
-	LEAQ       ·vecConsts+448(SB), AX
-	SHLQ       $2, CX
-	SUBQ       CX, AX
-	VMOVUPS    (AX), Y4
-	VMASKMOVPS (SI), Y4, Y0
-	VADDPS     Y15, Y0, Y0
-	EXP8(Y0, Y1, Y2, Y3)
-	VMASKMOVPS Y3, Y4, (DI)
-	VANDPS     Y4, Y3, Y3
-	VADDPS     Y3, Y9, Y9
+	MOVQ CX, BX
+	SHRQ $5, BX
+	JZ   z16
 
-expsum:
-	VADDPS       Y9, Y8, Y8
-	VEXTRACTF128 $1, Y8, X9
-	VADDPS       X9, X8, X8
-	VMOVHLPS     X8, X8, X9
-	VADDPS       X9, X8, X8
-	VMOVSHDUP    X8, X9
-	VADDSS       X9, X8, X8
-	VZEROUPPER
-	MOVSS        X8, ret+32(FP)
-	RET
+z32:
+	VADDPS  (SI), Z15, Z0
+	VADDPS  64(SI), Z15, Z4
+	EXP16(Z0, Z1, Z2, Z3)
+	EXP16(Z4, Z5, Z6, Z7)
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z7, 64(DI)
+	VADDPS  Z3, Z8, Z8
+	VADDPS  Z7, Z8, Z8
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	DECQ    BX
+	JNZ     z32
 
-// SIGMOID8 sets p = 1/(1+e^(−x)) for 8 floats at off(SI), clobbering x, t, k.
-// Needs Y15 = 0 and Y8 = 1.
-#define SIGMOID8(off, x, t, k, p) \
-	VSUBPS off(SI), Y15, x; \ // x = 0 − src
-	EXP8(x, t, k, p);       \
-	VADDPS Y8, p, p;        \
-	VDIVPS p, Y8, p
+z16:
+	TESTQ   $16, CX
+	JZ      split
+	VADDPS  (SI), Z15, Z0
+	EXP16(Z0, Z1, Z2, Z3)
+	VMOVUPS Z3, (DI)
+	VADDPS  Z3, Z8, Z8
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+
+split:
+	VEXTRACTF64X4 $1, Z8, Y9 // Y8 is Z8's low half
+	ANDQ          $15, CX
+	EXPSHIFT_REST
 
 // func sigmoidAVX2(dst, x *float32, n int)
 //
@@ -171,7 +298,7 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 
 	MOVQ CX, BX
 	SHRQ $4, BX
-	JZ   sig8
+	JZ   rest
 
 sig16:
 	SIGMOID8(0, Y0, Y1, Y2, Y3)
@@ -183,28 +310,43 @@ sig16:
 	DECQ    BX
 	JNZ     sig16
 
-sig8:
-	TESTQ $8, CX
-	JZ    sigtail
-	SIGMOID8(0, Y0, Y1, Y2, Y3)
-	VMOVUPS Y3, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
+rest:
+	SIGMOID_REST
 
-sigtail:
-	ANDQ $7, CX
-	JZ   sigdone
-	LEAQ       ·vecConsts+448(SB), AX
-	SHLQ       $2, CX
-	SUBQ       CX, AX
-	VMOVUPS    (AX), Y4
-	VMASKMOVPS (SI), Y4, Y0
-	VSUBPS     Y0, Y15, Y0
-	EXP8(Y0, Y1, Y2, Y3)
-	VADDPS     Y8, Y3, Y3
-	VDIVPS     Y3, Y8, Y3
-	VMASKMOVPS Y3, Y4, (DI)
+// func sigmoid512(dst, x *float32, n int)
+//
+// sigmoidAVX2 with its blocks of 16 in ZMM registers, two an iteration;
+// the last 0..15 floats run sigmoidAVX2's code.
+TEXT ·sigmoid512(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	EXP16_CONSTS
+	VXORPS       Y15, Y15, Y15 // VEX-encoded: clears all of Z15
+	VBROADCASTSS ·vecConsts+384(SB), Z8
 
-sigdone:
-	VZEROUPPER
-	RET
+	MOVQ CX, BX
+	SHRQ $5, BX
+	JZ   z16
+
+z32:
+	SIGMOID16(0, Z0, Z1, Z2, Z3)
+	SIGMOID16(64, Z4, Z5, Z6, Z7)
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	DECQ    BX
+	JNZ     z32
+
+z16:
+	TESTQ   $16, CX
+	JZ      rest
+	SIGMOID16(0, Z0, Z1, Z2, Z3)
+	VMOVUPS Z3, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+
+rest:
+	ANDQ $15, CX
+	SIGMOID_REST

@@ -6,6 +6,9 @@ package vecmath
 // loops exist there.
 var useAVX2 = false
 
+// useAVX512 and hasAVX512 are false there too.
+var useAVX512, hasAVX512 = false, false
+
 // expShiftAVX2 and sigmoidAVX2 are never called when useAVX2 is false; they
 // exist so the package compiles on every architecture.
 func expShiftAVX2(dst, src *float32, n int, negShift float32) float32 {
@@ -70,4 +73,12 @@ func accumulateWidenAVX2(dst *float64, x *float32, s float64, n int) {
 
 func accumulate64AVX2(dst, x *float64, s float64, n int) {
 	panic("vecmath: AVX2 code not available")
+}
+
+func expShift512(dst, src *float32, n int, negShift float32) float32 {
+	panic("vecmath: AVX-512 code not available")
+}
+
+func sigmoid512(dst, x *float32, n int) {
+	panic("vecmath: AVX-512 code not available")
 }
