@@ -120,11 +120,21 @@ func CausalSoftmax(s []float32, T int) {
 // its GEMMs; bench/elementwise times it.
 func CausalSoftmaxBackward(dP, P []float32, T int) {
 	// Row i's dot product is one serial sum over its i+1 columns, in
-	// order (its order is the result's rounding); four rows at a time
-	// share the first row's columns side by side (rowsums.go), then each
-	// finishes its own.
+	// order (its order is the result's rounding); eight rows at a time
+	// (vecmath.Dot8, one lane a row), or four side by side where the
+	// assembly does not run (rowsums.go), share the first row's columns,
+	// then each finishes its own.
 	row := func(m []float32, i int) []float32 { return m[i*T : i*T+i+1] }
 	i := 0
+	if vecmath.Vectorised() {
+		for ; i+8 <= T; i += 8 {
+			dots := vecmath.Dot8(P[i*T:], dP[i*T:], T, i+1)
+			for q := range dots {
+				r, g := row(P, i+q), row(dP, i+q)
+				softmaxGradRow(dP, P, T, i+q, dotFrom(dots[q], r, g, i+1))
+			}
+		}
+	}
 	for ; i+4 <= T; i += 4 {
 		ps := [4][]float32{row(P, i), row(P, i+1), row(P, i+2), row(P, i+3)}
 		gs := [4][]float32{row(dP, i), row(dP, i+1), row(dP, i+2), row(dP, i+3)}

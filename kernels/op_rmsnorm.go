@@ -49,6 +49,13 @@ func (f *rmsNormForward) chunk(_, lo, hi int) {
 func RMSNormRows(y, inv, x, g []float32, d int, eps float32) {
 	row := func(r int) []float32 { return x[r*d : (r+1)*d] }
 	r := 0
+	if vecmath.Vectorised() {
+		for ; r+8 <= len(inv); r += 8 {
+			for q, ss := range vecmath.SumSquares8(x[r*d:], d, d) {
+				rmsNormRow(y, inv, x, g, d, eps, r+q, ss)
+			}
+		}
+	}
 	for ; r+4 <= len(inv); r += 4 {
 		s0, s1, s2, s3 := sumSquares4(row(r), row(r+1), row(r+2), row(r+3))
 		for q, ss := range [4]float32{s0, s1, s2, s3} {
@@ -95,6 +102,17 @@ func RMSNormBackwardRows(dx, dg, dy, x, g, inv []float32, d int) {
 		return [4][]float32{m[r*d : (r+1)*d], m[(r+1)*d : (r+2)*d], m[(r+2)*d : (r+3)*d], m[(r+3)*d : (r+4)*d]}
 	}
 	r := 0
+	if vecmath.Vectorised() {
+		for ; r+8 <= len(inv); r += 8 {
+			var dots [8]float32
+			if dx != nil {
+				dots = vecmath.NormDot8(dy[r*d:], x[r*d:], d, g, [8]float32(inv[r:r+8]), d)
+			}
+			for q, dot := range dots {
+				rmsNormBackwardRow(dx, dg, dy, x, g, inv, d, r+q, dot)
+			}
+		}
+	}
 	for ; r+4 <= len(inv); r += 4 {
 		var dots [4]float32
 		if dx != nil {

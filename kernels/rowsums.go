@@ -1,10 +1,13 @@
 package kernels
 
-// Row sums four rows at a time, bit for bit as one row at a time.
+// Row sums four rows at a time, bit for bit as one row at a time: where
+// vecmath's assembly runs, the callers take eight rows at a time there
+// (vecmath.SumSquares8, NormDot8, Dot8: one lane a row, a transpose of
+// each 8×8 block) and these four-row loops only for the rows left over.
 //
 // RMSNorm's sum of squares and the dot products of its backward and of the
 // softmax's backward are serial float32 sums: their index order is each
-// result's rounding, so they cannot be split into lanes. A serial sum waits
+// result's rounding, so one row's sum cannot be split into lanes. A serial sum waits
 // on the latency of its add, 3 to 4 cycles an element, whatever the vector
 // width. Four rows summed side by side are four independent chains that the
 // core overlaps, while each row's chain keeps its own order and so its
