@@ -19,19 +19,11 @@ func TestExpShift512Matches(t *testing.T) {
 		t.Skip("no AVX-512F on this CPU: the AVX-512 exp loop is untested here (it is never used here either)")
 	}
 	rng := rand.New(rand.NewPCG(512, 87))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -87, 88, -87.5, 88.5, 0, float32(math.Copysign(0, -1))}
 	for n := 16; n <= 300; n++ {
-		src := make([]float32, n)
-		for i := range src {
-			if n%2 == 1 && rng.IntN(20) == 0 {
-				src[i] = special[rng.IntN(len(special))]
-			} else {
-				// Terms of one scale (even n), whose sum rounds in
-				// every addition and so tells orders apart, or across
-				// the whole range (odd n).
-				src[i] = float32(rng.NormFloat64() * float64(2+28*(n%2)))
-			}
-		}
+		// Terms of one scale (even n), whose sum rounds in every
+		// addition and so tells orders apart, or across the whole range
+		// with the special values among them (odd n).
+		src := args512(rng, n, float64(2+28*(n%2)), n%2 == 1)
 		shift := float32(rng.NormFloat64() * 5)
 		want, got := make([]float32, n+1), make([]float32, n+1)
 		want[n], got[n] = 7, 7
@@ -55,16 +47,8 @@ func TestSigmoid512Matches(t *testing.T) {
 		t.Skip("no AVX-512F on this CPU: the AVX-512 sigmoid loop is untested here (it is never used here either)")
 	}
 	rng := rand.New(rand.NewPCG(512, 88))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -87, 88, -88.5, 87.5, 0, float32(math.Copysign(0, -1))}
 	for n := 16; n <= 300; n++ {
-		x := make([]float32, n)
-		for i := range x {
-			if rng.IntN(20) == 0 {
-				x[i] = special[rng.IntN(len(special))]
-			} else {
-				x[i] = float32(rng.NormFloat64() * 10)
-			}
-		}
+		x := args512(rng, n, 10, true)
 		want, got := make([]float32, n+1), make([]float32, n+1)
 		want[n], got[n] = 7, 7
 		sigmoidAVX2(&want[0], &x[0], n)
@@ -75,4 +59,20 @@ func TestSigmoid512Matches(t *testing.T) {
 			}
 		}
 	}
+}
+
+// args512 returns n normal arguments of the given scale and, when special
+// is set, one in 20 of them NaN, ±Inf, a signed zero or on or past a clamp
+// bound (e^x's −87 and 88, the sigmoid's argument negated).
+func args512(rng *rand.Rand, n int, scale float64, special bool) []float32 {
+	odd := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -87, 88, -87.5, 88.5, -88, 87, 0, float32(math.Copysign(0, -1))}
+	x := make([]float32, n)
+	for i := range x {
+		if special && rng.IntN(20) == 0 {
+			x[i] = odd[rng.IntN(len(odd))]
+		} else {
+			x[i] = float32(rng.NormFloat64() * scale)
+		}
+	}
+	return x
 }

@@ -16,50 +16,42 @@
 	LEAQ (BX)(BX*4), R8;      \
 	LEAQ (DX)(BX*4), R9
 
+// COLUMN adds one column of the transposed block into Y15: the 128-bit
+// halves imm picks from u and v (0x20 their low halves, 0x31 their high
+// ones) into c, times Y14.
+#define COLUMN(imm, v, u, c) \
+	VPERM2F128 imm, v, u, c; \
+	VMULPS     Y14, c, c;    \
+	VADDPS     c, Y15, Y15
+
 // TRANSPOSE_ADD8 transposes Y0-Y7 (rows a..h) into columns c0..c7, each
 // a..h of one column, multiplies each by Y14 (1, or RMSNorm's 1/rms per
 // row) and adds them into Y15 in column order. Temporaries Y8-Y13.
 #define TRANSPOSE_ADD8 \
-	VUNPCKLPS  Y1, Y0, Y8;         \ // a0 b0 a1 b1 | a4 b4 a5 b5
-	VUNPCKHPS  Y1, Y0, Y9;         \ // a2 b2 a3 b3 | a6 b6 a7 b7
-	VUNPCKLPS  Y3, Y2, Y10;        \ // c d likewise
-	VUNPCKHPS  Y3, Y2, Y11;        \
-	VUNPCKLPS  Y5, Y4, Y12;        \ // e f
-	VUNPCKHPS  Y5, Y4, Y13;        \
-	VUNPCKLPS  Y7, Y6, Y0;         \ // g h
-	VUNPCKHPS  Y7, Y6, Y1;         \
-	VSHUFPS    $0x44, Y10, Y8, Y2; \ // a0 b0 c0 d0 | a4 b4 c4 d4
-	VSHUFPS    $0xEE, Y10, Y8, Y3; \ // a1 b1 c1 d1 | a5 b5 c5 d5
-	VSHUFPS    $0x44, Y11, Y9, Y4; \ // a2 … | a6 …
-	VSHUFPS    $0xEE, Y11, Y9, Y5; \ // a3 … | a7 …
-	VSHUFPS    $0x44, Y0, Y12, Y6; \ // e0 f0 g0 h0 | e4 f4 g4 h4
-	VSHUFPS    $0xEE, Y0, Y12, Y7; \
-	VSHUFPS    $0x44, Y1, Y13, Y8; \
-	VSHUFPS    $0xEE, Y1, Y13, Y9; \
-	VPERM2F128 $0x20, Y6, Y2, Y10; \ // column 0: a0 … h0
-	VMULPS     Y14, Y10, Y10;      \
-	VADDPS     Y10, Y15, Y15;      \
-	VPERM2F128 $0x20, Y7, Y3, Y11; \ // column 1
-	VMULPS     Y14, Y11, Y11;      \
-	VADDPS     Y11, Y15, Y15;      \
-	VPERM2F128 $0x20, Y8, Y4, Y12; \ // column 2
-	VMULPS     Y14, Y12, Y12;      \
-	VADDPS     Y12, Y15, Y15;      \
-	VPERM2F128 $0x20, Y9, Y5, Y13; \ // column 3
-	VMULPS     Y14, Y13, Y13;      \
-	VADDPS     Y13, Y15, Y15;      \
-	VPERM2F128 $0x31, Y6, Y2, Y10; \ // column 4
-	VMULPS     Y14, Y10, Y10;      \
-	VADDPS     Y10, Y15, Y15;      \
-	VPERM2F128 $0x31, Y7, Y3, Y11; \ // column 5
-	VMULPS     Y14, Y11, Y11;      \
-	VADDPS     Y11, Y15, Y15;      \
-	VPERM2F128 $0x31, Y8, Y4, Y12; \ // column 6
-	VMULPS     Y14, Y12, Y12;      \
-	VADDPS     Y12, Y15, Y15;      \
-	VPERM2F128 $0x31, Y9, Y5, Y13; \ // column 7
-	VMULPS     Y14, Y13, Y13;      \
-	VADDPS     Y13, Y15, Y15
+	VUNPCKLPS Y1, Y0, Y8;         \ // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS Y1, Y0, Y9;         \ // a2 b2 a3 b3 | a6 b6 a7 b7
+	VUNPCKLPS Y3, Y2, Y10;        \ // c d likewise
+	VUNPCKHPS Y3, Y2, Y11;        \
+	VUNPCKLPS Y5, Y4, Y12;        \ // e f
+	VUNPCKHPS Y5, Y4, Y13;        \
+	VUNPCKLPS Y7, Y6, Y0;         \ // g h
+	VUNPCKHPS Y7, Y6, Y1;         \
+	VSHUFPS   $0x44, Y10, Y8, Y2; \ // a0 b0 c0 d0 | a4 b4 c4 d4
+	VSHUFPS   $0xEE, Y10, Y8, Y3; \ // a1 b1 c1 d1 | a5 b5 c5 d5
+	VSHUFPS   $0x44, Y11, Y9, Y4; \ // a2 … | a6 …
+	VSHUFPS   $0xEE, Y11, Y9, Y5; \ // a3 … | a7 …
+	VSHUFPS   $0x44, Y0, Y12, Y6; \ // e0 f0 g0 h0 | e4 f4 g4 h4
+	VSHUFPS   $0xEE, Y0, Y12, Y7; \
+	VSHUFPS   $0x44, Y1, Y13, Y8; \
+	VSHUFPS   $0xEE, Y1, Y13, Y9; \
+	COLUMN($0x20, Y6, Y2, Y10);   \ // column 0: a0 … h0
+	COLUMN($0x20, Y7, Y3, Y11);   \
+	COLUMN($0x20, Y8, Y4, Y12);   \
+	COLUMN($0x20, Y9, Y5, Y13);   \
+	COLUMN($0x31, Y6, Y2, Y10);   \ // column 4: a4 … h4
+	COLUMN($0x31, Y7, Y3, Y11);   \
+	COLUMN($0x31, Y8, Y4, Y12);   \
+	COLUMN($0x31, Y9, Y5, Y13)
 
 // ONE is 1.0f, broadcast into Y14 by the routines that scale by nothing.
 DATA rowsOne<>+0(SB)/4, $0x3f800000
