@@ -18,24 +18,9 @@ package vecmath
 // values (it panics otherwise). A NaN's payload may differ from the one-row
 // loop's (which operand an addition of two NaNs returns); NaN stays NaN.
 
-// SumSquares8 returns each row's x[0]² + x[1]² + … in index order.
-func SumSquares8(x []float32, ld, n int) (s [8]float32) {
-	if n == 0 {
-		return s
-	}
-	x = x[:7*ld+n]
-	done := 0
-	if useAVX2 && n >= 8 {
-		done = n &^ 7
-		sumSquares8AVX2(&x[0], ld, done, &s)
-	}
-	for r := range s {
-		for _, v := range x[r*ld+done : r*ld+n] {
-			s[r] += v * v
-		}
-	}
-	return s
-}
+// SumSquares8 returns each row's x[0]² + x[1]² + … in index order: Dot8
+// of the rows with themselves (x·x is the same product either way).
+func SumSquares8(x []float32, ld, n int) [8]float32 { return Dot8(x, x, ld, n) }
 
 // NormDot8 returns each row's Σ dy[j]·g[j]·x[j]·iv[r], each term's
 // products rounded left to right, summed in index order: RMSNorm's

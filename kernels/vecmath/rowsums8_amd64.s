@@ -53,46 +53,9 @@
 	COLUMN($0x31, Y8, Y4, Y12);   \
 	COLUMN($0x31, Y9, Y5, Y13)
 
-// ONE is 1.0f, broadcast into Y14 by the routines that scale by nothing.
+// rowsOne is 1.0f, broadcast into Y14 by dot8AVX2, which scales by nothing.
 DATA rowsOne<>+0(SB)/4, $0x3f800000
 GLOBL rowsOne<>(SB), RODATA|NOPTR, $4
-
-// func sumSquares8AVX2(x *float32, ld, n int, s *[8]float32)
-TEXT ·sumSquares8AVX2(SB), NOSPLIT, $0-32
-	MOVQ         x+0(FP), SI
-	MOVQ         ld+8(FP), BX
-	MOVQ         n+16(FP), CX
-	MOVQ         s+24(FP), DI
-	STRIDES
-	SHRQ         $3, CX
-	VMOVUPS      (DI), Y15
-	VBROADCASTSS rowsOne<>(SB), Y14
-
-squares:
-	VMOVUPS (SI), Y0
-	VMULPS  Y0, Y0, Y0
-	VMOVUPS (SI)(BX*1), Y1
-	VMULPS  Y1, Y1, Y1
-	VMOVUPS (SI)(BX*2), Y2
-	VMULPS  Y2, Y2, Y2
-	VMOVUPS (SI)(DX*1), Y3
-	VMULPS  Y3, Y3, Y3
-	VMOVUPS (SI)(BX*4), Y4
-	VMULPS  Y4, Y4, Y4
-	VMOVUPS (SI)(R8*1), Y5
-	VMULPS  Y5, Y5, Y5
-	VMOVUPS (SI)(DX*2), Y6
-	VMULPS  Y6, Y6, Y6
-	VMOVUPS (SI)(R9*1), Y7
-	VMULPS  Y7, Y7, Y7
-	TRANSPOSE_ADD8
-	ADDQ    $32, SI
-	DECQ    CX
-	JNZ     squares
-
-	VMOVUPS Y15, (DI)
-	VZEROUPPER
-	RET
 
 // func normDot8AVX2(dy, x *float32, ld int, gain *float32, iv *[8]float32, n int, s *[8]float32)
 //

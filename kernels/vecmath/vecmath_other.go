@@ -83,10 +83,6 @@ func sigmoid512(dst, x *float32, n int) {
 	panic("vecmath: AVX-512 code not available")
 }
 
-func sumSquares8AVX2(x *float32, ld, n int, s *[8]float32) {
-	panic("vecmath: AVX2 code not available")
-}
-
 func normDot8AVX2(dy, x *float32, ld int, gain *float32, iv *[8]float32, n int, s *[8]float32) {
 	panic("vecmath: AVX2 code not available")
 }
