@@ -8,6 +8,7 @@ import (
 	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
 
+	"github.com/relorago/harness/internal/freelist"
 	"github.com/relorago/harness/kernels/gemm"
 )
 
@@ -26,9 +27,9 @@ type Ctx struct {
 	// startHelper is c.helper as a func value, made once: a go statement
 	// on a method would build (allocate) a new one each time.
 	startHelper func()
-	gemmTasks   freeList[gemmTask]
+	gemmTasks   freelist.List[gemmTask]
 	// taskChunkers wrap ForTasks' callers' tasks (tasks.go).
-	taskChunkers freeList[tasksChunker]
+	taskChunkers freelist.List[tasksChunker]
 	ops          opSlabs // the structs of the step's operators
 
 	seq atomic.Int64 // numbers the Mats ops create, see Mat.seq
@@ -150,11 +151,11 @@ func (c *Ctx) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 		<-c.slots
 		return
 	}
-	t := c.gemmTasks.get()
+	t := c.gemmTasks.Get()
 	*t = gemmTask{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc, byCols, tasks}
 	c.forChunks(tasks, tasks, t)
 	*t = gemmTask{} // drop the operands
-	c.gemmTasks.put(t)
+	c.gemmTasks.Put(t)
 }
 
 // gemmPanel is the column granularity of a split by columns: the Go

@@ -19,9 +19,9 @@ func (a *tasksChunker) chunk(p, _, _ int) { a.t.Task(p) }
 // when all are done, as ForEach does (the same cut, the same order of
 // hand-out). Tasks must be independent of each other.
 func (c *Ctx) ForTasks(n int, t Tasks) {
-	a := c.taskChunkers.get()
+	a := c.taskChunkers.Get()
 	a.t = t
 	c.forChunks(n, n, a)
 	a.t = nil // drop the caller's struct
-	c.taskChunkers.put(a)
+	c.taskChunkers.Put(a)
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/relorago/harness/internal/freelist"
 )
 
 // team keeps the cores of a multi-threaded Ctx awake between parallel
@@ -21,7 +23,7 @@ type team struct {
 	jobs  []*job       // jobs that may still have tasks to hand out
 	njobs atomic.Int32 // len(jobs), read by spinning helpers without the lock
 	alive atomic.Int32 // helper goroutines running
-	spare freeList[job]
+	spare freelist.List[job]
 }
 
 // chunker is the work of one parallel section: chunk(p, lo, hi) does chunk
@@ -81,7 +83,7 @@ func (c *Ctx) forChunks(parts, n int, body chunker) {
 		return
 	}
 	t := &c.team
-	j := t.spare.get()
+	j := t.spare.Get()
 	j.parts, j.n, j.body = parts, n, body
 	j.next.Store(0)
 	j.remaining.Store(int64(parts))
@@ -109,7 +111,7 @@ func (c *Ctx) forChunks(parts, n int, body chunker) {
 		runtime.Gosched()
 	}
 	j.body = nil
-	t.spare.put(j)
+	t.spare.Put(j)
 }
 
 // work runs chunks of j until none is left to hand out.

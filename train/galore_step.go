@@ -3,9 +3,9 @@ package train
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/relorago/harness/galore"
+	"github.com/relorago/harness/internal/freelist"
 	"github.com/relorago/harness/kernels"
 	"github.com/relorago/harness/model"
 	"github.com/relorago/harness/relora"
@@ -94,38 +94,16 @@ type galoreStep struct {
 	errs   []error
 	lr     float64
 
-	mu   sync.Mutex
-	free []*galoreScratch
+	scratch freelist.List[galoreScratch]
 }
 
 // galoreScratch is one task's float64 and float32 working space: the
 // projected gradient (its float64 sums, then N), one row of the update and
-// the right side's projector transposed.
+// the right side's projector transposed (sized by the weights projected
+// on the right only).
 type galoreScratch struct {
 	acc, row, qt []float64
 	r            []float32
-}
-
-func (s *galoreStep) get(projected, cols, proj int) *galoreScratch {
-	s.mu.Lock()
-	var w *galoreScratch
-	if n := len(s.free); n > 0 {
-		w, s.free = s.free[n-1], s.free[:n-1]
-	} else {
-		w = new(galoreScratch)
-	}
-	s.mu.Unlock()
-	w.acc = grow(w.acc, projected)
-	w.r = grow(w.r, projected)
-	w.row = grow(w.row, cols)
-	w.qt = grow(w.qt, proj)
-	return w
-}
-
-func (s *galoreStep) put(w *galoreScratch) {
-	s.mu.Lock()
-	s.free = append(s.free, w)
-	s.mu.Unlock()
 }
 
 // grow returns x resliced to n values, reallocated when too short.
@@ -152,8 +130,9 @@ func (s *galoreStep) Task(i int) {
 	bc1 := 1 - math.Pow(cfg.Beta1, float64(st.Step))
 	bc2 := 1 - math.Pow(cfg.Beta2, float64(st.Step))
 	b1, b2 := float32(cfg.Beta1), float32(cfg.Beta2)
-	w := s.get(len(st.M), p.Cols(), st.Proj.Len())
-	defer s.put(w)
+	w := s.scratch.Get()
+	defer s.scratch.Put(w)
+	w.acc, w.r, w.row = grow(w.acc, len(st.M)), grow(w.r, len(st.M)), grow(w.row, p.Cols())
 	st.Proj.Project(w.r, p.GradRaw(), w.acc)
 	n := w.acc // the sums are rounded into r: their room holds N
 	for j, x := range w.r {
@@ -168,6 +147,7 @@ func (s *galoreStep) Task(i int) {
 	wt, cols := p.Raw(), p.Cols()
 	var qt []float64
 	if !st.Proj.Left {
+		w.qt = grow(w.qt, st.Proj.Len())
 		qt = st.Proj.Transposed(w.qt)
 	}
 	for i := range p.Rows() {
