@@ -216,7 +216,7 @@ func backInOrder(p *Projector, w, u []float64) {
 // with scratch that holds stale values from an earlier call.
 func TestProjectAndBackSumInOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, shape := range [][3]int{{5, 7, 2}, {7, 5, 2}, {16, 40, 8}, {40, 16, 8}, {33, 70, 9}, {70, 33, 9}, {24, 24, 6}} {
+	for _, shape := range [][3]int{{5, 7, 2}, {7, 5, 2}, {16, 40, 8}, {40, 16, 8}, {33, 70, 9}, {70, 33, 9}, {60, 40, 17}, {24, 24, 6}} {
 		rows, cols, rank := shape[0], shape[1], shape[2]
 		g := make([]float32, rows*cols)
 		for i := range g {

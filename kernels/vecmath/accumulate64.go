@@ -33,3 +33,28 @@ func Accumulate64(dst []float64, s float64, x []float64) {
 		dst[i] += s * x[i]
 	}
 }
+
+// AccumulateWidenRows sets dst[a] += Σ_j float64(s[j])·float64(q[j·k+a])
+// for a < k = len(dst), the terms added in ascending j: what one
+// AccumulateWiden call per j does (GaLore's right-side projection, a row
+// of G times Q), with the k sums held in registers over all of s rather
+// than read and written at every j. Each product is rounded (exact here)
+// and then each sum, as the Go loop does. q holds at least len(s)·k values.
+func AccumulateWidenRows(dst []float64, s, q []float32) {
+	k := len(dst)
+	if k == 0 || len(s) == 0 {
+		return
+	}
+	q = q[:len(s)*k]
+	done := 0
+	if useAVX2 && k >= 8 {
+		done = k &^ 7
+		accumulateWidenRowsAVX2(&dst[0], &s[0], &q[0], len(s), k, done)
+	}
+	if done == k {
+		return
+	}
+	for j, x := range s {
+		AccumulateWiden(dst[done:], float64(x), q[j*k+done:(j+1)*k])
+	}
+}

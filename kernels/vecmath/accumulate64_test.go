@@ -57,3 +57,41 @@ func TestAccumulate64IsNotFused(t *testing.T) {
 		}
 	}
 }
+
+// AccumulateWidenRows gives the bits of one AccumulateWiden call per term
+// (which TestAccumulate64BitIdentical holds to the Go formula) for every
+// width's remainder of 16 and of 8, row strides past the width, and terms
+// whose sums round, with Inf and NaN among them.
+func TestAccumulateWidenRowsMatchesOneCallPerTerm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(66, 67))
+	for k := 1; k <= 41; k++ {
+		for _, ns := range []int{1, 2, 7, 33} {
+			s, q := make([]float32, ns), make([]float32, ns*k+3)
+			for j := range s {
+				s[j] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+			for i := range q {
+				q[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+			if k == 24 && ns == 7 {
+				// A positive NaN in a sum, then a negative one added to it: the
+				// sum keeps the product's payload, as AccumulateWiden's does.
+				q[2*k+5], q[4*k+17], s[6] = float32(math.Inf(1)), float32(math.NaN()), math.Float32frombits(0xffc00000)
+			}
+			dst := make([]float64, k)
+			for a := range dst {
+				dst[a] = rng.NormFloat64()
+			}
+			want, got := append([]float64(nil), dst...), append([]float64(nil), dst...)
+			for j, x := range s {
+				AccumulateWiden(want, float64(x), q[j*k:(j+1)*k])
+			}
+			AccumulateWidenRows(got, s, q)
+			for a := range got {
+				if math.Float64bits(got[a]) != math.Float64bits(want[a]) {
+					t.Fatalf("k %d, %d terms, [%d]: %v, want %v", k, ns, a, got[a], want[a])
+				}
+			}
+		}
+	}
+}
