@@ -75,6 +75,10 @@ func accumulate64AVX2(dst, x *float64, s float64, n int) {
 	panic("vecmath: AVX2 code not available")
 }
 
+func prefetchLines(p *float32, lines int) {
+	panic("vecmath: AVX2 code not available")
+}
+
 func accumulateWidenRowsAVX2(dst *float64, s, q *float32, ns, k, cols int) {
 	panic("vecmath: AVX2 code not available")
 }
