@@ -85,7 +85,8 @@ func (f *attentionBackward) chunk(c, lo, hi int) {
 // every other pair and layer has gone by, so both meet it in memory: the
 // forward's first store to each line waits for the line, and the
 // backward's first product with P (dV) reads it cold. Inside a d 64 step
-// those two products ran at about half their rate with P in cache. The
+// those two products ran at well under half their rate with P in cache
+// (estimated by difference with the same shapes' other calls). The
 // chunk loops therefore prefetch the next pair's P, a part between each
 // two of the current pair's calls, so that the transfer overlaps the
 // work; a prefetch changes no value. Whole one-core steps at d 64, the
