@@ -79,8 +79,8 @@ func (f *attentionBackward) chunk(c, lo, hi int) {
 	}
 }
 
-// nextProbs is the stored softmax of the pair after p in a chunk that ends
-// before hi, nil for the chunk's last pair. Each pair's P (T×T floats, 64
+// nextProbs is the stored softmax of pair p+1 when the chunk, which ends
+// before pair hi, holds it, and nil otherwise. Each pair's P (T×T floats, 64
 // KiB at T 128) is stored by the forward and read by the backward after
 // every other pair and layer has gone by, so both meet it in memory: the
 // forward's first store to each line waits for the line, and the
